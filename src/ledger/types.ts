@@ -1,0 +1,143 @@
+import type { Bucket, Buckets, UsageSource } from '../usage/index.js';
+
+export type EventStatus = 'ok' | 'error' | 'interrupted' | 'cancelled';
+export type EventOrigin = 'gateway' | 'api' | 'otlp' | 'import' | 'recovery';
+
+/** Who spent it. Empty dimensions are null, never "". */
+export interface Attribution {
+  tenant: string;
+  project: string | null;
+  user: string | null;
+  feature: string | null;
+  key_id: string | null;
+  trace_id: string | null;
+  tags: Record<string, string>;
+}
+
+/** One metered call as stored in the ledger. Events are immutable once written. */
+export interface UsageEvent extends Attribution {
+  /** Time-sortable id (ULID-like); the idempotency key. */
+  id: string;
+  /** When the call started (gateway) or happened (ingested event). */
+  time: Date;
+  origin: EventOrigin;
+  /** Free-form source of an ingested event (CloudEvents `source`), or the upstream name. */
+  source: string;
+  provider: string;
+  requested_model: string;
+  /** The model that served the request (the upstream's answer); requested_model when unknown. */
+  model: string;
+  route: string;
+  status: EventStatus;
+  http_status: number | null;
+  streamed: boolean;
+  latency_ms: number | null;
+  ttft_ms: number | null;
+  buckets: Buckets;
+  usage_source: UsageSource;
+  /** null = unpriced (unknown model); never a silent zero. */
+  cost_nano: bigint | null;
+  price_ref: string | null;
+  raw_usage: unknown;
+  usage_issues: string[];
+}
+
+/** Written when a gateway request starts, removed by its settlement; leftovers mean a crash. */
+export interface Reservation extends Attribution {
+  id: string;
+  time: Date;
+  source: string;
+  provider: string;
+  requested_model: string;
+  route: string;
+  streamed: boolean;
+  /** Tokenizer estimate of the prompt, used to settle an interrupted request after a crash. */
+  estimated_input_tokens: number;
+}
+
+export type GroupKey =
+  | 'tenant'
+  | 'project'
+  | 'model'
+  | 'requested_model'
+  | 'provider'
+  | 'feature'
+  | 'user'
+  | 'key'
+  | 'day'
+  | 'hour';
+
+export const GROUP_KEYS: readonly GroupKey[] = [
+  'tenant',
+  'project',
+  'model',
+  'requested_model',
+  'provider',
+  'feature',
+  'user',
+  'key',
+  'day',
+  'hour',
+];
+
+export interface CostQuery {
+  from: Date;
+  to: Date;
+  groupBy: GroupKey[];
+  filter: Partial<Record<GroupKey, string>>;
+}
+
+export interface CostRow {
+  keys: Partial<Record<GroupKey, string | null>>;
+  requests: number;
+  tokens: Buckets;
+  cost_nano: bigint;
+  unpriced_requests: number;
+  estimated_requests: number;
+}
+
+export interface EventQuery {
+  from?: Date;
+  to?: Date;
+  filter: Partial<Record<GroupKey, string>>;
+  limit: number;
+  /** Opaque cursor from the previous page (newest first). */
+  cursor?: string;
+}
+
+export interface EventPage {
+  events: UsageEvent[];
+  next_cursor: string | null;
+}
+
+export interface InsertResult {
+  accepted: string[];
+  duplicate: string[];
+}
+
+/** Source of estimates for interrupted requests found at start-up. */
+export type InterruptedPricer = (reservation: Reservation) => {
+  buckets: Partial<Record<Bucket, number>>;
+  cost_nano: bigint | null;
+  price_ref: string | null;
+};
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  /** Durably records that a request started (group-committed with concurrent writers). */
+  reserve(reservation: Reservation): Promise<void>;
+  /** Durably records the final event and clears its reservation, in one transaction. */
+  settle(event: UsageEvent): Promise<void>;
+  /** Idempotent batch insert (event API, imports). */
+  insertEvents(events: UsageEvent[]): Promise<InsertResult>;
+  /** Settles reservations left open by a crash as `interrupted` events; returns how many. */
+  recoverInterrupted(pricer: InterruptedPricer): Promise<number>;
+  queryCosts(query: CostQuery): Promise<CostRow[]>;
+  listEvents(query: EventQuery): Promise<EventPage>;
+  getEvent(id: string): Promise<UsageEvent | null>;
+  /** Throws when the store cannot serve (readiness). */
+  ping(): Promise<void>;
+  /** Flushes pending group commits and closes. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,72 @@
+import type { Usage } from '../usage/index.js';
+
+/** The two wire formats an upstream can speak. */
+export type WireKind = 'openai' | 'anthropic';
+
+export type RouteId =
+  | 'openai.chat'
+  | 'openai.responses'
+  | 'openai.embeddings'
+  | 'openai.completions'
+  | 'anthropic.messages'
+  | 'anthropic.count_tokens';
+
+/** A client request after validation and rewrite, ready to forward. */
+export interface PreparedRequest {
+  /** JSON body to send upstream (e.g. with `stream_options.include_usage` injected). */
+  body: Buffer;
+  /** The model the client asked for (`requested_model`). */
+  model: string;
+  stream: boolean;
+  /** OpenAI streams: true when the client itself asked for the usage chunk. */
+  clientWantsUsage: boolean;
+  /** Upper bound on output tokens the client allowed (`max_tokens` & co.), or null when unset. */
+  maxOutputTokens: number | null;
+  /**
+   * Text of the prompt, only for token estimation when the provider sends no usage. Held in memory
+   * for the life of the request; never stored or logged.
+   */
+  promptText: string;
+  /** Non-text parts (images, audio) seen in the prompt, to flag an estimate as a lower bound. */
+  hasNonTextInput: boolean;
+}
+
+/** What a response (whole body or stream) told us. */
+export interface TapResult {
+  /** Usage from the provider, or null when none arrived. */
+  usage: Usage | null;
+  /** The model that served the request according to the upstream. */
+  servedModel: string | null;
+  /** Output text seen so far (stream deltas or body), for estimation only; never stored. */
+  outputText: string;
+  /** True when the provider signalled a normal end ([DONE], message_stop, response.completed). */
+  completed: boolean;
+  /** A provider error event inside a 200 stream (Anthropic `error` event, Responses `error`). */
+  streamError: string | null;
+}
+
+/**
+ * Incremental SSE reader for one streaming response. It forwards complete events only, so a client
+ * never sees half an event, and may drop the usage-only chunk the gateway asked for on its behalf.
+ */
+export interface StreamTap {
+  /** Feed upstream bytes; returns the bytes to forward to the client now (possibly empty). */
+  push(chunk: Buffer): Buffer;
+  /** Upstream ended; returns any remaining bytes to forward. */
+  flush(): Buffer;
+  result(): TapResult;
+}
+
+export interface ProviderAdapter {
+  readonly route: RouteId;
+  readonly wire: WireKind;
+  /** Path appended to the upstream base URL, e.g. `/chat/completions` or `/v1/messages`. */
+  readonly upstreamPath: string;
+  /** Whether responses of this route carry billable usage (count_tokens does not). */
+  readonly metered: boolean;
+  /** Validates the parsed client body and rewrites it; throws PertokenError('invalid_request', …, {param}). */
+  prepare(body: unknown): PreparedRequest;
+  /** Reads usage from a complete JSON response body. */
+  readBody(body: unknown): TapResult;
+  createStreamTap(request: PreparedRequest): StreamTap;
+}
