@@ -32,6 +32,8 @@ export interface PriceQuery {
   /** The event's own time: prices are looked up as of this instant, not now. */
   at: Date;
   buckets: Buckets;
+  /** Sent through a provider's batch API: an override's `batch_discount_pct` applies. */
+  batch?: boolean;
 }
 
 export interface PriceResult {
@@ -58,7 +60,11 @@ export interface EffectiveRates {
 
 export interface PriceBook {
   price(query: PriceQuery): PriceResult;
-  rates(provider: string, model: string, at: Date): EffectiveRates | null;
+  /**
+   * Rates in effect at `at`. Tiered prices are chosen by `inputTokens` (the request's total
+   * input-side tokens); without it the highest tier is returned, the worst case for a budget.
+   */
+  rates(provider: string, model: string, at: Date, inputTokens?: number): EffectiveRates | null;
   /** Version of the bundled price data, recorded in price_ref. */
   readonly dataVersion: string;
 }

@@ -29,6 +29,13 @@ export interface PreparedRequest {
   promptText: string;
   /** Non-text parts (images, audio) seen in the prompt, to flag an estimate as a lower bound. */
   hasNonTextInput: boolean;
+  /** Chat messages in the prompt (system included), for the per-message overhead of an estimate. */
+  messageCount?: number;
+  /**
+   * Prompt tokens the client sent as token ids (legacy completions / embeddings), known exactly
+   * without text; an estimate adds them as `requestOverheadTokens`.
+   */
+  pretokenizedInputTokens?: number;
 }
 
 /** What a response (whole body or stream) told us. */
@@ -64,9 +71,20 @@ export interface ProviderAdapter {
   readonly upstreamPath: string;
   /** Whether responses of this route carry billable usage (count_tokens does not). */
   readonly metered: boolean;
-  /** Validates the parsed client body and rewrites it; throws PertokenError('invalid_request', …, {param}). */
-  prepare(body: unknown): PreparedRequest;
+  /**
+   * Validates the parsed client body and rewrites it; throws PertokenError('invalid_request', …, {param}).
+   * `raw` is the body as received: when nothing needs rewriting it is forwarded byte for byte.
+   */
+  prepare(body: unknown, raw?: Buffer): PreparedRequest;
   /** Reads usage from a complete JSON response body. */
   readBody(body: unknown): TapResult;
-  createStreamTap(request: PreparedRequest): StreamTap;
+  createStreamTap(request: PreparedRequest, options?: StreamTapOptions): StreamTap;
+}
+
+export interface StreamTapOptions {
+  /**
+   * Largest SSE event held in memory to be parsed (default 32 MiB). A larger event is forwarded
+   * as it arrives without being read, which keeps a stream's memory bounded.
+   */
+  maxEventBytes?: number;
 }

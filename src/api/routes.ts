@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import { PertokenError } from '../errors.js';
+import { parseJsonBody, readBody, sendJson, sendText, type Router } from '../http/index.js';
+import type { Store } from '../ledger/index.js';
+import type { PertokenMetrics } from '../metrics/index.js';
+import type { PriceBook } from '../pricing/index.js';
+import { requireAdmin } from './auth.js';
+import { parseEventBatch, type IngestReply } from './ingest.js';
+import { parseFilters, parseGroupBy, parseInstant, parseLimit, parseRange } from './params.js';
+import { presentCosts, presentEvent } from './present.js';
+
+export interface ApiDeps {
+  store: Store;
+  priceBook: PriceBook;
+  metrics: PertokenMetrics;
+  log: Logger;
+  adminToken: string | null;
+  maxBodyBytes: number;
+  now(): Date;
+}
+
+export function registerApiRoutes(router: Router, deps: ApiDeps): void {
+  router.on('POST', '/v1/usage/events', async ({ req, res }) => {
+    requireAdmin(req.headers, deps.adminToken);
+    const { events, rejected } = parseEventBatch(parseJsonBody(await readBody(req, deps.maxBodyBytes)), deps.priceBook);
+    const stored = events.length > 0 ? await deps.store.insertEvents(events) : { accepted: [], duplicate: [] };
+    deps.metrics.eventsIngested('accepted', stored.accepted.length);
+    deps.metrics.eventsIngested('duplicate', stored.duplicate.length);
+    deps.metrics.eventsIngested('rejected', rejected.length);
+    const reply: IngestReply = { accepted: stored.accepted, duplicate: stored.duplicate, rejected };
+    sendJson(res, 200, reply);
+  });
+
+  router.on('GET', '/api/v1/costs', async ({ req, res, url }) => {
+    requireAdmin(req.headers, deps.adminToken);
+    const { from, to } = parseRange(url.searchParams, deps.now());
+    const query = { from, to, groupBy: parseGroupBy(url.searchParams.get('group_by')), filter: parseFilters(url.searchParams) };
+    sendJson(res, 200, presentCosts(query, await deps.store.queryCosts(query)));
+  });
+
+  router.on('GET', '/api/v1/events', async ({ req, res, url }) => {
+    requireAdmin(req.headers, deps.adminToken);
+    const params = url.searchParams;
+    const from = parseInstant(params.get('from'), 'from');
+    const to = parseInstant(params.get('to'), 'to');
+    const cursor = params.get('cursor');
+    const page = await deps.store.listEvents({
+      ...(from ? { from } : {}),
+      ...(to ? { to } : {}),
+      ...(cursor ? { cursor } : {}),
+      filter: parseFilters(params),
+      limit: parseLimit(params.get('limit'), 100, 1000),
+    });
+    sendJson(res, 200, { events: page.events.map(presentEvent), next_cursor: page.next_cursor });
+  });
+
+  router.on('GET', '/api/v1/events/:id', async ({ req, res, params }) => {
+    requireAdmin(req.headers, deps.adminToken);
+    const event = await deps.store.getEvent(params.id ?? '');
+    if (!event) throw new PertokenError('not_found', `no event with id "${params.id}"`, { param: 'id' });
+    sendJson(res, 200, presentEvent(event));
+  });
+
+  router.on('GET', '/metrics', async ({ res }) => {
+    const { contentType, body } = await deps.metrics.exposition();
+    sendText(res, 200, body, contentType);
+  });
+
+  router.on('GET', '/healthz', ({ res }) => sendJson(res, 200, { status: 'ok' }));
+
+  router.on('GET', '/readyz', async ({ res }) => {
+    try {
+      await deps.store.ping();
+      sendJson(res, 200, { status: 'ready' });
+    } catch (err) {
+      deps.log.warn({ err }, 'readiness check failed');
+      sendJson(res, 503, new PertokenError('store_unavailable', 'the ledger is not reachable').toJSON());
+    }
+  });
+}

@@ -1,0 +1,100 @@
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { request } from 'undici';
+import { parseGroupBy, parseFilters, parseInstant, presentCosts, type CostsJson } from '../api/index.js';
+import { PertokenError } from '../errors.js';
+import { createSqliteStore } from '../ledger/index.js';
+import { BUCKETS } from '../usage/index.js';
+import { parseFormat, type OutputFormat } from './context.js';
+import { renderCsv, renderTable } from './table.js';
+
+interface ReportOptions {
+  from?: string;
+  to?: string;
+  groupBy: string;
+  filter: string[];
+  format: string;
+  url?: string;
+  dataDir?: string;
+}
+
+export function reportCommand(): Command {
+  return new Command('report')
+    .description('cost report from the ledger (the embedded store, or a running server with --url)')
+    .option('--from <iso>', 'start, inclusive (UTC date or ISO instant); default 30 days before --to')
+    .option('--to <iso>', 'end, exclusive; default now')
+    .option('--group-by <keys>', 'comma list of tenant,project,model,requested_model,provider,feature,user,key,day,hour', 'tenant,model')
+    .option('--filter <key=value>', 'filter on a group key (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--format <format>', 'table | json | csv', 'table')
+    .option('--url <url>', 'query a running pertoken server instead of the local store (uses PERTOKEN_ADMIN_TOKEN)')
+    .option('--data-dir <dir>', 'embedded store directory (default PERTOKEN_DATA_DIR or ./.pertoken)')
+    .action(async (options: ReportOptions) => {
+      const format = parseFormat(options.format);
+      const costs = options.url ? await fetchCosts(options) : await localCosts(options);
+      process.stdout.write(renderCosts(costs, format));
+    });
+}
+
+function queryParams(options: ReportOptions): URLSearchParams {
+  const params = new URLSearchParams();
+  if (options.from) params.set('from', options.from);
+  if (options.to) params.set('to', options.to);
+  params.set('group_by', options.groupBy);
+  for (const pair of options.filter) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new PertokenError('invalid_request', `expected key=value, got "${pair}"`, { param: '--filter' });
+    params.set(`filter[${pair.slice(0, eq)}]`, pair.slice(eq + 1));
+  }
+  return params;
+}
+
+async function localCosts(options: ReportOptions): Promise<CostsJson> {
+  const params = queryParams(options);
+  const to = parseInstant(params.get('to'), '--to') ?? new Date();
+  const from = parseInstant(params.get('from'), '--from') ?? new Date(to.getTime() - 30 * 86_400_000);
+  if (from >= to) throw new PertokenError('invalid_request', 'must be earlier than --to', { param: '--from' });
+  const query = { from, to, groupBy: parseGroupBy(options.groupBy), filter: parseFilters(params) };
+  const dir = resolve(options.dataDir ?? process.env.PERTOKEN_DATA_DIR ?? '.pertoken');
+  const store = createSqliteStore({ path: join(dir, 'ledger.sqlite') });
+  try {
+    await store.migrate();
+    return presentCosts(query, await store.queryCosts(query));
+  } finally {
+    await store.close();
+  }
+}
+
+async function fetchCosts(options: ReportOptions): Promise<CostsJson> {
+  const url = new URL(`${(options.url ?? '').replace(/\/+$/, '')}/api/v1/costs?${queryParams(options).toString()}`);
+  const token = process.env.PERTOKEN_ADMIN_TOKEN;
+  let response;
+  try {
+    response = await request(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  } catch (err) {
+    throw new PertokenError('upstream_unreachable', `cannot reach ${url.origin}: ${(err as { code?: string }).code ?? String(err)}`, { param: '--url' });
+  }
+  const body = (await response.body.json()) as CostsJson & { error?: { message: string; param: string | null } };
+  if (response.statusCode >= 400) {
+    throw new PertokenError('invalid_request', body.error?.message ?? `HTTP ${response.statusCode}`, { param: body.error?.param ?? '--url' });
+  }
+  return body;
+}
+
+export function renderCosts(costs: CostsJson, format: OutputFormat): string {
+  if (format === 'json') return JSON.stringify(costs, null, 2) + '\n';
+  const buckets = BUCKETS.filter((b) => costs.totals.tokens[b]);
+  const headers = [...costs.group_by, 'requests', ...buckets.map((b) => `tok_${b}`), 'cost_usd', 'unpriced', 'estimated'];
+  const toCells = (row: CostsJson['totals'] & Record<string, unknown>, keys: string[]): string[] => [
+    ...keys.map((k) => String(row[k] ?? '')),
+    String(row.requests),
+    ...buckets.map((b) => String(row.tokens[b] ?? 0)),
+    row.cost_usd,
+    String(row.unpriced_requests),
+    String(row.estimated_requests),
+  ];
+  const rows = costs.rows.map((r) => toCells(r as CostsJson['totals'] & Record<string, unknown>, costs.group_by));
+  if (format === 'csv') return renderCsv(headers, rows);
+  const total = toCells(costs.totals as CostsJson['totals'] & Record<string, unknown>, costs.group_by.map(() => ''));
+  if (total.length > 0 && costs.group_by.length > 0) total[0] = 'TOTAL';
+  return `pertoken cost report ${costs.from} .. ${costs.to} (USD)\n` + renderTable(headers, [...rows, total]);
+}

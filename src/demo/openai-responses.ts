@@ -1,0 +1,137 @@
+import { PertokenError } from '../errors.js';
+import {
+  eventFrame,
+  lengthControls,
+  optionalLimit,
+  planOutput,
+  requireModel,
+  rngFor,
+  type RouteContext,
+  type RouteResult,
+} from './generation.js';
+import { isReasoningModel, servedOpenAIModel } from './models.js';
+import { openaiCachedTokens } from './openai-common.js';
+import { randomId } from './random.js';
+import type { Frame } from './stream.js';
+import { chunkTokens, collectText, countTokens } from './text.js';
+
+/**
+ * POST /v1/responses. Reasoning models first emit a `reasoning` output item (no summary), then the
+ * message. A response cut short by `max_output_tokens` ends as `incomplete` (event
+ * `response.incomplete`) exactly like the real API, still with usage.
+ */
+export function responses(body: Record<string, unknown>, ctx: RouteContext): RouteResult {
+  const model = requireModel(body, 'openai');
+  if (body.input === undefined && body.previous_response_id === undefined) {
+    throw new PertokenError('invalid_request', "Missing required parameter: 'input'.", { param: 'input' });
+  }
+  const limit = optionalLimit(body, 'max_output_tokens');
+  if (limit !== null && limit < 16) {
+    throw new PertokenError(
+      'invalid_request',
+      `Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got ${limit} instead.`,
+      { param: 'max_output_tokens' },
+    );
+  }
+  const stream = body.stream === true;
+  const reasoningModel = isReasoningModel(model);
+
+  const segments = collectText(body.instructions ?? []);
+  collectText(body.input ?? [], segments);
+  if (body.tools !== undefined) segments.push(JSON.stringify(body.tools));
+  const inputTokens = segments.reduce((sum, text) => sum + countTokens(text), 0);
+  const rng = rngFor(ctx.config, 'responses', model, segments.join('\n'));
+  const output = planOutput(rng, ctx.config, {
+    limit,
+    reasoning: reasoningModel
+      ? { min: 64, max: 512, cap: limit === null ? Number.POSITIVE_INFINITY : Math.floor(limit / 2) }
+      : null,
+    ...lengthControls(body),
+  });
+  const text = output.tokens.join('');
+  const outputTokens = output.tokens.length + output.reasoningTokens;
+  const usage = ctx.faults.noUsage
+    ? null
+    : {
+        input_tokens: inputTokens,
+        input_tokens_details: { cached_tokens: openaiCachedTokens(inputTokens) },
+        output_tokens: outputTokens,
+        output_tokens_details: { reasoning_tokens: output.reasoningTokens },
+        total_tokens: inputTokens + outputTokens,
+      };
+
+  const final = output.truncated ? 'incomplete' : 'completed';
+  const reasoningItem = reasoningModel ? { id: randomId('rs_', 48), type: 'reasoning', summary: [] } : null;
+  const responseId = randomId('resp_', 48);
+  const messageId = randomId('msg_', 48);
+  const part = { type: 'output_text', annotations: [], logprobs: [], text };
+  const message = (status: string, content: unknown[]): unknown => ({
+    id: messageId,
+    type: 'message',
+    status,
+    content,
+    role: 'assistant',
+  });
+  const doneOutput = [...(reasoningItem ? [reasoningItem] : []), message(final, [part])];
+  const response = (status: string, out: unknown[], withUsage: boolean): Record<string, unknown> => ({
+    id: responseId,
+    object: 'response',
+    created_at: ctx.now,
+    status,
+    background: false,
+    error: null,
+    incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
+    instructions: body.instructions ?? null,
+    max_output_tokens: limit,
+    model: servedOpenAIModel(model),
+    output: out,
+    parallel_tool_calls: true,
+    previous_response_id: body.previous_response_id ?? null,
+    reasoning: { effort: reasoningModel ? 'medium' : null, summary: null },
+    service_tier: 'default',
+    store: body.store ?? true,
+    temperature: body.temperature ?? 1,
+    text: { format: { type: 'text' }, verbosity: 'medium' },
+    tool_choice: body.tool_choice ?? 'auto',
+    tools: body.tools ?? [],
+    top_p: body.top_p ?? 1,
+    truncation: 'disabled',
+    usage: withUsage ? usage : null,
+    user: null,
+    metadata: body.metadata ?? {},
+  });
+
+  if (!stream) {
+    const full = response(final, doneOutput, true);
+    if (usage === null) delete full.usage;
+    return { kind: 'json', status: 200, body: full, outputTokens };
+  }
+
+  let sequence = 0;
+  const frames: Frame[] = [];
+  const emit = (type: string, fields: Record<string, unknown>, content = false): void => {
+    frames.push(eventFrame(type, { type, sequence_number: sequence++, ...fields }, content));
+  };
+  emit('response.created', { response: response('in_progress', [], false) });
+  emit('response.in_progress', { response: response('in_progress', [], false) });
+  let outputIndex = 0;
+  if (reasoningItem) {
+    emit('response.output_item.added', { output_index: 0, item: reasoningItem });
+    emit('response.output_item.done', { output_index: 0, item: reasoningItem });
+    outputIndex = 1;
+  }
+  const at = { item_id: messageId, output_index: outputIndex, content_index: 0 };
+  emit('response.output_item.added', { output_index: outputIndex, item: message('in_progress', []) });
+  emit('response.content_part.added', { ...at, part: { ...part, text: '' } });
+  for (const delta of chunkTokens(output.tokens, ctx.config.tokensPerChunk)) {
+    emit('response.output_text.delta', { ...at, delta, logprobs: [] }, true);
+  }
+  emit('response.output_text.done', { ...at, text, logprobs: [] });
+  emit('response.content_part.done', { ...at, part });
+  emit('response.output_item.done', { output_index: outputIndex, item: message(final, [part]) });
+  emit(`response.${final}`, { response: response(final, doneOutput, true) });
+  return {
+    kind: 'stream',
+    plan: { frames, malformed: 'event: response.output_text.delta\ndata: {not json\n\n' },
+  };
+}

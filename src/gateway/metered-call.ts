@@ -1,0 +1,83 @@
+import type { PricingOutcome } from './pricing-step.js';
+import type { Attribution, EventStatus, UsageEvent } from '../ledger/index.js';
+import type { PreparedRequest, ProviderAdapter, TapResult } from '../providers/index.js';
+import { estimateUsage, type Usage } from '../usage/index.js';
+
+/** Everything known about one proxied request, collected as it runs. */
+export interface CallState {
+  id: string;
+  started: Date;
+  startedAt: number;
+  firstByteAt: number | null;
+  adapter: ProviderAdapter;
+  prepared: PreparedRequest;
+  attribution: Attribution;
+  upstreamName: string;
+  provider: string;
+  streamed: boolean;
+}
+
+export type Outcome =
+  | { kind: 'completed'; httpStatus: number; tap: TapResult }
+  | { kind: 'upstream_status'; httpStatus: number; tap: TapResult | null }
+  | { kind: 'cut'; httpStatus: number | null; tap: TapResult | null; reason: string }
+  | { kind: 'cancelled'; httpStatus: number | null; tap: TapResult | null }
+  | { kind: 'not_sent'; httpStatus: number };
+
+/**
+ * Decides the usage of a finished call. Provider usage wins when the call completed; otherwise
+ * the tokenizer estimates what was consumed (prompt + output seen so far) and says so.
+ */
+export function usageFor(state: CallState, outcome: Outcome, model: string): { usage: Usage; status: EventStatus } {
+  if (outcome.kind === 'not_sent' || outcome.kind === 'upstream_status') {
+    // Providers do not bill a request they refused or never received.
+    return { usage: { buckets: {}, source: 'provider', raw: outcome.kind === 'upstream_status' ? (outcome.tap?.usage?.raw ?? null) : null, issues: [] }, status: 'error' };
+  }
+  const tap = outcome.tap;
+  if (outcome.kind === 'completed' && tap?.usage) return { usage: tap.usage, status: tap.streamError ? 'error' : 'ok' };
+
+  const estimate = estimateUsage({
+    model,
+    promptText: state.prepared.promptText,
+    outputText: tap?.outputText ?? '',
+    hasNonTextInput: state.prepared.hasNonTextInput,
+  });
+  const status: EventStatus = outcome.kind === 'completed' ? 'ok' : outcome.kind === 'cancelled' ? 'cancelled' : 'interrupted';
+  const why = outcome.kind === 'completed' ? 'provider sent no usage' : outcome.kind === 'cancelled' ? 'client disconnected' : `upstream ${outcome.reason}`;
+  const partial = tap?.usage;
+  if (!partial) return { usage: { ...estimate, issues: [...estimate.issues, `estimated: ${why}`] }, status };
+  // A stream cut after usage began (Anthropic message_start): keep the provider's input side,
+  // and never count fewer output tokens than the text already seen.
+  const buckets = { ...partial.buckets };
+  buckets.output = Math.max(buckets.output ?? 0, estimate.buckets.output ?? 0);
+  return {
+    usage: { buckets, source: 'estimated', raw: partial.raw, issues: [...partial.issues, `output estimated: ${why}`] },
+    status,
+  };
+}
+
+export function buildEvent(state: CallState, outcome: Outcome, usage: Usage, status: EventStatus, priced: PricingOutcome, endedAt: number): UsageEvent {
+  const tap = 'tap' in outcome ? outcome.tap : null;
+  return {
+    ...state.attribution,
+    id: state.id,
+    time: state.started,
+    origin: 'gateway',
+    source: state.upstreamName,
+    provider: state.provider,
+    requested_model: state.prepared.model,
+    model: tap?.servedModel ?? state.prepared.model,
+    route: state.adapter.route,
+    status,
+    http_status: outcome.httpStatus,
+    streamed: state.streamed,
+    latency_ms: Math.round(endedAt - state.startedAt),
+    ttft_ms: state.streamed && state.firstByteAt !== null ? Math.round(state.firstByteAt - state.startedAt) : null,
+    buckets: usage.buckets,
+    usage_source: usage.source,
+    cost_nano: priced.cost_nano,
+    price_ref: priced.price_ref,
+    raw_usage: usage.raw ?? null,
+    usage_issues: [...usage.issues, ...(priced.note ? [priced.note] : []), ...(tap?.streamError ? [`stream error: ${tap.streamError}`] : [])],
+  };
+}

@@ -1,0 +1,254 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import { PertokenError } from '../errors.js';
+import type { Authenticator } from '../governance/index.js';
+import { parseJsonBody, readBody, sendError, writeChunk } from '../http/index.js';
+import type { Store, UsageEvent } from '../ledger/index.js';
+import { formatUsd, type PriceBook } from '../pricing/index.js';
+import type { ProviderAdapter, TapResult } from '../providers/index.js';
+import { resolveAttribution } from './attribution.js';
+import { buildEvent, usageFor, type CallState, type Outcome } from './metered-call.js';
+import { priceUsage } from './pricing-step.js';
+import type { ModelRouter } from './routing.js';
+import { splitAtTerminal, terminalMarkers } from './stream-end.js';
+import { clientResponseHeaders, neverReachedUpstream, upstreamFailure, upstreamRequestHeaders, type UpstreamPools, type UpstreamTarget } from './upstream.js';
+
+/** What the gateway reports to metrics; implemented by metrics/, kept structural to avoid a cycle. */
+export interface GatewayObserver {
+  requestStarted(route: string): void;
+  requestFinished(route: string): void;
+  eventRecorded(event: UsageEvent): void;
+  ledgerWriteFailed(): void;
+}
+
+export interface GatewayDeps {
+  router: ModelRouter;
+  pools: UpstreamPools;
+  authenticate: Authenticator;
+  priceBook: PriceBook;
+  ledger: Pick<Store, 'reserve' | 'settle'>;
+  observer: GatewayObserver;
+  log: Logger;
+  maxBodyBytes: number;
+  newId(): string;
+}
+
+/** Largest non-streaming upstream body read into memory to find its usage. */
+const MAX_UPSTREAM_BODY = 64 * 1024 * 1024;
+
+/**
+ * One metered model call: validate, reserve in the ledger, forward, tap usage from the response,
+ * price it, and commit the event before the response ends.
+ */
+export async function handleModelCall(deps: GatewayDeps, adapter: ProviderAdapter, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const startedAt = performance.now();
+  const id = deps.newId();
+  res.setHeader('x-pertoken-request-id', id);
+
+  const raw = await readBody(req, deps.maxBodyBytes);
+  const prepared = adapter.prepare(parseJsonBody(raw), raw);
+  const identity = await deps.authenticate(req.headers);
+  const attribution = resolveAttribution(req.headers, identity);
+  const upstream = deps.pools.get(deps.router.resolve(prepared.model, adapter.wire).name);
+
+  if (!adapter.metered) return passThrough(upstream, adapter, prepared.body, req, res);
+
+  const state: CallState = {
+    id,
+    started: new Date(),
+    startedAt,
+    firstByteAt: null,
+    adapter,
+    prepared,
+    attribution,
+    upstreamName: upstream.config.name,
+    provider: upstream.config.provider ?? upstream.config.kind,
+    streamed: prepared.stream,
+  };
+  await deps.ledger.reserve({
+    ...attribution,
+    id,
+    time: state.started,
+    source: state.upstreamName,
+    provider: state.provider,
+    requested_model: prepared.model,
+    route: adapter.route,
+    streamed: prepared.stream,
+    // A cheap character ratio is enough to settle a crashed request; the tokenizer runs only
+    // when a finished call lacks usage.
+    estimated_input_tokens: Math.ceil(prepared.promptText.length / 4),
+  });
+
+  deps.observer.requestStarted(adapter.route);
+  try {
+    await forward(deps, state, upstream, req, res);
+  } finally {
+    deps.observer.requestFinished(adapter.route);
+  }
+}
+
+async function forward(deps: GatewayDeps, state: CallState, upstream: UpstreamTarget, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const abort = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) abort.abort();
+  };
+  res.on('close', onClose);
+
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await upstream.pool.request({
+      method: 'POST',
+      path: upstream.basePath + state.adapter.upstreamPath,
+      headers: upstreamRequestHeaders(req.headers, upstream.config),
+      body: state.prepared.body,
+      signal: abort.signal,
+    });
+  } catch (err) {
+    const failure = upstreamFailure(err, upstream.config.name);
+    const outcome: Outcome = abort.signal.aborted
+      ? { kind: 'cancelled', httpStatus: null, tap: null }
+      : neverReachedUpstream(err)
+        ? { kind: 'not_sent', httpStatus: failure.status }
+        : { kind: 'cut', httpStatus: failure.status, tap: null, reason: failure.code };
+    await commit(deps, state, outcome);
+    sendError(res, failure);
+    return;
+  }
+
+  const isStream = String(response.headers['content-type'] ?? '').includes('text/event-stream');
+  if (response.statusCode < 400 && isStream) {
+    await relayStream(deps, state, response, res, abort.signal);
+  } else {
+    await relayBody(deps, state, response, res, abort.signal);
+  }
+}
+
+async function relayBody(deps: GatewayDeps, state: CallState, response: Dispatcher.ResponseData, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  let body: Buffer;
+  try {
+    body = await readUpstreamBody(response.body);
+  } catch (err) {
+    const outcome: Outcome = signal.aborted
+      ? { kind: 'cancelled', httpStatus: response.statusCode, tap: null }
+      : { kind: 'cut', httpStatus: response.statusCode, tap: null, reason: 'body failed' };
+    await commit(deps, state, outcome);
+    sendError(res, upstreamFailure(err, state.upstreamName));
+    return;
+  }
+  state.firstByteAt = performance.now();
+  const tap = readJsonUsage(state.adapter, body);
+  const outcome: Outcome = response.statusCode >= 400
+    ? { kind: 'upstream_status', httpStatus: response.statusCode, tap }
+    : { kind: 'completed', httpStatus: response.statusCode, tap: tap ?? { usage: null, servedModel: null, outputText: '', completed: true, streamError: null } };
+  const event = await commit(deps, state, outcome);
+  const headers: Record<string, string | string[]> = { ...clientResponseHeaders(response.headers), 'content-length': String(body.length) };
+  Object.assign(headers, costHeaders(event));
+  if (!res.destroyed) res.writeHead(response.statusCode, headers).end(body);
+}
+
+async function relayStream(deps: GatewayDeps, state: CallState, response: Dispatcher.ResponseData, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  const tap = state.adapter.createStreamTap(state.prepared);
+  const markers = terminalMarkers(state.adapter.route);
+  const held: Buffer[] = [];
+  res.writeHead(response.statusCode, clientResponseHeaders(response.headers));
+  res.flushHeaders();
+
+  let failure: unknown = null;
+  try {
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      state.firstByteAt ??= performance.now();
+      const out = tap.push(chunk);
+      if (held.length > 0) {
+        held.push(out);
+        continue;
+      }
+      const [now, rest] = splitAtTerminal(out, markers);
+      if (rest.length > 0) held.push(rest);
+      await writeChunk(res, now);
+    }
+  } catch (err) {
+    failure = err;
+  }
+  const tail = tap.flush();
+  const result = tap.result();
+  let outcome: Outcome;
+  if (signal.aborted) outcome = { kind: 'cancelled', httpStatus: response.statusCode, tap: result };
+  else if (failure !== null || !result.completed) {
+    outcome = { kind: 'cut', httpStatus: response.statusCode, tap: result, reason: failure === null ? 'ended the stream early' : upstreamFailure(failure, state.upstreamName).code };
+  } else outcome = { kind: 'completed', httpStatus: response.statusCode, tap: result };
+
+  await commit(deps, state, outcome);
+  if (res.destroyed) return;
+  if (outcome.kind === 'cut') {
+    // Forward what arrived, then break the connection as the upstream did: a clean end would
+    // tell the client the answer was complete.
+    await writeChunk(res, Buffer.concat([...held, tail]));
+    res.destroy();
+    return;
+  }
+  res.end(Buffer.concat([...held, tail]));
+}
+
+/** Prices and commits; a ledger failure is logged and counted, never thrown at the client. */
+async function commit(deps: GatewayDeps, state: CallState, outcome: Outcome): Promise<UsageEvent> {
+  const tap: TapResult | null = 'tap' in outcome ? outcome.tap : null;
+  const servedModel = tap?.servedModel ?? state.prepared.model;
+  const { usage, status } = usageFor(state, outcome, servedModel);
+  const billable = outcome.kind !== 'not_sent' && outcome.kind !== 'upstream_status';
+  const priced = priceUsage(deps.priceBook, state.provider, servedModel, state.prepared.model, state.started, usage, billable);
+  const event = buildEvent(state, outcome, usage, status, priced, performance.now());
+  try {
+    await deps.ledger.settle(event);
+  } catch (err) {
+    deps.observer.ledgerWriteFailed();
+    deps.log.error({ err, event_id: event.id }, 'ledger write failed');
+  }
+  deps.observer.eventRecorded(event);
+  return event;
+}
+
+function costHeaders(event: UsageEvent): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (event.cost_nano !== null) headers['x-pertoken-cost-usd'] = formatUsd(event.cost_nano);
+  else headers['x-pertoken-price-status'] = 'unpriced';
+  if (event.usage_source === 'estimated') headers['x-pertoken-usage-source'] = 'estimated';
+  return headers;
+}
+
+function readJsonUsage(adapter: ProviderAdapter, body: Buffer): TapResult | null {
+  try {
+    return adapter.readBody(JSON.parse(body.toString('utf8')));
+  } catch {
+    return null;
+  }
+}
+
+async function readUpstreamBody(body: Dispatcher.ResponseData['body']): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_UPSTREAM_BODY) throw new PertokenError('upstream_error', `upstream body is larger than ${MAX_UPSTREAM_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Unmetered calls (count_tokens, model lists): forwarded and relayed as they are. */
+export async function passThrough(upstream: UpstreamTarget, adapter: Pick<ProviderAdapter, 'upstreamPath'>, body: Buffer | null, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await upstream.pool.request({
+      method: body === null ? 'GET' : 'POST',
+      path: upstream.basePath + adapter.upstreamPath,
+      headers: upstreamRequestHeaders(req.headers, upstream.config),
+      body,
+    });
+  } catch (err) {
+    sendError(res, upstreamFailure(err, upstream.config.name));
+    return;
+  }
+  const payload = await readUpstreamBody(response.body);
+  res.writeHead(response.statusCode, { ...clientResponseHeaders(response.headers), 'content-length': String(payload.length) }).end(payload);
+}

@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Who is calling, as far as keys tell. A key's own tenant/project win over attribution headers. */
+export interface Identity {
+  key_id: string | null;
+  tenant: string | null;
+  project: string | null;
+}
+
+export type Authenticator = (headers: IncomingHttpHeaders) => Promise<Identity> | Identity;
+
+/** The caller's key from `Authorization: Bearer …` or `x-api-key`, as SDKs send them. */
+export function presentedKey(headers: IncomingHttpHeaders): string | null {
+  const auth = headers.authorization;
+  if (typeof auth === 'string') {
+    const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    if (match?.[1]) return match[1].trim();
+  }
+  const apiKey = headers['x-api-key'];
+  return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey : null;
+}
+
+/**
+ * Open (demo) mode: any key is accepted and attributed to the default tenant. The key itself is
+ * never kept; a short hash lets reports still tell callers apart.
+ */
+export function openAccess(): Authenticator {
+  return (headers) => {
+    const key = presentedKey(headers);
+    const key_id = key ? `anon-${createHash('sha256').update(key).digest('hex').slice(0, 12)}` : null;
+    return { key_id, tenant: null, project: null };
+  };
+}

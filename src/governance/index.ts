@@ -1,0 +1,1 @@
+export { openAccess, presentedKey, type Authenticator, type Identity } from './identity.js';

@@ -1,0 +1,147 @@
+import { sql, type Kysely } from 'kysely';
+import { PertokenError } from '../errors.js';
+import { getEvent, listEvents } from './events.js';
+import { GroupCommitter, type GroupCommitStats } from './group-commit.js';
+import { migrateToLatest } from './migrations.js';
+import { queryCosts, type CostStrategy } from './queries.js';
+import { recoverInterrupted } from './recovery.js';
+import { eventToRow, reservationToRow, type EventRow } from './rows.js';
+import type { LedgerDatabase } from './schema.js';
+import type {
+  CostQuery,
+  CostRow,
+  EventPage,
+  EventQuery,
+  InsertResult,
+  InterruptedPricer,
+  Reservation,
+  Store,
+  UsageEvent,
+} from './types.js';
+import { applyWriteOps, insertEventRows, type WriteOp } from './writes.js';
+
+/**
+ * The Store on top of any Kysely dialect: group-committed reserve/settle, idempotent inserts,
+ * recovery and queries all go through the shared Kysely statements. A dialect folder only opens
+ * its database (pragmas, pool) and hands the Kysely instance over.
+ */
+
+export type LedgerStats = GroupCommitStats;
+
+/** A Store plus what operators and tests observe: group-commit counters. */
+export interface LedgerStore extends Store {
+  /** Group-commit counters (transactions, items, failures, largest batch, queue length). */
+  stats(): LedgerStats;
+  /** Same as Store.queryCosts; `strategy: 'raw'` skips the rollups (to verify them). */
+  queryCosts(query: CostQuery, strategy?: CostStrategy): Promise<CostRow[]>;
+  /** Waits until every reserve/settle submitted so far has committed or failed. */
+  flush(): Promise<void>;
+}
+
+export interface KyselyStoreOptions {
+  db: Kysely<LedgerDatabase>;
+  dialect: Store['dialect'];
+  /** Items per group-commit transaction (default 512). */
+  maxBatch?: number;
+}
+
+export class KyselyLedgerStore implements LedgerStore {
+  readonly dialect: Store['dialect'];
+  readonly #db: Kysely<LedgerDatabase>;
+  readonly #committer: GroupCommitter<WriteOp>;
+  #closed = false;
+
+  constructor(options: KyselyStoreOptions) {
+    this.dialect = options.dialect;
+    this.#db = options.db;
+    const db = options.db;
+    this.#committer = new GroupCommitter<WriteOp>({
+      maxBatch: options.maxBatch,
+      write: (ops) => db.transaction().execute((trx) => applyWriteOps(trx, ops)),
+    });
+  }
+
+  async migrate(): Promise<void> {
+    this.#assertOpen();
+    await migrateToLatest(this.#db as unknown as Kysely<unknown>);
+  }
+
+  async reserve(reservation: Reservation): Promise<void> {
+    // Validation happens here, per caller, so one bad item cannot fail a shared batch.
+    const row = reservationToRow(reservation);
+    await this.#committer.submit({ kind: 'reserve', row });
+  }
+
+  async settle(event: UsageEvent): Promise<void> {
+    const row = eventToRow(event);
+    await this.#committer.submit({ kind: 'settle', row });
+  }
+
+  async insertEvents(events: UsageEvent[]): Promise<InsertResult> {
+    this.#assertOpen();
+    const rows: EventRow[] = events.map((e, i) => eventToRow(e, `events[${i}]`));
+    if (rows.length === 0) return { accepted: [], duplicate: [] };
+    const inserted = await this.#db.transaction().execute((trx) => insertEventRows(trx, rows));
+    const accepted: string[] = [];
+    const duplicate: string[] = [];
+    const seen = new Set<string>();
+    for (const row of rows) {
+      if (inserted.has(row.id) && !seen.has(row.id)) accepted.push(row.id);
+      else duplicate.push(row.id);
+      seen.add(row.id);
+    }
+    return { accepted, duplicate };
+  }
+
+  async recoverInterrupted(pricer: InterruptedPricer): Promise<number> {
+    this.#assertOpen();
+    await this.#committer.flush();
+    return recoverInterrupted(this.#db, pricer);
+  }
+
+  async queryCosts(query: CostQuery, strategy: CostStrategy = 'auto'): Promise<CostRow[]> {
+    this.#assertOpen();
+    return queryCosts(this.#db, query, strategy);
+  }
+
+  async listEvents(query: EventQuery): Promise<EventPage> {
+    this.#assertOpen();
+    return listEvents(this.#db, query);
+  }
+
+  async getEvent(id: string): Promise<UsageEvent | null> {
+    this.#assertOpen();
+    return getEvent(this.#db, id);
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    try {
+      await sql`select 1`.execute(this.#db);
+    } catch (err: unknown) {
+      throw new PertokenError('store_unavailable', `ledger ping failed: ${String(err)}`, { cause: err });
+    }
+  }
+
+  stats(): LedgerStats {
+    return this.#committer.stats();
+  }
+
+  flush(): Promise<void> {
+    return this.#committer.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#committer.close();
+    } finally {
+      await this.#db.destroy();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new PertokenError('store_unavailable', 'ledger is closed');
+  }
+}

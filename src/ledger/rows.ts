@@ -1,0 +1,204 @@
+import { PertokenError } from '../errors.js';
+import { BUCKETS, type Bucket, type Buckets, type UsageSource } from '../usage/index.js';
+import { isValidEventId } from './ids.js';
+import {
+  bucketColumn,
+  toBigInt,
+  toNullableBigInt,
+  toNullableNumber,
+  toNumber,
+  type EventsTable,
+  type ReservationsTable,
+} from './schema.js';
+import type { EventOrigin, EventStatus, Reservation, UsageEvent } from './types.js';
+import type { Insertable, Selectable } from 'kysely';
+
+/** Mapping between the contract types and table rows, plus the checks that keep rows storable. */
+
+export type EventRow = Insertable<EventsTable>;
+export type ReservationRow = Insertable<ReservationsTable>;
+
+const INT64_MAX = (1n << 63n) - 1n;
+const BUCKET_SET: ReadonlySet<string> = new Set(BUCKETS);
+
+function invalid(message: string, param: string): PertokenError {
+  return new PertokenError('invalid_request', message, { param });
+}
+
+/** The contract says empty dimensions are null, never ""; normalising keeps rollups and raw equal. */
+function dim(value: string | null | undefined): string | null {
+  return value === undefined || value === null || value === '' ? null : value;
+}
+
+function timeMs(time: Date, param: string): number {
+  const ms = time instanceof Date ? time.getTime() : Number.NaN;
+  if (!Number.isFinite(ms)) throw invalid('time is not a valid date', param);
+  return ms;
+}
+
+/** Latencies may arrive fractional (performance.now()); BIGINT columns hold whole ms. */
+function wholeMs(value: number | null | undefined, param: string): number | null {
+  if (value === null || value === undefined) return null;
+  if (!Number.isFinite(value) || value < 0) throw invalid('must be a non-negative number', param);
+  return Math.round(value);
+}
+
+function checkTags(tags: Record<string, string>, param: string): string {
+  if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) {
+    throw invalid('tags must be an object of strings', param);
+  }
+  for (const [k, v] of Object.entries(tags)) {
+    if (typeof v !== 'string') throw invalid(`tag ${k} must be a string`, param);
+  }
+  return JSON.stringify(tags);
+}
+
+function bucketValues(buckets: Buckets, param: string): Record<`tok_${Bucket}`, number> {
+  if (buckets === null || typeof buckets !== 'object') throw invalid('buckets must be an object', param);
+  for (const key of Object.keys(buckets)) {
+    if (!BUCKET_SET.has(key)) throw invalid(`unknown bucket ${key}`, `${param}.${key}`);
+  }
+  const out = {} as Record<`tok_${Bucket}`, number>;
+  for (const bucket of BUCKETS) {
+    const n = buckets[bucket] ?? 0;
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw invalid('bucket counts must be non-negative integers', `${param}.${bucket}`);
+    }
+    out[bucketColumn(bucket)] = n;
+  }
+  return out;
+}
+
+/** Validates an event and maps it to a row; throws invalid_request naming the bad field. */
+export function eventToRow(event: UsageEvent, param = 'event'): EventRow {
+  if (!isValidEventId(event.id)) {
+    throw invalid('id must be 1..128 characters of [A-Za-z0-9._:-]', `${param}.id`);
+  }
+  if (typeof event.tenant !== 'string') throw invalid('tenant must be a string', `${param}.tenant`);
+  const cost = event.cost_nano;
+  if (cost !== null && (typeof cost !== 'bigint' || cost < 0n || cost > INT64_MAX)) {
+    throw invalid('cost_nano must be null or a non-negative 64-bit bigint', `${param}.cost_nano`);
+  }
+  if (event.http_status !== null && !Number.isInteger(event.http_status)) {
+    throw invalid('http_status must be an integer', `${param}.http_status`);
+  }
+  if (!Array.isArray(event.usage_issues)) {
+    throw invalid('usage_issues must be an array', `${param}.usage_issues`);
+  }
+  return {
+    id: event.id,
+    time_ms: timeMs(event.time, `${param}.time`),
+    origin: event.origin,
+    source: event.source,
+    tenant: event.tenant,
+    project: dim(event.project),
+    user_id: dim(event.user),
+    feature: dim(event.feature),
+    key_id: dim(event.key_id),
+    trace_id: dim(event.trace_id),
+    tags: checkTags(event.tags, `${param}.tags`),
+    provider: event.provider,
+    requested_model: event.requested_model,
+    model: event.model,
+    route: event.route,
+    status: event.status,
+    http_status: event.http_status,
+    streamed: event.streamed ? 1 : 0,
+    latency_ms: wholeMs(event.latency_ms, `${param}.latency_ms`),
+    ttft_ms: wholeMs(event.ttft_ms, `${param}.ttft_ms`),
+    ...bucketValues(event.buckets, `${param}.buckets`),
+    usage_source: event.usage_source,
+    cost_nano: cost,
+    price_ref: event.price_ref,
+    raw_usage: event.raw_usage === undefined || event.raw_usage === null ? null : JSON.stringify(event.raw_usage),
+    usage_issues: JSON.stringify(event.usage_issues),
+  };
+}
+
+function parseJson(text: unknown): unknown {
+  return typeof text === 'string' ? (JSON.parse(text) as unknown) : null;
+}
+
+export function rowToEvent(row: Selectable<EventsTable>): UsageEvent {
+  const buckets: Buckets = {};
+  for (const bucket of BUCKETS) {
+    const n = toNumber(row[bucketColumn(bucket)]);
+    if (n !== 0) buckets[bucket] = n;
+  }
+  return {
+    id: row.id,
+    time: new Date(toNumber(row.time_ms)),
+    origin: row.origin as EventOrigin,
+    source: row.source,
+    tenant: row.tenant,
+    project: row.project,
+    user: row.user_id,
+    feature: row.feature,
+    key_id: row.key_id,
+    trace_id: row.trace_id,
+    tags: parseJson(row.tags) as Record<string, string>,
+    provider: row.provider,
+    requested_model: row.requested_model,
+    model: row.model,
+    route: row.route,
+    status: row.status as EventStatus,
+    http_status: toNullableNumber(row.http_status),
+    streamed: toNumber(row.streamed) !== 0,
+    latency_ms: toNullableNumber(row.latency_ms),
+    ttft_ms: toNullableNumber(row.ttft_ms),
+    buckets,
+    usage_source: row.usage_source as UsageSource,
+    cost_nano: toNullableBigInt(row.cost_nano),
+    price_ref: row.price_ref,
+    raw_usage: parseJson(row.raw_usage),
+    usage_issues: parseJson(row.usage_issues) as string[],
+  };
+}
+
+export function reservationToRow(r: Reservation, param = 'reservation'): ReservationRow {
+  if (!isValidEventId(r.id)) {
+    throw invalid('id must be 1..128 characters of [A-Za-z0-9._:-]', `${param}.id`);
+  }
+  const estimated = r.estimated_input_tokens;
+  if (!Number.isSafeInteger(estimated) || estimated < 0) {
+    throw invalid('estimated_input_tokens must be a non-negative integer', `${param}.estimated_input_tokens`);
+  }
+  return {
+    id: r.id,
+    time_ms: timeMs(r.time, `${param}.time`),
+    source: r.source,
+    tenant: r.tenant,
+    project: dim(r.project),
+    user_id: dim(r.user),
+    feature: dim(r.feature),
+    key_id: dim(r.key_id),
+    trace_id: dim(r.trace_id),
+    tags: checkTags(r.tags, `${param}.tags`),
+    provider: r.provider,
+    requested_model: r.requested_model,
+    route: r.route,
+    streamed: r.streamed ? 1 : 0,
+    estimated_input_tokens: estimated,
+  };
+}
+
+export function rowToReservation(row: Selectable<ReservationsTable>): Reservation {
+  return {
+    id: row.id,
+    time: new Date(toNumber(row.time_ms)),
+    source: row.source,
+    tenant: row.tenant,
+    project: row.project,
+    user: row.user_id,
+    feature: row.feature,
+    key_id: row.key_id,
+    trace_id: row.trace_id,
+    tags: parseJson(row.tags) as Record<string, string>,
+    provider: row.provider,
+    requested_model: row.requested_model,
+    route: row.route,
+    streamed: toNumber(row.streamed) !== 0,
+    estimated_input_tokens: toNumber(row.estimated_input_tokens),
+  };
+}
+

@@ -1,0 +1,133 @@
+import type { ColumnType } from 'kysely';
+import { BUCKETS, type Bucket } from '../usage/index.js';
+
+/**
+ * Kysely table types shared by every dialect. Column types are the dialect-neutral subset: BIGINT
+ * for money, counts and ms-epoch times; TEXT for ids, dimensions and JSON; INTEGER 0/1 for flags.
+ *
+ * BIGINT reads differ by driver (better-sqlite3 with safe integers: bigint; pg: string), so every
+ * BIGINT column reads as `bigint | number | string` and goes through `toBigInt`/`toNumber`.
+ */
+export type Int8 = ColumnType<bigint | number | string, bigint | number, bigint | number>;
+export type Int4 = ColumnType<bigint | number | string, number, number>;
+
+/** Column holding the count of one exclusive usage bucket, e.g. `tok_cache_read`. */
+export type BucketColumn = `tok_${Bucket}`;
+export type BucketColumns = { [B in Bucket as `tok_${B}`]: Int8 };
+
+export function bucketColumn(bucket: Bucket): BucketColumn {
+  return `tok_${bucket}`;
+}
+
+export const BUCKET_COLUMNS: readonly BucketColumn[] = BUCKETS.map(bucketColumn);
+
+export interface EventsTable extends BucketColumns {
+  id: string;
+  time_ms: Int8;
+  origin: string;
+  source: string;
+  tenant: string;
+  project: string | null;
+  user_id: string | null;
+  feature: string | null;
+  key_id: string | null;
+  trace_id: string | null;
+  /** JSON object text. */
+  tags: string;
+  provider: string;
+  requested_model: string;
+  model: string;
+  route: string;
+  status: string;
+  http_status: Int4 | null;
+  streamed: Int4;
+  latency_ms: Int8 | null;
+  ttft_ms: Int8 | null;
+  usage_source: string;
+  /** nano-USD; NULL = unpriced. */
+  cost_nano: Int8 | null;
+  price_ref: string | null;
+  /** JSON text of the provider's usage object, NULL when none. */
+  raw_usage: string | null;
+  /** JSON array text. */
+  usage_issues: string;
+}
+
+export interface ReservationsTable {
+  id: string;
+  time_ms: Int8;
+  source: string;
+  tenant: string;
+  project: string | null;
+  user_id: string | null;
+  feature: string | null;
+  key_id: string | null;
+  trace_id: string | null;
+  tags: string;
+  provider: string;
+  requested_model: string;
+  route: string;
+  streamed: Int4;
+  estimated_input_tokens: Int8;
+}
+
+/**
+ * Hourly rollup. Nullable dimensions are stored as '' (a value the contract never allows for a
+ * real dimension) because a primary key cannot hold NULLs; reads map '' back to null.
+ */
+export interface RollupHourlyTable extends BucketColumns {
+  hour_ms: Int8;
+  tenant: string;
+  project: string;
+  key_id: string;
+  feature: string;
+  user_id: string;
+  provider: string;
+  model: string;
+  requested_model: string;
+  requests: Int8;
+  cost_nano: Int8;
+  unpriced_requests: Int8;
+  estimated_requests: Int8;
+}
+
+export interface LedgerDatabase {
+  events: EventsTable;
+  reservations: ReservationsTable;
+  rollup_hourly: RollupHourlyTable;
+}
+
+/** Rollup dimensions in primary-key order (after hour_ms). */
+export const ROLLUP_DIMS = [
+  'tenant',
+  'project',
+  'key_id',
+  'feature',
+  'user_id',
+  'provider',
+  'model',
+  'requested_model',
+] as const;
+export type RollupDim = (typeof ROLLUP_DIMS)[number];
+
+export function toBigInt(value: unknown): bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  // pg returns BIGINT and SUM(BIGINT) (numeric) as decimal strings.
+  if (typeof value === 'string' && /^-?\d+$/.test(value)) return BigInt(value);
+  if (value === null || value === undefined) return 0n;
+  throw new TypeError(`not an integer from the database: ${String(value)}`);
+}
+
+/** For counts that stay far below 2^53 (tokens, latencies, request counts). */
+export function toNumber(value: unknown): number {
+  return Number(toBigInt(value));
+}
+
+export function toNullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : toNumber(value);
+}
+
+export function toNullableBigInt(value: unknown): bigint | null {
+  return value === null || value === undefined ? null : toBigInt(value);
+}

@@ -1,0 +1,1 @@
+export { PertokenMetrics } from './registry.js';

@@ -1,0 +1,193 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { registerApiRoutes } from './api/index.js';
+import { parseConfig, type Config, type Env } from './config/index.js';
+import { startDemoUpstream, type DemoUpstream } from './demo/index.js';
+import { toPertokenError } from './errors.js';
+import { createModelRouter, registerGatewayRoutes, UpstreamPools } from './gateway/index.js';
+import { openAccess, type Authenticator } from './governance/index.js';
+import { Router, sendError } from './http/index.js';
+import { createSqliteStore, newEventId, type InterruptedPricer, type Store } from './ledger/index.js';
+import { PertokenMetrics } from './metrics/index.js';
+import { createPriceBook, type PriceBook } from './pricing/index.js';
+
+/** Everything the app needs, constructed by the caller: tests pass fakes or real services. */
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  priceBook: PriceBook;
+  pools: UpstreamPools;
+  metrics: PertokenMetrics;
+  log: Logger;
+  authenticate: Authenticator;
+  adminToken: string | null;
+  now?: () => Date;
+}
+
+export interface App {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Requests currently being served (SIGTERM waits for them). */
+  readonly inflight: number;
+}
+
+/** Builds the request handler from its dependencies; constructs nothing itself. */
+export function createApp(deps: AppDeps): App {
+  const router = new Router();
+  const now = deps.now ?? (() => new Date());
+  registerGatewayRoutes(router, {
+    router: createModelRouter(deps.config.upstreams, deps.config.routes),
+    pools: deps.pools,
+    authenticate: deps.authenticate,
+    priceBook: deps.priceBook,
+    ledger: deps.store,
+    observer: deps.metrics,
+    log: deps.log,
+    maxBodyBytes: deps.config.server.max_body_bytes,
+    newId: () => newEventId(),
+  });
+  registerApiRoutes(router, {
+    store: deps.store,
+    priceBook: deps.priceBook,
+    metrics: deps.metrics,
+    log: deps.log,
+    adminToken: deps.adminToken,
+    maxBodyBytes: deps.config.server.max_body_bytes,
+    now,
+  });
+
+  let inflight = 0;
+  return {
+    get inflight() {
+      return inflight;
+    },
+    handle(req, res) {
+      inflight++;
+      res.once('close', () => inflight--);
+      const url = new URL(req.url ?? '/', 'http://pertoken.local');
+      Promise.resolve()
+        .then(() => {
+          const { handler, params } = router.match(req.method ?? 'GET', url.pathname);
+          return handler({ req, res, url, params });
+        })
+        .catch((err: unknown) => {
+          const error = sendError(res, err);
+          if (error.status >= 500) deps.log.error({ err, path: url.pathname }, error.message);
+          // Unread request bytes would otherwise stall a keep-alive connection.
+          if (!req.complete) req.resume();
+        });
+    },
+  };
+}
+
+export interface StartOptions {
+  config: Config;
+  env: Env;
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  /** Serve the built-in simulated upstream even when upstreams are configured. */
+  demo?: boolean;
+  log?: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  app: App;
+  store: Store;
+  demo: DemoUpstream | null;
+  /** Stops accepting, drains in-flight requests (bounded), flushes the ledger, closes pools. */
+  shutdown(): Promise<void>;
+}
+
+/** The process-level wiring behind `pertoken serve`. */
+export async function startPertoken(options: StartOptions): Promise<RunningServer> {
+  const log = options.log ?? pino({ level: options.env.PERTOKEN_LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
+  const dataDir = resolve(options.dataDir ?? options.env.PERTOKEN_DATA_DIR ?? '.pertoken');
+  mkdirSync(dataDir, { recursive: true });
+
+  let config = options.config;
+  let demo: DemoUpstream | null = null;
+  if (options.demo || config.upstreams.length === 0) {
+    demo = await startDemoUpstream({ ttftMs: config.demo.ttft_ms, itlMs: config.demo.itl_ms });
+    config = withDemoUpstreams(config, demo.url);
+    log.info({ url: demo.url }, 'demo mode: serving the built-in simulated upstream');
+  }
+
+  const store = createSqliteStore({ path: join(dataDir, 'ledger.sqlite'), synchronous: config.ledger.synchronous });
+  await store.migrate();
+  const priceBook = createPriceBook({ overrides: config.prices });
+  const recovered = await store.recoverInterrupted(interruptedPricer(priceBook));
+  if (recovered > 0) log.warn({ recovered }, 'settled requests interrupted by a previous crash');
+
+  const pools = new UpstreamPools(config.upstreams);
+  const metrics = new PertokenMetrics({ defaultMetrics: true });
+  const app = createApp({
+    config,
+    store,
+    priceBook,
+    pools,
+    metrics,
+    log,
+    authenticate: openAccess(),
+    adminToken: options.env.PERTOKEN_ADMIN_TOKEN || null,
+  });
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, app.handle);
+  const port = options.port ?? config.server.port;
+  const host = options.host ?? config.server.host;
+  await listen(server, port, host);
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  log.info({ port: boundPort, host, dataDir }, 'pertoken listening');
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = (): Promise<void> => {
+    stopping ??= (async () => {
+      server.close();
+      server.closeIdleConnections();
+      const deadline = Date.now() + config.server.drain_timeout_ms;
+      while (app.inflight > 0 && Date.now() < deadline) await sleep(25);
+      server.closeAllConnections();
+      await store.close();
+      await pools.close();
+      await demo?.close();
+      log.info('pertoken stopped');
+    })();
+    return stopping;
+  };
+  return { url: `http://${host}:${boundPort}`, port: boundPort, app, store, demo, shutdown };
+}
+
+function withDemoUpstreams(config: Config, demoUrl: string): Config {
+  return parseConfig({
+    ...structuredClone(config),
+    upstreams: [
+      { name: 'demo-openai', kind: 'openai', provider: 'openai', base_url: `${demoUrl}/v1` },
+      { name: 'demo-anthropic', kind: 'anthropic', provider: 'anthropic', base_url: demoUrl },
+    ],
+    routes: [],
+  });
+}
+
+/** After a crash, an open reservation is billed for its prompt: the output is unknowable. */
+export function interruptedPricer(book: PriceBook): InterruptedPricer {
+  return (reservation) => {
+    const buckets = { input: reservation.estimated_input_tokens };
+    const priced = book.price({ provider: reservation.provider, model: reservation.requested_model, at: reservation.time, buckets });
+    return { buckets, cost_nano: priced.cost_nano, price_ref: priced.price_ref };
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', (err) => reject(toPertokenError(err)));
+    server.listen(port, host, () => resolvePromise());
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

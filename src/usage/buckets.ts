@@ -1,0 +1,51 @@
+import { BUCKETS, TOKEN_BUCKETS, type Bucket, type Buckets } from './types.js';
+
+/**
+ * Sum of the given buckets (token buckets by default). Per-call units (`requests`, `web_search`,
+ * `tool_calls`) are not tokens, so they only count when asked for explicitly.
+ */
+export function bucketsTotal(buckets: Buckets, which: readonly Bucket[] = TOKEN_BUCKETS): number {
+  let total = 0;
+  for (const name of which) total += buckets[name] ?? 0;
+  return total;
+}
+
+/** Bucket-wise sum of any number of bucket sets, normalized (zeros dropped). */
+export function addBuckets(...items: Buckets[]): Buckets {
+  const sum: Buckets = {};
+  for (const item of items) {
+    for (const name of BUCKETS) {
+      const value = item[name];
+      if (value !== undefined) sum[name] = (sum[name] ?? 0) + value;
+    }
+  }
+  return normalizeBuckets(sum);
+}
+
+/**
+ * The canonical form: known buckets only, in BUCKETS order, zeros and undefined dropped. Two usages
+ * with the same counts then serialize identically, which keeps stored JSON and test fixtures stable.
+ */
+export function normalizeBuckets(buckets: Buckets): Buckets {
+  const out: Buckets = {};
+  for (const name of BUCKETS) {
+    const value = buckets[name];
+    if (value !== undefined && value !== 0) out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Makes counts safe to price: NaN/Infinity and negatives become 0, fractions are rounded. The
+ * evidence of what was wrong is kept by the caller in `Usage.issues` and `Usage.raw`; pricing
+ * multiplies counts as bigints and must never see a fraction.
+ */
+export function sanitizeBuckets(buckets: Buckets): Buckets {
+  const out: Buckets = {};
+  for (const name of BUCKETS) {
+    const value = buckets[name];
+    if (value === undefined || !Number.isFinite(value) || value <= 0) continue;
+    out[name] = Math.round(value);
+  }
+  return normalizeBuckets(out);
+}
