@@ -9,7 +9,7 @@ import { toPertokenError } from './errors.js';
 import { createModelRouter, registerGatewayRoutes, UpstreamPools } from './gateway/index.js';
 import { openAccess, type Authenticator } from './governance/index.js';
 import { Router, sendError } from './http/index.js';
-import { createSqliteStore, newEventId, type InterruptedPricer, type Store } from './ledger/index.js';
+import { createSqliteStore, newEventId, SettleRetrier, type InterruptedPricer, type Store } from './ledger/index.js';
 import { PertokenMetrics } from './metrics/index.js';
 import { createPriceBook, type PriceBook } from './pricing/index.js';
 
@@ -23,6 +23,8 @@ export interface AppDeps {
   log: Logger;
   authenticate: Authenticator;
   adminToken: string | null;
+  /** Retries commits that fail; built from `store` when not given. */
+  settler?: SettleRetrier;
   now?: () => Date;
 }
 
@@ -36,12 +38,13 @@ export interface App {
 export function createApp(deps: AppDeps): App {
   const router = new Router();
   const now = deps.now ?? (() => new Date());
+  const settler = deps.settler ?? new SettleRetrier(deps.store, { onFailure: retryFailureLogger(deps) });
   registerGatewayRoutes(router, {
     router: createModelRouter(deps.config.upstreams, deps.config.routes),
     pools: deps.pools,
     authenticate: deps.authenticate,
     priceBook: deps.priceBook,
-    ledger: deps.store,
+    ledger: { reserve: (r) => deps.store.reserve(r), settle: (e) => settler.settle(e) },
     observer: deps.metrics,
     log: deps.log,
     maxBodyBytes: deps.config.server.max_body_bytes,
@@ -124,7 +127,9 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
 
   const pools = new UpstreamPools(config.upstreams);
   const metrics = new PertokenMetrics({ defaultMetrics: true });
+  const settler = new SettleRetrier(store, { onFailure: retryFailureLogger({ metrics, log }) });
   const app = createApp({
+    settler,
     config,
     store,
     priceBook,
@@ -151,6 +156,8 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
       const deadline = Date.now() + config.server.drain_timeout_ms;
       while (app.inflight > 0 && Date.now() < deadline) await sleep(25);
       server.closeAllConnections();
+      const spilled = await settler.close(join(dataDir, 'unsettled-events.jsonl'));
+      if (spilled > 0) log.error({ spilled, file: join(dataDir, 'unsettled-events.jsonl') }, 'events the ledger could not take were written to a file; POST it to /v1/usage/events');
       await store.close();
       await pools.close();
       await demo?.close();
@@ -159,6 +166,13 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
     return stopping;
   };
   return { url: `http://${host}:${boundPort}`, port: boundPort, app, store, demo, shutdown };
+}
+
+function retryFailureLogger(deps: Pick<AppDeps, 'metrics' | 'log'>): (err: unknown, event: { id: string }) => void {
+  return (err, event) => {
+    deps.metrics.ledgerWriteFailed();
+    deps.log.error({ err, event_id: event.id }, 'ledger commit failed; the event is kept and retried');
+  };
 }
 
 function withDemoUpstreams(config: Config, demoUrl: string): Config {

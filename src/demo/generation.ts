@@ -1,4 +1,5 @@
 import { PertokenError } from '../errors.js';
+import type { PromptCache } from './anthropic-prompt.js';
 import type { Faults } from './faults.js';
 import { intBetween, requestRng, type Rng } from './random.js';
 import type { StreamPlan } from './stream.js';
@@ -19,6 +20,8 @@ export interface RouteContext {
   faults: Faults;
   /** Unix seconds at which the request arrived, for `created` fields. */
   now: number;
+  /** Anthropic prefixes written so far on this server. */
+  promptCache: PromptCache;
 }
 
 export type RouteResult =
@@ -115,12 +118,25 @@ export function asRecord(value: unknown): Record<string, unknown> | null {
   return isRecord(value) ? value : null;
 }
 
-/** One SSE `data:` line for OpenAI chat/completions streams. */
-export function dataFrame(json: unknown, content: boolean): { data: string; content: boolean } {
-  return { data: `data: ${JSON.stringify(json)}\n\n`, content };
-}
-
 /** One SSE event with an `event:` line (Responses API and Anthropic). */
 export function eventFrame(type: string, json: unknown, content: boolean): { data: string; content: boolean } {
   return { data: `event: ${type}\ndata: ${JSON.stringify(json)}\n\n`, content };
+}
+
+const SLOT = '\u0001demo-slot\u0001';
+
+/**
+ * Pre-serializes an event with placeholders so that each streamed chunk costs a string
+ * concatenation instead of a JSON.stringify of the whole envelope: with hundreds of concurrent
+ * streams, per-request CPU is queueing delay that would show up as TTFT the server never scheduled.
+ * `build` receives the placeholder and returns the event's JSON text; the returned function fills
+ * the placeholders in order with JSON-encoded values.
+ */
+export function slotTemplate(build: (slot: string) => string): (...values: unknown[]) => string {
+  const pieces = build(SLOT).split(JSON.stringify(SLOT));
+  return (...values) => {
+    let out = pieces[0] ?? '';
+    for (let i = 1; i < pieces.length; i++) out += JSON.stringify(values[i - 1]) + (pieces[i] ?? '');
+    return out;
+  };
 }

@@ -56,9 +56,8 @@ export function supportsDimensions(model: string): boolean {
 const CREATED = 1_715_367_049;
 
 export const OPENAI_MODEL_IDS: readonly string[] = [
-  'gpt-4o',
+  ...Object.keys(OPENAI_SNAPSHOTS),
   ...Object.values(OPENAI_SNAPSHOTS),
-  ...Object.keys(OPENAI_SNAPSHOTS).filter((id) => id !== 'gpt-4o'),
   'gpt-3.5-turbo-instruct',
   'text-embedding-3-small',
   'text-embedding-3-large',

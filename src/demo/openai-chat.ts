@@ -1,12 +1,12 @@
 import { PertokenError } from '../errors.js';
 import {
-  dataFrame,
   lengthControls,
   optionalLimit,
   planOutput,
   requireArray,
   requireModel,
   rngFor,
+  slotTemplate,
   type RouteContext,
   type RouteResult,
 } from './generation.js';
@@ -70,32 +70,30 @@ export function chatCompletions(body: Record<string, unknown>, ctx: RouteContext
     return { kind: 'json', status: 200, body: completion, outputTokens: output.tokens.length + output.reasoningTokens };
   }
 
-  const chunk = (choices: unknown[], content: boolean, extra: Record<string, unknown> = {}): Frame =>
-    dataFrame(
-      {
-        ...base,
-        object: 'chat.completion.chunk',
-        service_tier: 'default',
-        system_fingerprint: fingerprint,
-        choices,
-        ...(includeUsage ? { usage: null } : {}),
-        ...extra,
-      },
-      content,
-    );
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string =>
+    `data: ${JSON.stringify({
+      ...base,
+      object: 'chat.completion.chunk',
+      service_tier: 'default',
+      system_fingerprint: fingerprint,
+      choices,
+      ...(includeUsage ? { usage: null } : {}),
+      ...extra,
+    })}\n\n`;
   const choice = (delta: unknown, finish: string | null): unknown => ({
     index: 0,
     delta,
     logprobs: null,
     finish_reason: finish,
   });
+  const contentChunk = slotTemplate((slot) => chunk([choice({ content: slot }, null)]));
 
-  const frames: Frame[] = [chunk([choice({ role: 'assistant', content: '', refusal: null }, null)], false)];
+  const frames: Frame[] = [{ data: chunk([choice({ role: 'assistant', content: '', refusal: null }, null)]), content: false }];
   for (const text of chunkTokens(output.tokens, ctx.config.tokensPerChunk)) {
-    frames.push(chunk([choice({ content: text }, null)], true));
+    frames.push({ data: contentChunk(text), content: true });
   }
-  frames.push(chunk([choice({}, finishReason)], false));
-  if (includeUsage) frames.push(chunk([], false, { usage }));
+  frames.push({ data: chunk([choice({}, finishReason)]), content: false });
+  if (includeUsage) frames.push({ data: chunk([], { usage }), content: false });
   frames.push(DONE_FRAME);
   return { kind: 'stream', plan: { frames, malformed: MALFORMED_DATA } };
 }

@@ -1,11 +1,11 @@
 import { PertokenError } from '../errors.js';
 import {
-  dataFrame,
   lengthControls,
   optionalLimit,
   planOutput,
   requireModel,
   rngFor,
+  slotTemplate,
   type RouteContext,
   type RouteResult,
 } from './generation.js';
@@ -46,14 +46,15 @@ export function completions(body: Record<string, unknown>, ctx: RouteContext): R
     return { kind: 'json', status: 200, body: completion, outputTokens: output.tokens.length };
   }
 
-  const chunk = (choices: unknown[], content: boolean, extra: Record<string, unknown> = {}): Frame =>
-    dataFrame({ ...base, choices, ...(includeUsage ? { usage: null } : {}), ...extra }, content);
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string =>
+    `data: ${JSON.stringify({ ...base, choices, ...(includeUsage ? { usage: null } : {}), ...extra })}\n\n`;
+  const contentChunk = slotTemplate((slot) => chunk([{ text: slot, index: 0, logprobs: null, finish_reason: null }]));
   const frames: Frame[] = [];
   for (const text of chunkTokens(output.tokens, ctx.config.tokensPerChunk)) {
-    frames.push(chunk([{ text, index: 0, logprobs: null, finish_reason: null }], true));
+    frames.push({ data: contentChunk(text), content: true });
   }
-  frames.push(chunk([{ text: '', index: 0, logprobs: null, finish_reason: finishReason }], false));
-  if (includeUsage) frames.push(chunk([], false, { usage }));
+  frames.push({ data: chunk([{ text: '', index: 0, logprobs: null, finish_reason: finishReason }]), content: false });
+  if (includeUsage) frames.push({ data: chunk([], { usage }), content: false });
   frames.push(DONE_FRAME);
   return { kind: 'stream', plan: { frames, malformed: MALFORMED_DATA } };
 }

@@ -6,6 +6,7 @@ import {
   planOutput,
   requireModel,
   rngFor,
+  slotTemplate,
   type RouteContext,
   type RouteResult,
 } from './generation.js';
@@ -123,8 +124,12 @@ export function responses(body: Record<string, unknown>, ctx: RouteContext): Rou
   const at = { item_id: messageId, output_index: outputIndex, content_index: 0 };
   emit('response.output_item.added', { output_index: outputIndex, item: message('in_progress', []) });
   emit('response.content_part.added', { ...at, part: { ...part, text: '' } });
+  const deltaType = 'response.output_text.delta';
+  const deltaEvent = slotTemplate((slot) =>
+    eventFrame(deltaType, { type: deltaType, sequence_number: slot, ...at, delta: slot, logprobs: [] }, true).data,
+  );
   for (const delta of chunkTokens(output.tokens, ctx.config.tokensPerChunk)) {
-    emit('response.output_text.delta', { ...at, delta, logprobs: [] }, true);
+    frames.push({ data: deltaEvent(sequence++, delta), content: true });
   }
   emit('response.output_text.done', { ...at, text, logprobs: [] });
   emit('response.content_part.done', { ...at, part });

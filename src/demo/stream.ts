@@ -82,17 +82,18 @@ export class Lifecycle {
 }
 
 /**
- * Sends `plan` on a response whose headers are already written. Resolves once the stream ended,
+ * Sends `plan` on a response whose headers are already written; content chunk i is due at
+ * `start + ttft + i * itl` (`start` is a performance.now() value). Resolves once the stream ended,
  * was cut, or the client left.
  */
 export async function runStream(
   res: ServerResponse,
   life: Lifecycle,
+  start: number,
   plan: StreamPlan,
   timing: Timing,
   faults: Faults,
 ): Promise<void> {
-  const start = performance.now();
   if (faults.cutAfter === 0) return cut(res);
   if (faults.stallAfter === 0) return life.untilClosed();
 

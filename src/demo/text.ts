@@ -27,7 +27,9 @@ export function collectText(value: unknown, out: string[] = []): string[] {
     if (typeof value.arguments === 'string') out.push(value.arguments);
     if (Array.isArray(value.tool_calls)) {
       for (const call of value.tool_calls) {
-        if (isRecord(call) && isRecord(call.function)) collectText(call.function, out);
+        if (!isRecord(call) || !isRecord(call.function)) continue;
+        if (typeof call.function.name === 'string') out.push(call.function.name);
+        collectText(call.function, out);
       }
     }
   }

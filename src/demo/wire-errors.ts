@@ -18,9 +18,10 @@ export interface WireReply {
 /** Renders a validation failure (invalid JSON, missing field, unknown path) in the wire's shape. */
 export function errorReply(wire: Wire, err: PertokenError): WireReply {
   if (wire === 'anthropic') {
-    return anthropicError(err.status, err.status === 404 ? 'not_found_error' : 'invalid_request_error', err.message);
+    const type = err.status >= 500 ? 'api_error' : (ANTHROPIC_TYPES[err.status]?.[0] ?? 'invalid_request_error');
+    return anthropicError(err.status, type, err.message);
   }
-  return openaiError(err.status, 'invalid_request_error', err.message, err.param, null);
+  return openaiError(err.status, err.status >= 500 ? 'server_error' : 'invalid_request_error', err.message, err.param, null);
 }
 
 /** The reply of a `status:CODE` fault: the provider's body for that status, with retry hints. */

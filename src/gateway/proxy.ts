@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import { PertokenError } from '../errors.js';
 import type { Authenticator } from '../governance/index.js';
 import { parseJsonBody, readBody, sendError, writeChunk } from '../http/index.js';
-import type { Store, UsageEvent } from '../ledger/index.js';
+import type { Reservation, UsageEvent } from '../ledger/index.js';
 import { formatUsd, type PriceBook } from '../pricing/index.js';
 import type { ProviderAdapter, TapResult } from '../providers/index.js';
 import { resolveAttribution } from './attribution.js';
@@ -27,7 +27,8 @@ export interface GatewayDeps {
   pools: UpstreamPools;
   authenticate: Authenticator;
   priceBook: PriceBook;
-  ledger: Pick<Store, 'reserve' | 'settle'>;
+  /** settle() must keep the event even when the store fails (see SettleRetrier). */
+  ledger: { reserve(reservation: Reservation): Promise<void>; settle(event: UsageEvent): Promise<void> };
   observer: GatewayObserver;
   log: Logger;
   maxBodyBytes: number;
@@ -66,7 +67,7 @@ export async function handleModelCall(deps: GatewayDeps, adapter: ProviderAdapte
     provider: upstream.config.provider ?? upstream.config.kind,
     streamed: prepared.stream,
   };
-  await deps.ledger.reserve({
+  await reserve(deps, {
     ...attribution,
     id,
     time: state.started,
@@ -190,7 +191,20 @@ async function relayStream(deps: GatewayDeps, state: CallState, response: Dispat
   res.end(Buffer.concat([...held, tail]));
 }
 
-/** Prices and commits; a ledger failure is logged and counted, never thrown at the client. */
+/**
+ * A reservation only protects against a crash mid-call; when the ledger cannot take it the call
+ * still goes ahead, because its settlement is retried until it lands.
+ */
+async function reserve(deps: GatewayDeps, reservation: Reservation): Promise<void> {
+  try {
+    await deps.ledger.reserve(reservation);
+  } catch (err) {
+    deps.observer.ledgerWriteFailed();
+    deps.log.error({ err, event_id: reservation.id }, 'ledger reservation failed; continuing');
+  }
+}
+
+/** Prices and commits the call; the ledger side keeps the event through store failures. */
 async function commit(deps: GatewayDeps, state: CallState, outcome: Outcome): Promise<UsageEvent> {
   const tap: TapResult | null = 'tap' in outcome ? outcome.tap : null;
   const servedModel = tap?.servedModel ?? state.prepared.model;
@@ -198,12 +212,7 @@ async function commit(deps: GatewayDeps, state: CallState, outcome: Outcome): Pr
   const billable = outcome.kind !== 'not_sent' && outcome.kind !== 'upstream_status';
   const priced = priceUsage(deps.priceBook, state.provider, servedModel, state.prepared.model, state.started, usage, billable);
   const event = buildEvent(state, outcome, usage, status, priced, performance.now());
-  try {
-    await deps.ledger.settle(event);
-  } catch (err) {
-    deps.observer.ledgerWriteFailed();
-    deps.log.error({ err, event_id: event.id }, 'ledger write failed');
-  }
+  await deps.ledger.settle(event);
   deps.observer.eventRecorded(event);
   return event;
 }

@@ -54,12 +54,8 @@ export async function listEvents(db: Kysely<LedgerDatabase>, query: EventQuery):
   if (window.toMs !== undefined) q = q.where('time_ms', '<', window.toMs);
   for (const [column, value] of window.dims) q = q.where(column, '=', value);
   if (cursor !== undefined) {
-    q = q.where((eb) =>
-      eb.or([
-        eb('time_ms', '<', cursor.timeMs),
-        eb.and([eb('time_ms', '=', cursor.timeMs), eb('id', '<', cursor.id)]),
-      ]),
-    );
+    // A row-value comparison (SQLite >= 3.15, PostgreSQL) is one range on the (time_ms, id) index.
+    q = q.where((eb) => eb(eb.refTuple('time_ms', 'id'), '<', eb.tuple(cursor.timeMs, cursor.id)));
   }
   const rows = await q
     .orderBy('time_ms', 'desc')

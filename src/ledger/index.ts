@@ -1,3 +1,8 @@
+/**
+ * The ledger: durable usage events, crash reservations, hourly rollups and cost queries behind the
+ * `Store` interface. Statements and migrations are Kysely and dialect-neutral; `sqlite/` opens the
+ * embedded database, a `postgres/` folder only needs to open a pool and reuse KyselyLedgerStore.
+ */
 export * from './types.js';
 export { newEventId, isValidEventId, isUlid, ulidTime } from './ids.js';
 export { KyselyLedgerStore, type LedgerStore, type LedgerStats, type KyselyStoreOptions } from './kysely-store.js';
@@ -8,3 +13,4 @@ export type { LedgerDatabase, EventsTable, ReservationsTable, RollupHourlyTable 
 export type { CostStrategy } from './queries.js';
 export { MAX_PAGE } from './events.js';
 export { INTERRUPTED_ISSUE } from './recovery.js';
+export { SettleRetrier, type SettleRetryOptions } from './retry.js';

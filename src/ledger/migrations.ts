@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { PertokenError } from '../errors.js';
 import { BUCKET_COLUMNS, ROLLUP_DIMS } from './schema.js';
 
@@ -77,7 +77,10 @@ const ledgerCore: Migration = {
       .addColumn('estimated_input_tokens', 'bigint', (c) => c.notNull().defaultTo(0))
       .execute();
 
-    let rollup = db.schema.createTable('rollup_hourly').addColumn('hour_ms', 'bigint', (c) => c.notNull());
+    // Typed with `string` columns: the loops below add columns Kysely cannot track by name.
+    let rollup: CreateTableBuilder<'rollup_hourly', string> = db.schema
+      .createTable('rollup_hourly')
+      .addColumn('hour_ms', 'bigint', (c) => c.notNull());
     for (const dim of ROLLUP_DIMS) {
       rollup = rollup.addColumn(dim, 'text', (c) => c.notNull().defaultTo(''));
     }

@@ -48,7 +48,7 @@ function sumExprs(source: Source): RawBuilder<unknown>[] {
   ];
 }
 
-interface Partial_ {
+interface PartialRow {
   keys: Array<string | null>;
   requests: bigint;
   cost_nano: bigint;
@@ -64,7 +64,7 @@ async function aggregate(
   toMs: number,
   dims: ReadonlyArray<[string, string]>,
   groupBy: readonly GroupKey[],
-): Promise<Partial_[]> {
+): Promise<PartialRow[]> {
   const time = sql.ref(source === 'events' ? 'time_ms' : 'hour_ms');
   const where = [sql`${time} >= ${fromMs}`, sql`${time} < ${toMs}`];
   for (const [column, value] of dims) where.push(sql`${sql.ref(column)} = ${value}`);
@@ -75,7 +75,7 @@ async function aggregate(
     source,
   )} where ${sql.join(where, sql` and `)}${groupClause}`;
   const { rows } = await query.execute(db);
-  const out: Partial_[] = [];
+  const out: PartialRow[] = [];
   for (const row of rows) {
     const requests = toBigInt(row.requests);
     if (requests === 0n) continue; // an ungrouped aggregate over no rows still yields one row
@@ -145,7 +145,7 @@ export async function queryCosts(db: Db, query: CostQuery, strategy: CostStrateg
   const toMs = window.toMs ?? 0;
   if (fromMs >= toMs) return [];
 
-  const merged = new Map<string, Partial_>();
+  const merged = new Map<string, PartialRow>();
   for (const [source, a, b] of plan(fromMs, toMs, strategy)) {
     for (const part of await aggregate(db, source, a, b, window.dims, groupBy)) {
       const id = JSON.stringify(part.keys);

@@ -62,7 +62,11 @@ export function rollupDeltas(rows: readonly EventRow[]): RollupRow[] {
       s[column] = (s[column] ?? 0n) + toBigInt(row[column] ?? 0);
     }
   }
-  return [...byKey.values()].map(({ hour_ms, dims, sums }) => ({ hour_ms, ...dims, ...sums }) as RollupRow);
+  // One global key order: concurrent transactions (PostgreSQL replicas) then lock rollup rows in
+  // the same order and cannot deadlock on each other.
+  return [...byKey.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, { hour_ms, dims, sums }]) => ({ hour_ms, ...dims, ...sums }) as RollupRow);
 }
 
 function addExcluded(column: string): RawBuilder<bigint> {

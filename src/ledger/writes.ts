@@ -29,7 +29,9 @@ export async function insertEventRows(db: Kysely<LedgerDatabase>, rows: readonly
   const unique = new Map<string, EventRow>();
   for (const row of rows) if (!unique.has(row.id)) unique.set(row.id, row);
   const inserted = new Set<string>();
-  for (const chunk of chunks([...unique.values()], EVENT_CHUNK)) {
+  // Sorted by id for the same reason rollup deltas are sorted: a stable lock order across writers.
+  const ordered = [...unique.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const chunk of chunks(ordered, EVENT_CHUNK)) {
     const returned = await db
       .insertInto('events')
       .values(chunk)
@@ -44,7 +46,7 @@ export async function insertEventRows(db: Kysely<LedgerDatabase>, rows: readonly
 }
 
 export async function deleteReservations(db: Kysely<LedgerDatabase>, ids: readonly string[]): Promise<void> {
-  for (const chunk of chunks(ids, ID_CHUNK)) {
+  for (const chunk of chunks([...ids].sort(), ID_CHUNK)) {
     await db.deleteFrom('reservations').where('id', 'in', chunk).execute();
   }
 }

@@ -81,8 +81,12 @@ export interface Efficiency {
   compute: number;
   /** Share of the interconnect bandwidth an all-reduce achieves. */
   comm: number;
-  /** Share of memory left after the weights that holds KV cache (the rest: activations, runtime). */
+  /** Share of HBM that weights + KV cache may fill (the rest: activations, runtime, fragmentation). */
   memory_utilization: number;
+  /** Fixed time every forward pass pays on top of the roofline (scheduling, sampling, launches), ms. */
+  step_overhead_ms: number;
+  /** Time every forward pass pays per request in it (host-side per-sequence work), microseconds. */
+  request_overhead_us: number;
 }
 
 export interface EstimateInput {

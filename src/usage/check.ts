@@ -136,12 +136,15 @@ function notAbove(
 ): string[] {
   const issues: string[] = [];
   let sum = 0;
+  let present = 0;
   for (const field of fields) {
+    if (typeof obj[field] !== 'number') continue;
     const value = numberOr0(obj[field]);
     sum += value;
+    present++;
     if (value > total) issues.push(`${prefix}${field} (${value}) > ${totalName} (${total})`);
   }
-  if (issues.length === 0 && sum > total) {
+  if (issues.length === 0 && present > 1 && sum > total) {
     issues.push(`${fields.map((f) => prefix + f).join(' + ')} (${sum}) > ${totalName} (${total})`);
   }
   return issues;

@@ -1,0 +1,191 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { PertokenError, toPertokenError } from '../errors.js';
+import { countTokensRoute, messages } from './anthropic-messages.js';
+import { PromptCache } from './anthropic-prompt.js';
+import { NO_FAULTS, resolveFaults, type Faults } from './faults.js';
+import type { DemoConfig, RouteContext, RouteResult } from './generation.js';
+import { anthropicModelList, openaiModelList } from './models.js';
+import { chatCompletions } from './openai-chat.js';
+import { completions } from './openai-completions.js';
+import { embeddings } from './openai-embeddings.js';
+import { responses } from './openai-responses.js';
+import { resolveOptions, type DemoOptions } from './options.js';
+import { randomId } from './random.js';
+import { Lifecycle, runStream, sendBody } from './stream.js';
+import { isRecord } from './text.js';
+import { errorReply, statusFaultReply, type Wire, type WireReply } from './wire-errors.js';
+
+/**
+ * Non-stream replies take `ttftMs + outputTokens * itlMs / NON_STREAM_ITL_DIVISOR`: a whole body
+ * is generated like a stream but without per-chunk flushing, and the divisor keeps tests and demos
+ * with long outputs quick while still making latency grow with output length.
+ */
+export const NON_STREAM_ITL_DIVISOR = 4;
+
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** The request handler, with live counters for tests and embedding servers. */
+export interface DemoHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** Requests received so far, whatever their outcome. */
+  readonly requests: number;
+  /** Streaming responses currently open (generating or stalled). */
+  readonly openStreams: number;
+  /** Requests currently being handled, streaming or not. */
+  readonly inFlight: number;
+}
+
+interface Route {
+  wire: Wire;
+  handle(body: Record<string, unknown>, ctx: RouteContext): RouteResult;
+}
+
+const POST_ROUTES: Record<string, Route> = {
+  '/v1/chat/completions': { wire: 'openai', handle: chatCompletions },
+  '/v1/completions': { wire: 'openai', handle: completions },
+  '/v1/responses': { wire: 'openai', handle: responses },
+  '/v1/embeddings': { wire: 'openai', handle: embeddings },
+  '/v1/messages': { wire: 'anthropic', handle: messages },
+  '/v1/messages/count_tokens': { wire: 'anthropic', handle: countTokensRoute },
+};
+
+export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
+  const config = resolveOptions(opts);
+  const promptCache = new PromptCache();
+  const stats = { requests: 0, openStreams: 0, inFlight: 0 };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // Latency is scheduled from arrival, so that parsing and planning are inside the TTFT, not added to it.
+    const arrived = performance.now();
+    const index = stats.requests++;
+    req.socket.setNoDelay(true);
+    const life = new Lifecycle(res);
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const method = req.method ?? 'GET';
+    const route = method === 'POST' ? POST_ROUTES[path] : undefined;
+    const wire: Wire = route?.wire ?? (isAnthropicRequest(path, req.headers) ? 'anthropic' : 'openai');
+    const headers = replyHeaders(wire);
+    let faults: Faults = NO_FAULTS;
+    try {
+      const raw = await readBody(req);
+      const parsed = parseJson(raw);
+      const model = isRecord(parsed) && typeof parsed.model === 'string' ? parsed.model : null;
+      faults = resolveFaults(req.headers['x-demo-fault'], opts.script, { index, method, path, model });
+      if (faults.reset) {
+        req.socket.destroy();
+        return;
+      }
+      const start = arrived + faults.slowHeadersMs;
+      await life.sleepUntil(start);
+      if (life.closed) return;
+      if (faults.status !== null) {
+        const reply = statusFaultReply(wire, faults.status, model);
+        return sendBody(res, life, reply.status, { ...headers, ...reply.headers }, reply.body, NO_FAULTS);
+      }
+
+      if (method === 'GET' && path === '/v1/models') {
+        const list = wire === 'anthropic' ? anthropicModelList() : openaiModelList();
+        return sendBody(res, life, 200, headers, list, NO_FAULTS);
+      }
+      if (!route) {
+        throw new PertokenError('not_found', notFoundMessage(wire, method, path));
+      }
+      if (parsed === INVALID_JSON || !isRecord(parsed)) throw invalidJson(wire);
+
+      const ctx: RouteContext = { config, faults, now: Math.floor(Date.now() / 1000), promptCache };
+      const result = route.handle(parsed, ctx);
+      if (result.kind === 'json') {
+        await life.sleepUntil(start + config.ttftMs + (result.outputTokens * config.itlMs) / NON_STREAM_ITL_DIVISOR);
+        if (life.closed) return;
+        return sendBody(res, life, result.status, headers, result.body, faults);
+      }
+      stats.openStreams += 1;
+      try {
+        res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+        res.flushHeaders();
+        await runStream(res, life, start, result.plan, config, faults);
+      } finally {
+        stats.openStreams -= 1;
+      }
+    } catch (err) {
+      replyError(res, wire, headers, err);
+    }
+  };
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    stats.inFlight += 1;
+    serve(req, res)
+      .catch((err: unknown) => replyError(res, 'openai', {}, err))
+      .finally(() => {
+        stats.inFlight -= 1;
+      });
+  };
+  return Object.defineProperties(handler, {
+    requests: { get: () => stats.requests, enumerable: true },
+    openStreams: { get: () => stats.openStreams, enumerable: true },
+    inFlight: { get: () => stats.inFlight, enumerable: true },
+  }) as DemoHandler;
+}
+
+function replyError(res: ServerResponse, wire: Wire, headers: Record<string, string>, err: unknown): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  const error = toPertokenError(err);
+  const reply: WireReply = errorReply(wire, error);
+  const body = JSON.stringify(reply.body);
+  res.writeHead(reply.status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+/** Anthropic clients are told apart by their paths and the `anthropic-version` header they always send. */
+function isAnthropicRequest(path: string, headers: IncomingHttpHeaders): boolean {
+  return path.startsWith('/v1/messages') || headers['anthropic-version'] !== undefined;
+}
+
+function replyHeaders(wire: Wire): Record<string, string> {
+  return wire === 'anthropic'
+    ? { 'request-id': randomId('req_011C', 20) }
+    : { 'x-request-id': randomId('req_', 32), 'openai-version': '2020-10-01' };
+}
+
+function notFoundMessage(wire: Wire, method: string, path: string): string {
+  return wire === 'anthropic' ? 'Not Found' : `Invalid URL (${method} ${path})`;
+}
+
+const INVALID_JSON = Symbol('invalid-json');
+
+function parseJson(raw: Buffer): unknown {
+  if (raw.length === 0) return null;
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch {
+    return INVALID_JSON;
+  }
+}
+
+function invalidJson(wire: Wire): PertokenError {
+  return new PertokenError(
+    'invalid_json',
+    wire === 'anthropic'
+      ? 'There was an issue with the format or content of your request: the body is not valid JSON.'
+      : 'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your ' +
+          'HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)',
+  );
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) {
+      throw new PertokenError('body_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes.`);
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}

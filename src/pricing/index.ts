@@ -1,0 +1,17 @@
+/**
+ * The price book: genai-prices data (pinned, never fetched at run time) + operator overrides,
+ * looked up by the event's own time, priced exactly in bigint nano-USD (DESIGN §5).
+ */
+export * from './types.js';
+export { createPriceBook, type ConfiguredPriceBook, type PriceBookOptions } from './book.js';
+export { describePrices, formatPriceTable, type DescribeOptions, type PriceRow } from './describe.js';
+export {
+  NANO_PER_USD,
+  divRoundHalfEven,
+  formatDecimalScaled,
+  formatUsd,
+  parseDecimalScaled,
+  parseUsd,
+  type ParseDecimalOptions,
+} from './money.js';
+export { OVERRIDE_PRICE_FIELDS, type DecimalInput, type PriceOverride } from './overrides.js';

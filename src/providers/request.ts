@@ -1,0 +1,63 @@
+import { PertokenError } from '../errors.js';
+import { isRecord, type JsonObject, type TextCollector } from './shape.js';
+import type { PreparedRequest } from './types.js';
+
+/** Request validation shared by the adapters: only what metering relies on, the rest is upstream's. */
+
+export function invalid(message: string, param: string): PertokenError {
+  return new PertokenError('invalid_request', message, { param });
+}
+
+export function requireObjectBody(body: unknown): JsonObject {
+  if (!isRecord(body)) throw invalid('request body must be a JSON object', 'body');
+  return body;
+}
+
+export function requireModel(body: JsonObject): string {
+  const model = body['model'];
+  if (typeof model !== 'string' || model.trim().length === 0) {
+    throw invalid('`model` is required and must be a non-empty string', 'model');
+  }
+  return model;
+}
+
+export function optionalStream(body: JsonObject): boolean {
+  const stream = body['stream'];
+  if (stream === undefined || stream === null) return false;
+  if (typeof stream !== 'boolean') throw invalid('`stream` must be a boolean', 'stream');
+  return stream;
+}
+
+export function optionalPositiveInt(body: JsonObject, param: string): number | null {
+  const value = body[param];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw invalid(`\`${param}\` must be a positive integer`, param);
+  }
+  return value;
+}
+
+/** A non-empty array of objects (chat `messages`, Anthropic `messages`). */
+export function requireMessages(body: JsonObject, param = 'messages'): JsonObject[] {
+  const messages = body[param];
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw invalid(`\`${param}\` is required and must be a non-empty array`, param);
+  }
+  messages.forEach((message, index) => {
+    if (!isRecord(message)) throw invalid(`\`${param}[${index}]\` must be an object`, `${param}[${index}]`);
+  });
+  return messages as JsonObject[];
+}
+
+/** The bytes to send: the client's own when nothing changed, a re-serialization otherwise. */
+export function bodyBytes(body: JsonObject, raw: Buffer | undefined, changed: boolean): Buffer {
+  if (!changed && raw !== undefined) return raw;
+  return Buffer.from(JSON.stringify(body));
+}
+
+export function prepared(
+  fields: Omit<PreparedRequest, 'promptText' | 'hasNonTextInput'> & { text: TextCollector },
+): PreparedRequest {
+  const { text, ...rest } = fields;
+  return { ...rest, promptText: text.text(), hasNonTextInput: text.nonText };
+}
