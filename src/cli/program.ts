@@ -1,6 +1,4 @@
 import { Command } from 'commander';
-import { benchCommand } from './bench.js';
-import { estimateCommand } from './estimate.js';
 import { pricesCommand } from './prices.js';
 import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
@@ -11,7 +9,5 @@ export function buildProgram(version: string): Command {
     .version(version)
     .addCommand(serveCommand())
     .addCommand(reportCommand())
-    .addCommand(pricesCommand())
-    .addCommand(estimateCommand())
-    .addCommand(benchCommand());
+    .addCommand(pricesCommand());
 }

@@ -94,7 +94,7 @@ export async function runStream(
   timing: Timing,
   faults: Faults,
 ): Promise<void> {
-  if (faults.cutAfter === 0) return cut(res);
+  if (faults.cutAfter === 0) return cut(res, life);
   if (faults.stallAfter === 0) return life.untilClosed();
 
   let pending = '';
@@ -108,11 +108,11 @@ export async function runStream(
     await life.write(res, pending);
     pending = '';
     sent += 1;
-    if (faults.cutAfter !== null && sent >= faults.cutAfter) return cut(res);
+    if (faults.cutAfter !== null && sent >= faults.cutAfter) return cut(res, life);
     if (faults.stallAfter !== null && sent >= faults.stallAfter) return life.untilClosed();
   }
   // A cut or stall beyond the last content chunk still withholds usage and the terminator.
-  if (faults.cutAfter !== null) return cut(res);
+  if (faults.cutAfter !== null) return cut(res, life);
   if (faults.stallAfter !== null) return life.untilClosed();
   if (sent === 0) {
     await life.sleepUntil(start + timing.ttftMs);
@@ -145,11 +145,29 @@ export async function sendBody(
     return;
   }
   res.write(body.subarray(0, Math.min(partial, body.length)));
-  if (faults.cutAfter !== null) return cut(res);
+  if (faults.cutAfter !== null) return cut(res, life);
   await life.untilClosed();
 }
 
-function cut(res: ServerResponse): void {
-  res.socket?.destroy();
+/**
+ * Destroys the connection once what was written has reached the kernel: node:http corks a
+ * response's writes until the next tick, so destroying at once would drop the very chunks the
+ * fault promises to deliver.
+ */
+async function cut(res: ServerResponse, life: Lifecycle): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  const socket = res.socket;
+  if (socket && socket.writableLength > 0 && !life.closed) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
+  socket?.destroy();
   res.destroy();
 }

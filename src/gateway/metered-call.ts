@@ -41,6 +41,8 @@ export function usageFor(state: CallState, outcome: Outcome, model: string): { u
     promptText: state.prepared.promptText,
     outputText: tap?.outputText ?? '',
     hasNonTextInput: state.prepared.hasNonTextInput,
+    ...(state.prepared.messageCount !== undefined ? { messageCount: state.prepared.messageCount } : {}),
+    ...(state.prepared.pretokenizedInputTokens !== undefined ? { requestOverheadTokens: state.prepared.pretokenizedInputTokens } : {}),
   });
   const status: EventStatus = outcome.kind === 'completed' ? 'ok' : outcome.kind === 'cancelled' ? 'cancelled' : 'interrupted';
   const why = outcome.kind === 'completed' ? 'provider sent no usage' : outcome.kind === 'cancelled' ? 'client disconnected' : `upstream ${outcome.reason}`;

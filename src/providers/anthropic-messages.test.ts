@@ -117,3 +117,25 @@ describe('anthropic messages: stream tap', () => {
     expect(result.completed).toBe(false);
   });
 });
+
+describe('anthropic messages: streamed tool use', () => {
+  it('collects the tool name and its partial_json input as output text', () => {
+    const sse = Buffer.from(
+      [
+        '{"type":"message_start","message":{"model":"claude-opus-4-1-20250805","usage":{"input_tokens":400,"output_tokens":1}}}',
+        '{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_01","name":"get_weather","input":{}}}',
+        '{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\\"city\\": "}}',
+        '{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"\\"Paris\\"}"}}',
+        '{"type":"content_block_stop","index":0}',
+        '{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":52}}',
+        '{"type":"message_stop"}',
+      ]
+        .map((data) => `event: ${(JSON.parse(data) as { type: string }).type}\ndata: ${data}\n\n`)
+        .join(''),
+    );
+    const { result } = feedChunks(anthropicMessagesAdapter.createStreamTap(request()), [sse]);
+    expect(result.outputText).toBe('get_weather{"city": "Paris"}');
+    expect(result.usage?.buckets).toEqual({ input: 400, output: 52 });
+    expect(result.completed).toBe(true);
+  });
+});

@@ -1,5 +1,4 @@
 import { buildUsage, countTokens, type Buckets, type Usage } from '../usage/index.js';
-import { emptyResult } from './openai-chat.js';
 import {
   bodyBytes,
   optionalPositiveInt,
@@ -9,7 +8,7 @@ import {
   requireModel,
   requireObjectBody,
 } from './request.js';
-import { createPassthroughTap, createSseTap, parseJsonData, type EventVerdict } from './sse.js';
+import { createPassthroughTap, createSseTap, emptyTapResult, parseJsonData, type EventVerdict } from './sse.js';
 import {
   arrayOrEmpty,
   carve,
@@ -122,7 +121,7 @@ function collectDocument(source: JsonObject, text: TextCollector): void {
 }
 
 function readMessagesBody(body: unknown): TapResult {
-  if (!isRecord(body)) return emptyResult();
+  if (!isRecord(body)) return emptyTapResult();
   const out = new TextCollector();
   for (const block of arrayOrEmpty(body['content'])) {
     if (!isRecord(block)) continue;
@@ -173,6 +172,14 @@ function createMessagesTap(request: PreparedRequest, options?: StreamTapOptions)
         const message = recordOrEmpty(event['message']);
         servedModel = stringOrNull(message['model']) ?? servedModel;
         mergeUsage(message['usage']);
+        break;
+      }
+      case 'content_block_start': {
+        // A tool call's name is generated output too; its input follows as partial_json deltas.
+        const block = recordOrEmpty(event['content_block']);
+        if (block['type'] === 'tool_use' || block['type'] === 'server_tool_use') {
+          outputText += typeof block['name'] === 'string' ? block['name'] : '';
+        }
         break;
       }
       case 'content_block_delta': {
@@ -241,6 +248,6 @@ export const anthropicCountTokensAdapter: ProviderAdapter = {
   upstreamPath: '/v1/messages/count_tokens',
   metered: false,
   prepare: (input, raw) => ({ ...prepareMessages(input, raw), stream: false }),
-  readBody: (body) => ({ ...emptyResult(), completed: isRecord(body) }),
+  readBody: (body) => ({ ...emptyTapResult(), completed: isRecord(body) }),
   createStreamTap: () => createPassthroughTap(),
 };

@@ -21,6 +21,7 @@ export {
   createPassthroughTap,
   createSseTap,
   DEFAULT_MAX_EVENT_BYTES,
+  emptyTapResult,
   SseReader,
   type EventVerdict,
   type SseBlock,

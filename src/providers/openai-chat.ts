@@ -9,7 +9,7 @@ import {
   requireModel,
   requireObjectBody,
 } from './request.js';
-import { createSseTap, parseJsonData, type EventVerdict } from './sse.js';
+import { createSseTap, emptyTapResult, parseJsonData, type EventVerdict } from './sse.js';
 import {
   arrayOrEmpty,
   carve,
@@ -121,7 +121,7 @@ function chatPromptText(body: JsonObject, messages: JsonObject[]): TextCollector
 }
 
 function readChatBody(body: unknown): TapResult {
-  if (!isRecord(body)) return emptyResult();
+  if (!isRecord(body)) return emptyTapResult();
   const out = new TextCollector();
   for (const choice of arrayOrEmpty(body['choices'])) {
     const message = recordOrEmpty(recordOrEmpty(choice)['message']);
@@ -202,10 +202,6 @@ export function createOpenAIChunkTap(
     },
     options,
   );
-}
-
-export function emptyResult(): TapResult {
-  return { usage: null, servedModel: null, outputText: '', completed: false, streamError: null };
 }
 
 export const openaiChatAdapter: ProviderAdapter = {

@@ -7,7 +7,8 @@ import {
   requireModel,
   requireObjectBody,
 } from './request.js';
-import { createOpenAIChunkTap, emptyResult, openaiChatUsage, withIncludeUsage } from './openai-chat.js';
+import { createOpenAIChunkTap, openaiChatUsage, withIncludeUsage } from './openai-chat.js';
+import { emptyTapResult } from './sse.js';
 import { arrayOrEmpty, isRecord, recordOrEmpty, stringOrNull, TextCollector, type JsonObject } from './shape.js';
 import type { PreparedRequest, ProviderAdapter, TapResult } from './types.js';
 
@@ -59,7 +60,7 @@ export function promptText(prompt: unknown, text: TextCollector, param = 'prompt
 }
 
 function readCompletionsBody(body: unknown): TapResult {
-  if (!isRecord(body)) return emptyResult();
+  if (!isRecord(body)) return emptyTapResult();
   const out = new TextCollector();
   for (const choice of arrayOrEmpty(body['choices'])) out.add(recordOrEmpty(choice)['text']);
   return {

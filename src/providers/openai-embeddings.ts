@@ -1,8 +1,7 @@
 import { buildUsage, type Usage } from '../usage/index.js';
-import { emptyResult } from './openai-chat.js';
 import { promptText } from './openai-completions.js';
 import { invalid, bodyBytes, prepared, requireModel, requireObjectBody } from './request.js';
-import { createPassthroughTap } from './sse.js';
+import { createPassthroughTap, emptyTapResult } from './sse.js';
 import { count, isRecord, stringOrNull, TextCollector } from './shape.js';
 import type { PreparedRequest, ProviderAdapter, TapResult } from './types.js';
 
@@ -36,7 +35,7 @@ function prepareEmbeddings(input: unknown, raw?: Buffer): PreparedRequest {
 }
 
 function readEmbeddingsBody(body: unknown): TapResult {
-  if (!isRecord(body)) return emptyResult();
+  if (!isRecord(body)) return emptyTapResult();
   return {
     usage: openaiEmbeddingsUsage(body['usage']),
     servedModel: stringOrNull(body['model']),

@@ -111,6 +111,28 @@ describe('openai responses: stream tap', () => {
   });
 });
 
+describe('openai responses: streamed tool calls', () => {
+  it('collects function-call names and argument deltas, and counts web searches', () => {
+    const sse = Buffer.from(
+      [
+        sseEvent({ type: 'response.output_item.added', sequence_number: 2, output_index: 0, item: { type: 'web_search_call', id: 'ws_1', status: 'in_progress' } }),
+        sseEvent({ type: 'response.output_item.done', sequence_number: 3, output_index: 0, item: { type: 'web_search_call', id: 'ws_1', status: 'completed' } }),
+        sseEvent({ type: 'response.output_item.added', sequence_number: 4, output_index: 1, item: { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'get_weather', arguments: '' } }),
+        sseEvent({ type: 'response.function_call_arguments.delta', sequence_number: 5, item_id: 'fc_1', output_index: 1, delta: '{"city":' }),
+        sseEvent({ type: 'response.function_call_arguments.delta', sequence_number: 6, item_id: 'fc_1', output_index: 1, delta: '"Paris"}' }),
+        sseEvent({
+          type: 'response.completed',
+          sequence_number: 7,
+          response: { model: 'gpt-4.1-2025-04-14', status: 'completed', usage: { input_tokens: 300, output_tokens: 20, total_tokens: 320 } },
+        }),
+      ].join(''),
+    );
+    const { result } = feedChunks(openaiResponsesAdapter.createStreamTap(request()), [sse]);
+    expect(result.outputText).toBe('get_weather{"city":"Paris"}');
+    expect(result.usage?.buckets).toEqual({ input: 300, output: 20, web_search: 1 });
+  });
+});
+
 describe('openai responses: prepare()', () => {
   it('extracts instructions, input text, tool outputs and flags images; passes bytes through', () => {
     const body = {

@@ -1,5 +1,4 @@
 import { buildUsage, type Usage } from '../usage/index.js';
-import { emptyResult } from './openai-chat.js';
 import {
   bodyBytes,
   invalid,
@@ -9,7 +8,7 @@ import {
   requireModel,
   requireObjectBody,
 } from './request.js';
-import { createSseTap, parseJsonData, type EventVerdict } from './sse.js';
+import { createSseTap, emptyTapResult, parseJsonData, type EventVerdict } from './sse.js';
 import {
   arrayOrEmpty,
   carve,
@@ -133,7 +132,7 @@ function outputTextOf(response: JsonObject): string {
 
 /** Non-streaming bodies are Response objects; background ones (`queued`) carry no usage yet. */
 function readResponsesBody(body: unknown): TapResult {
-  if (!isRecord(body)) return emptyResult();
+  if (!isRecord(body)) return emptyTapResult();
   const status = body['status'];
   return {
     usage: openaiResponsesUsage(body['usage'], countWebSearchCalls(body['output'])),
@@ -180,9 +179,11 @@ function createResponsesTap(_request: PreparedRequest, options?: StreamTapOption
       streamError = stringOrNull(event['message']) ?? stringOrNull(event['code']) ?? 'upstream stream error';
       return 'forward';
     }
-    if (type === 'response.output_item.done' && recordOrEmpty(event['item'])['type'] === 'web_search_call') {
-      webSearchCalls++;
+    const item = recordOrEmpty(event['item']);
+    if (type === 'response.output_item.added' && item['type'] === 'function_call' && typeof item['name'] === 'string') {
+      outputText += item['name']; // the arguments follow as deltas
     }
+    if (type === 'response.output_item.done' && item['type'] === 'web_search_call') webSearchCalls++;
     const response = event['response'];
     if (!isRecord(response)) return 'forward';
     servedModel = stringOrNull(response['model']) ?? servedModel;

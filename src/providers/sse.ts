@@ -216,8 +216,13 @@ export function createPassthroughTap(): StreamTap {
   return {
     push: (chunk) => chunk,
     flush: () => EMPTY,
-    result: () => ({ usage: null, servedModel: null, outputText: '', completed: false, streamError: null }),
+    result: emptyTapResult,
   };
+}
+
+/** What a response that told us nothing yields: no usage, no model, not completed. */
+export function emptyTapResult(): TapResult {
+  return { usage: null, servedModel: null, outputText: '', completed: false, streamError: null };
 }
 
 /** JSON.parse that answers undefined instead of throwing: a tap must never break a stream. */

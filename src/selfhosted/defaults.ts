@@ -7,11 +7,11 @@ import type { Efficiency, GpuSpec, Precision } from './types.js';
  */
 export const DEFAULT_EFFICIENCY: Readonly<Efficiency> = Object.freeze({
   mem: 0.8,
-  compute: 0.55,
-  comm: 0.7,
+  compute: 0.6,
+  comm: 0.5,
   memory_utilization: 0.9,
-  step_overhead_ms: 0,
-  request_overhead_us: 0,
+  step_overhead_ms: 4,
+  request_overhead_us: 10,
 });
 
 /**
@@ -19,13 +19,13 @@ export const DEFAULT_EFFICIENCY: Readonly<Efficiency> = Object.freeze({
  * reach a smaller share of it (quantisation scales, smaller tiles, dequantisation for W4A16).
  */
 export const DEFAULT_COMPUTE_EFFICIENCY: Readonly<Record<Precision, number>> = Object.freeze({
-  fp32: 0.7,
-  fp16: 0.7,
-  bf16: 0.7,
-  fp8: 0.55,
-  int8: 0.55,
-  int4: 0.55,
-  fp4: 0.4,
+  fp32: 0.75,
+  fp16: 0.75,
+  bf16: 0.75,
+  fp8: 0.6,
+  int8: 0.6,
+  int4: 0.6,
+  fp4: 0.35,
 });
 
 /** Default efficiency factors for a weight precision. */

@@ -163,14 +163,15 @@ export function gemmRows(arch: Architecture, tokens: number): number {
   return tokens;
 }
 
-export const GEMM_HALF_ROWS = Number(process.env.GH ?? '0');
+/** GEMM rows at which half the tensor-core peak is reachable (calibrated; see docs/selfhosted.md). */
+export const GEMM_HALF_ROWS = 64;
 
 /**
  * Share of the tensor-core peak a GEMM with this many rows can reach: tiles are 64-256 rows tall,
  * so thin GEMMs leave most of each tile idle (fine-grained MoE experts see few tokens each).
  */
 export function gemmUtilisation(rows: number): number {
-  return GEMM_HALF_ROWS <= 0 ? 1 : rows / (rows + GEMM_HALF_ROWS);
+  return rows / (rows + GEMM_HALF_ROWS);
 }
 
 /**
@@ -222,7 +223,7 @@ export function hardwareOf(gpu: GpuSpec, tp: number, precision: Precision, effic
     flops: computeTflops(gpu, precision) * 1e12,
     attentionFlops: computeTflops(gpu, 'bf16') * 1e12,
     linkBytesPerS: (gpu.interconnect_gbs * 1e9) / 2,
-    allreduceLatencyS: gpu.allreduce_latency_us * 1e-6 * Number(process.env.ARL ?? '1'),
+    allreduceLatencyS: gpu.allreduce_latency_us * 1e-6,
     efficiency,
   };
 }

@@ -3,8 +3,7 @@ import { calibrate } from './calibration.js';
 import { CALIBRATION_POINTS } from './catalog/index.js';
 import { DEFAULT_EFFICIENCY } from './defaults.js';
 test('group', () => {
-  const e = process.env.EFF ? JSON.parse(process.env.EFF) : {};
-  const s = calibrate(CALIBRATION_POINTS, (p) => ({ ...DEFAULT_EFFICIENCY, ...e, compute: e['c' + p.precision] ?? 0.5 }));
+  const s = calibrate(CALIBRATION_POINTS);
   const groups = new Map<string, number[]>();
   for (const r of s.results) {
     const parts = r.point.id.split('/');

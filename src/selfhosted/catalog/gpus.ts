@@ -5,7 +5,8 @@ import type { GpuSpec } from '../types.js';
  * number, which is twice as large: those were halved here). Edit freely; every entry names its
  * sources. `interconnect_gbs` is the published per-GPU figure (bidirectional total); the
  * estimator uses half of it per direction. `allreduce_latency_us` is a modelling constant, not a
- * datasheet figure: a few microseconds on NVLink/Infinity Fabric, more through PCIe.
+ * datasheet figure: small-message NCCL/RCCL all-reduce latency, ~16-24 us over NVLink or Infinity
+ * Fabric, more through PCIe.
  */
 export const GPUS: readonly GpuSpec[] = [
   {
@@ -15,7 +16,7 @@ export const GPUS: readonly GpuSpec[] = [
     bandwidth_tbs: 3.35,
     tflops: { fp16: 989.5, bf16: 989.5, fp8: 1979, int8: 1979 },
     interconnect_gbs: 900,
-    allreduce_latency_us: 8,
+    allreduce_latency_us: 16,
     sources: [
       'https://www.nvidia.com/en-us/data-center/h100/',
       'https://resources.nvidia.com/en-us-tensor-core/nvidia-tensor-core-gpu-datasheet',
@@ -28,7 +29,7 @@ export const GPUS: readonly GpuSpec[] = [
     bandwidth_tbs: 2.0,
     tflops: { fp16: 756.5, bf16: 756.5, fp8: 1513, int8: 1513 },
     interconnect_gbs: 128,
-    allreduce_latency_us: 25,
+    allreduce_latency_us: 50,
     sources: ['https://resources.nvidia.com/en-us-tensor-core/nvidia-tensor-core-gpu-datasheet'],
     notes: 'PCIe Gen5 x16 between cards; an optional NVLink bridge (600 GB/s) joins pairs only.',
   },
@@ -39,7 +40,7 @@ export const GPUS: readonly GpuSpec[] = [
     bandwidth_tbs: 4.8,
     tflops: { fp16: 989.5, bf16: 989.5, fp8: 1979, int8: 1979 },
     interconnect_gbs: 900,
-    allreduce_latency_us: 8,
+    allreduce_latency_us: 16,
     sources: ['https://www.nvidia.com/en-us/data-center/h200/'],
   },
   {
@@ -49,7 +50,7 @@ export const GPUS: readonly GpuSpec[] = [
     bandwidth_tbs: 8.0,
     tflops: { fp16: 2250, bf16: 2250, fp8: 4500, int8: 4500, fp4: 9000 },
     interconnect_gbs: 1800,
-    allreduce_latency_us: 8,
+    allreduce_latency_us: 16,
     sources: [
       'https://www.nvidia.com/en-us/data-center/hgx/',
       'https://www.nvidia.com/en-us/data-center/dgx-b200/',
@@ -63,7 +64,7 @@ export const GPUS: readonly GpuSpec[] = [
     bandwidth_tbs: 1.555,
     tflops: { fp16: 312, bf16: 312, int8: 624 },
     interconnect_gbs: 600,
-    allreduce_latency_us: 10,
+    allreduce_latency_us: 20,
     sources: [
       'https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf',
     ],
@@ -76,7 +77,7 @@ export const GPUS: readonly GpuSpec[] = [
     bandwidth_tbs: 2.039,
     tflops: { fp16: 312, bf16: 312, int8: 624 },
     interconnect_gbs: 600,
-    allreduce_latency_us: 10,
+    allreduce_latency_us: 20,
     sources: [
       'https://www.nvidia.com/content/dam/en-zz/Solutions/Data-Center/a100/pdf/nvidia-a100-datasheet-us-nvidia-1758950-r4-web.pdf',
     ],
@@ -88,7 +89,7 @@ export const GPUS: readonly GpuSpec[] = [
     bandwidth_tbs: 0.864,
     tflops: { fp16: 366, bf16: 366, fp8: 733, int8: 733 },
     interconnect_gbs: 64,
-    allreduce_latency_us: 25,
+    allreduce_latency_us: 50,
     sources: ['https://www.nvidia.com/en-us/data-center/l40s/'],
     notes: 'GDDR6, no NVLink: tensor parallelism goes through PCIe Gen4.',
   },
@@ -99,7 +100,7 @@ export const GPUS: readonly GpuSpec[] = [
     bandwidth_tbs: 0.3,
     tflops: { fp16: 121, bf16: 121, fp8: 242.5, int8: 242.5 },
     interconnect_gbs: 64,
-    allreduce_latency_us: 25,
+    allreduce_latency_us: 50,
     sources: ['https://www.nvidia.com/en-us/data-center/l4/'],
   },
   {
@@ -109,7 +110,7 @@ export const GPUS: readonly GpuSpec[] = [
     bandwidth_tbs: 0.6,
     tflops: { fp16: 70, bf16: 70, int8: 140 },
     interconnect_gbs: 64,
-    allreduce_latency_us: 25,
+    allreduce_latency_us: 50,
     sources: [
       'https://aws.amazon.com/ec2/instance-types/g5/',
       'https://www.baseten.co/blog/nvidia-a10-vs-a10g-for-ml-model-inference/',
@@ -123,7 +124,7 @@ export const GPUS: readonly GpuSpec[] = [
     bandwidth_tbs: 5.3,
     tflops: { fp16: 1307.4, bf16: 1307.4, fp8: 2614.9, int8: 2614.9 },
     interconnect_gbs: 896,
-    allreduce_latency_us: 12,
+    allreduce_latency_us: 24,
     sources: [
       'https://www.amd.com/en/products/accelerators/instinct/mi300/mi300x.html',
       'https://www.amd.com/content/dam/amd/en/documents/instinct-tech-docs/data-sheets/amd-instinct-mi300x-data-sheet.pdf',

@@ -1,0 +1,62 @@
+/** `pertoken estimate` output: JSON as in DESIGN §3, CSV (one row per point), or a table. */
+import { PertokenError } from '../errors.js';
+import type { Cell, OutputFormat } from './format.js';
+import { renderCsv, renderTable } from './format.js';
+import type { EstimatePoint, EstimateReport } from './types.js';
+
+export const POINT_FIELDS = [
+  'concurrency',
+  'ttft_ms',
+  'tpot_ms',
+  'e2e_ms',
+  'output_tokens_per_s',
+  'output_tokens_per_s_per_gpu',
+  'usd_per_mtok_input',
+  'usd_per_mtok_output',
+  'mbu',
+  'mfu',
+  'fits_memory',
+  'bound',
+] as const;
+
+export function parseFormat(text: string | undefined, param = '--format'): OutputFormat {
+  const f = (text ?? 'table').trim().toLowerCase();
+  if (f !== 'table' && f !== 'json' && f !== 'csv') {
+    throw new PertokenError('invalid_request', `expected table, json or csv, got "${text}"`, { param });
+  }
+  return f;
+}
+
+function fieldsOf(report: EstimateReport): string[] {
+  const blended = report.points.some((p) => p.usd_per_mtok_blended !== undefined);
+  return blended ? [...POINT_FIELDS, 'usd_per_mtok_blended'] : [...POINT_FIELDS];
+}
+
+function cells(point: EstimatePoint, fields: string[]): Cell[] {
+  const record = point as unknown as Record<string, Cell | undefined>;
+  return fields.map((f) => record[f] ?? null);
+}
+
+export function renderEstimate(report: EstimateReport, format: OutputFormat): string {
+  if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
+  const fields = fieldsOf(report);
+  const best = report.max_throughput;
+  if (format === 'csv') {
+    const rows = report.points.map((p) => [...cells(p, fields), best !== null && p.concurrency === best.concurrency]);
+    return renderCsv([...fields, 'max_throughput'], rows);
+  }
+  const head =
+    `${report.model} on ${report.gpus} x ${report.gpu} (tp ${report.tp}), ${report.precision} weights, ${report.kv_precision} KV, ` +
+    `${report.input_tokens} in / ${report.output_tokens} out; weights ${report.weights_gb} GB, ` +
+    `KV ${report.kv_bytes_per_token} B/token, fits ${report.max_concurrency_memory} concurrent requests` +
+    (report.max_concurrency_slo === null ? '' : ` (${report.max_concurrency_slo} within the SLO)`) +
+    '\n';
+  const rows = report.points.map((p) => cells(p, fields));
+  const tail =
+    best === null
+      ? 'no point fits memory (and the SLO)\n'
+      : `max throughput: ${best.output_tokens_per_s} output tokens/s at concurrency ${best.concurrency}` +
+        (best.usd_per_mtok_output === null ? '' : `, $${best.usd_per_mtok_output} per 1M output tokens`) +
+        '\n';
+  return head + renderTable(fields, rows) + tail;
+}
