@@ -7,7 +7,8 @@ import { PertokenError } from '../errors.js';
  *
  * - `reset`           destroy the socket before any response byte.
  * - `status:CODE`     reply CODE with the provider's error body (429/503/529 carry `retry-after: 1`).
- * - `slow-headers:MS` wait MS before the response headers; stream timing starts after them.
+ * - `slow-headers:MS` wait MS before the response headers; the whole latency schedule (TTFT, ITL,
+ *                     non-stream delay) shifts by MS.
  * - `cut-after:N`     streams: destroy the socket right after the N-th content chunk (N beyond the
  *                     last chunk cuts after the last one), so no usage and no terminator arrive.
  *                     Non-streams: send the headers and the first N bytes of the body, then destroy.

@@ -2,7 +2,7 @@ import { PertokenError } from '../errors.js';
 import type { PromptCache } from './anthropic-prompt.js';
 import type { Faults } from './faults.js';
 import { intBetween, requestRng, type Rng } from './random.js';
-import type { StreamPlan } from './stream.js';
+import type { Frame, StreamPlan } from './stream.js';
 import { generateTokens, isRecord } from './text.js';
 
 /** Resolved server options shared by every route. */
@@ -119,7 +119,7 @@ export function asRecord(value: unknown): Record<string, unknown> | null {
 }
 
 /** One SSE event with an `event:` line (Responses API and Anthropic). */
-export function eventFrame(type: string, json: unknown, content: boolean): { data: string; content: boolean } {
+export function eventFrame(type: string, json: unknown, content: boolean): Frame {
   return { data: `event: ${type}\ndata: ${JSON.stringify(json)}\n\n`, content };
 }
 

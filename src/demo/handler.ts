@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { PertokenError, toPertokenError } from '../errors.js';
 import { countTokensRoute, messages } from './anthropic-messages.js';
 import { PromptCache } from './anthropic-prompt.js';
-import { NO_FAULTS, resolveFaults, type Faults } from './faults.js';
-import type { DemoConfig, RouteContext, RouteResult } from './generation.js';
+import { NO_FAULTS, resolveFaults } from './faults.js';
+import type { RouteContext, RouteResult } from './generation.js';
 import { anthropicModelList, openaiModelList } from './models.js';
 import { chatCompletions } from './openai-chat.js';
 import { completions } from './openai-completions.js';
@@ -66,12 +66,11 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
     const route = method === 'POST' ? POST_ROUTES[path] : undefined;
     const wire: Wire = route?.wire ?? (isAnthropicRequest(path, req.headers) ? 'anthropic' : 'openai');
     const headers = replyHeaders(wire);
-    let faults: Faults = NO_FAULTS;
     try {
       const raw = await readBody(req);
       const parsed = parseJson(raw);
       const model = isRecord(parsed) && typeof parsed.model === 'string' ? parsed.model : null;
-      faults = resolveFaults(req.headers['x-demo-fault'], opts.script, { index, method, path, model });
+      const faults = resolveFaults(req.headers['x-demo-fault'], opts.script, { index, method, path, model });
       if (faults.reset) {
         req.socket.destroy();
         return;
