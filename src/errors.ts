@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'upstream_timeout'
   | 'upstream_unreachable'
   | 'store_unavailable'
+  | 'counters_unavailable'
   | 'config_invalid'
   | 'unknown_model'
   | 'internal';
@@ -38,6 +39,7 @@ const STATUS: Record<ErrorCode, number> = {
   upstream_timeout: 504,
   upstream_unreachable: 502,
   store_unavailable: 503,
+  counters_unavailable: 503,
   config_invalid: 500,
   unknown_model: 400,
   internal: 500,
@@ -55,6 +57,7 @@ const TYPE: Partial<Record<ErrorCode, string>> = {
   upstream_timeout: 'api_error',
   upstream_unreachable: 'api_error',
   store_unavailable: 'api_error',
+  counters_unavailable: 'api_error',
   config_invalid: 'api_error',
   internal: 'api_error',
 };

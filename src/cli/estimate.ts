@@ -3,7 +3,7 @@
  * efficiency factors are calibrated against published measurements (docs/selfhosted.md).
  */
 import { Command } from 'commander';
-import { estimate, renderEstimate, parseFormat, resolveEstimate } from '../selfhosted/index.js';
+import { calibrate, CALIBRATION_POINTS, estimate, parseFormat, renderCalibration, renderEstimate, resolveEstimate } from '../selfhosted/index.js';
 import type { EstimateFlags } from '../selfhosted/index.js';
 
 export function estimateCommand(): Command {
@@ -44,8 +44,13 @@ export function estimateCommand(): Command {
     .option('--tflops <t>', 'dense TFLOPS at --precision')
     .option('--interconnect-gbs <gbs>', 'GPU-to-GPU bandwidth (bidirectional), GB/s')
     .option('--format <f>', 'table, json or csv', 'table')
-    .action((flags: EstimateFlags & { format?: string }) => {
+    .option('--calibration', 'print the error against every published measurement the defaults are calibrated on')
+    .action((flags: EstimateFlags & { format?: string; calibration?: boolean }) => {
       const format = parseFormat(flags.format);
+      if (flags.calibration === true) {
+        process.stdout.write(renderCalibration(calibrate(CALIBRATION_POINTS), format));
+        return;
+      }
       const { input, concurrency, slo } = resolveEstimate(flags);
       process.stdout.write(renderEstimate(estimate(input, concurrency, slo), format));
     });

@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { benchCommand } from './bench.js';
+import { estimateCommand } from './estimate.js';
 import { pricesCommand } from './prices.js';
 import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
@@ -9,5 +11,7 @@ export function buildProgram(version: string): Command {
     .version(version)
     .addCommand(serveCommand())
     .addCommand(reportCommand())
-    .addCommand(pricesCommand());
+    .addCommand(pricesCommand())
+    .addCommand(estimateCommand())
+    .addCommand(benchCommand());
 }

@@ -2,6 +2,7 @@
 import { PertokenError } from '../errors.js';
 import type { Cell, OutputFormat } from './format.js';
 import { renderCsv, renderTable } from './format.js';
+import type { CalibrationSummary } from './calibration.js';
 import type { EstimatePoint, EstimateReport } from './types.js';
 
 export const POINT_FIELDS = [
@@ -59,4 +60,32 @@ export function renderEstimate(report: EstimateReport, format: OutputFormat): st
         (best.usd_per_mtok_output === null ? '' : `, $${best.usd_per_mtok_output} per 1M output tokens`) +
         '\n';
   return head + renderTable(fields, rows) + tail;
+}
+
+/** The estimator's error on every published measurement (`pertoken estimate --calibration`). */
+export function renderCalibration(summary: CalibrationSummary, format: OutputFormat): string {
+  const rows = summary.results.map((r) => ({
+    id: r.point.id,
+    metric: r.point.metric,
+    published: r.point.value,
+    predicted: Math.round(r.predicted * 100) / 100,
+    error_pct: Math.round(r.error * 1000) / 10,
+    source: r.point.sources[0] ?? '',
+  }));
+  const totals = {
+    points: summary.count,
+    within: summary.within,
+    tolerance_pct: summary.tolerance * 100,
+    share_within: Math.round(summary.share * 1000) / 1000,
+    median_abs_error_pct: Math.round(summary.medianAbsError * 1000) / 10,
+  };
+  if (format === 'json') return JSON.stringify({ ...totals, points_detail: rows }, null, 2) + '\n';
+  const headers = ['id', 'metric', 'published', 'predicted', 'error_pct', 'source'];
+  const cellsOf = rows.map((r) => headers.map((h) => r[h as keyof typeof r]));
+  if (format === 'csv') return renderCsv(headers, cellsOf);
+  return (
+    renderTable(headers.slice(0, 5), cellsOf.map((r) => r.slice(0, 5))) +
+    `${totals.within} of ${totals.points} published points within ±${totals.tolerance_pct}% ` +
+    `(${(totals.share_within * 100).toFixed(1)}%), median |error| ${totals.median_abs_error_pct}%\n`
+  );
 }

@@ -10,6 +10,8 @@ export {
   kvBytesPerToken,
   kvReplication,
   paramsRead,
+  expertsTouched,
+  gemmRows,
   forwardPass,
   commSeconds,
   computeTflops,
@@ -23,9 +25,32 @@ export { calibrate, predict } from './calibration.js';
 export type { CalibrationResult, CalibrationSummary } from './calibration.js';
 export { resolveEstimate, parseConcurrency, parsePrecision } from './options.js';
 export type { EstimateFlags, ResolvedEstimate } from './options.js';
-export { renderEstimate, parseFormat, POINT_FIELDS } from './estimate-output.js';
+export { renderEstimate, renderCalibration, parseFormat, POINT_FIELDS } from './estimate-output.js';
 export { parseLengthSpec, meanLength, sampleLength, seededRandom } from './lengths.js';
 export type { LengthSpec } from './lengths.js';
 export { renderTable, renderCsv } from './format.js';
 export type { OutputFormat } from './format.js';
 export { exactUsdPerMillion, formatNano, parseDecimal, usdPerMillionTokens } from './money.js';
+export { matchModel } from './catalog/index.js';
+export { runBench, summarize } from './bench/runner.js';
+export type { BenchPlan, BenchPoint, BenchReport, BenchRun, LoadMode, Progress } from './bench/runner.js';
+export { streamChat, chatUrl } from './bench/client.js';
+export type { ChatTarget, RequestResult } from './bench/client.js';
+export { percentiles, quantile } from './bench/stats.js';
+export type { Percentiles } from './bench/stats.js';
+export { renderBench, benchColumns } from './bench/output.js';
+export { paretoSvg, niceMax } from './bench/plot.js';
+export type { CurvePoint, Series } from './bench/plot.js';
+export { resolveBench, parseDuration, estimateCurve, poolFromRun } from './bench/options.js';
+export type { BenchFlags } from './bench/options.js';
+export { syntheticPrompt, loadPromptFile, workSource } from './bench/workload.js';
+export {
+  loadPools,
+  savePool,
+  poolPricePerMTok,
+  resolveDataDir,
+  poolsPath,
+  POOLS_FILE,
+  DEFAULT_INPUT_COST_WEIGHT,
+} from './pools.js';
+export type { GpuPool, PoolPrice } from './pools.js';

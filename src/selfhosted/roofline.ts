@@ -77,17 +77,24 @@ export function kvReplication(model: ModelSpec, tp: number): number {
   return tp > model.kv_heads ? tp / model.kv_heads : 1;
 }
 
+/** Routed experts (per MoE layer) at least one of `tokens` tokens goes to, with uniform routing. */
+export function expertsTouched(arch: Architecture, tokens: number): number {
+  const missed = Math.pow(1 - arch.expertsPerToken / arch.experts, Math.max(tokens, 1));
+  return arch.experts * (1 - missed);
+}
+
+const isMoe = (arch: Architecture): boolean => arch.experts > 0 && arch.expertsPerToken > 0 && arch.experts > arch.expertsPerToken;
+
 /**
  * Parameters a pass over `tokens` tokens must read. Dense: all of them. MoE: the shared part plus
  * each routed expert touched by at least one token; with uniform routing a given expert is missed
  * by all tokens with probability (1 − k/E)^tokens.
  */
 export function paramsRead(arch: Architecture, tokens: number): number {
-  if (arch.experts <= 0 || arch.expertsPerToken <= 0 || arch.experts <= arch.expertsPerToken) return arch.params;
+  if (!isMoe(arch)) return arch.params;
   const perExpert = (arch.params - arch.activeParams) / (arch.experts - arch.expertsPerToken);
   const shared = arch.params - arch.experts * perExpert;
-  const missed = Math.pow(1 - arch.expertsPerToken / arch.experts, Math.max(tokens, 1));
-  return shared + arch.experts * (1 - missed) * perExpert;
+  return shared + expertsTouched(arch, tokens) * perExpert;
 }
 
 /** Time of the tensor-parallel all-reduces of one pass: 2 per layer (after attention, after MLP). */
@@ -157,10 +164,13 @@ export function forwardPass(arch: Architecture, hw: Hardware, shape: PassShape):
   };
 }
 
-/** Rows (tokens) each weight matrix multiplies: all of them, or for a routed expert its share. */
+/**
+ * Rows (tokens) each weight matrix multiplies: all the tokens, or for MoE the tokens each touched
+ * expert receives (tokens × k / experts touched: 1 at batch 1, tokens × k / E at large batches).
+ */
 export function gemmRows(arch: Architecture, tokens: number): number {
-  if (arch.experts > 0 && arch.expertsPerToken > 0) return (tokens * arch.expertsPerToken) / arch.experts;
-  return tokens;
+  if (!isMoe(arch)) return tokens;
+  return (Math.max(tokens, 1) * arch.expertsPerToken) / expertsTouched(arch, tokens);
 }
 
 /** GEMM rows at which half the tensor-core peak is reachable (calibrated; see docs/selfhosted.md). */

@@ -22,6 +22,20 @@ export function findModel(id: string): ModelSpec | undefined {
   return lookup(MODELS, id);
 }
 
+/**
+ * A catalog model for a served model name, e.g. "meta-llama/Llama-3.1-8B-Instruct" or
+ * "llama-3.1-8b": the org prefix and an -instruct/-chat suffix are ignored.
+ */
+export function matchModel(served: string): ModelSpec | undefined {
+  const base = norm(served).split('/').pop() ?? '';
+  const candidates = [base, base.replace(/-(instruct|chat|it)$/, ''), base.replace(/^meta-/, '').replace(/-(instruct|chat|it)$/, '')];
+  for (const c of candidates) {
+    const found = findModel(c);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** Catalog GPU or a one-line error that lists the known ids. */
 export function requireGpu(id: string, param = '--gpu'): GpuSpec {
   const gpu = findGpu(id);
