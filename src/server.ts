@@ -7,9 +7,10 @@ import { parseConfig, type Config, type Env } from './config/index.js';
 import { startDemoUpstream, type DemoUpstream } from './demo/index.js';
 import { toPertokenError } from './errors.js';
 import { createModelRouter, registerGatewayRoutes, UpstreamPools } from './gateway/index.js';
-import { openAccess, type Authenticator } from './governance/index.js';
+import { createCounters, type Counters } from './counters/index.js';
+import { Governance, openAccess, openGovernanceStore, type Authenticator, type GovernanceStore } from './governance/index.js';
 import { Router, sendError } from './http/index.js';
-import { createSqliteStore, newEventId, SettleRetrier, type InterruptedPricer, type Store } from './ledger/index.js';
+import { createReplicatedStore, createSqliteStore, newEventId, SettleRetrier, type InterruptedPricer, type ReplicatedStore, type Store } from './ledger/index.js';
 import { PertokenMetrics } from './metrics/index.js';
 import { createPriceBook, type PriceBook } from './pricing/index.js';
 
@@ -21,8 +22,11 @@ export interface AppDeps {
   pools: UpstreamPools;
   metrics: PertokenMetrics;
   log: Logger;
-  authenticate: Authenticator;
+  /** Default: the governance authenticator, or open access without governance. */
+  authenticate?: Authenticator;
   adminToken: string | null;
+  /** Keys, budgets, rate limits, routing policy and the admin API; absent = bare open mode. */
+  governance?: Governance;
   /** Retries commits that fail; built from `store` when not given. */
   settler?: SettleRetrier;
   now?: () => Date;
@@ -40,9 +44,11 @@ export function createApp(deps: AppDeps): App {
   const now = deps.now ?? (() => new Date());
   const settler = deps.settler ?? new SettleRetrier(deps.store, { onFailure: retryFailureLogger(deps) });
   registerGatewayRoutes(router, {
-    router: createModelRouter(deps.config.upstreams, deps.config.routes),
+    router: createModelRouter(deps.config.upstreams, deps.config.routes, deps.config.routing),
     pools: deps.pools,
-    authenticate: deps.authenticate,
+    authenticate: deps.authenticate ?? deps.governance?.authenticate ?? openAccess(),
+    ...(deps.governance ? { governance: deps.governance } : {}),
+    fallbackOn: deps.config.routing.fallback_on,
     priceBook: deps.priceBook,
     ledger: { reserve: (r) => deps.store.reserve(r), settle: (e) => settler.settle(e) },
     observer: deps.metrics,
@@ -58,6 +64,7 @@ export function createApp(deps: AppDeps): App {
     adminToken: deps.adminToken,
     maxBodyBytes: deps.config.server.max_body_bytes,
     now,
+    ...(deps.governance ? { governance: deps.governance } : {}),
   });
 
   let inflight = 0;
@@ -119,15 +126,32 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
     log.info({ url: demo.url }, 'demo mode: serving the built-in simulated upstream');
   }
 
-  const store = createSqliteStore({ path: join(dataDir, 'ledger.sqlite'), synchronous: config.ledger.synchronous });
+  // With PostgreSQL, every replica commits to a local outbox first and ships to the shared ledger,
+  // so a PostgreSQL outage means spooling, not loss.
+  const databaseUrl = options.env.PERTOKEN_DATABASE_URL;
+  const replicated: ReplicatedStore | null = databaseUrl
+    ? createReplicatedStore({
+        outboxPath: join(dataDir, 'outbox.sqlite'),
+        postgresUrl: databaseUrl,
+        ...(options.env.PERTOKEN_DATABASE_SCHEMA ? { schema: options.env.PERTOKEN_DATABASE_SCHEMA } : {}),
+        synchronous: config.ledger.synchronous,
+        onError: (err, context) => log.warn({ err, context }, 'ledger outbox: PostgreSQL write failed; events stay in the outbox and are retried'),
+      })
+    : null;
+  const store: Store = replicated ?? createSqliteStore({ path: join(dataDir, 'ledger.sqlite'), synchronous: config.ledger.synchronous });
   await store.migrate();
   const priceBook = createPriceBook({ overrides: config.prices });
   const recovered = await store.recoverInterrupted(interruptedPricer(priceBook));
   if (recovered > 0) log.warn({ recovered }, 'settled requests interrupted by a previous crash');
 
+  const { governance, counters, governanceStore } = await startGovernance(config, options.env, dataDir, store, priceBook, log);
+
   const pools = new UpstreamPools(config.upstreams);
   const metrics = new PertokenMetrics({ defaultMetrics: true });
   const settler = new SettleRetrier(store, { onFailure: retryFailureLogger({ metrics, log }) });
+  metrics.gaugeFrom('pertoken_ledger_unsettled_events', 'Events whose commit failed and are held for retry.', () => settler.pending);
+  observeCounters(metrics, counters);
+  if (replicated) observeOutbox(metrics, replicated);
   const app = createApp({
     settler,
     config,
@@ -136,7 +160,7 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
     pools,
     metrics,
     log,
-    authenticate: openAccess(),
+    governance,
     adminToken: options.env.PERTOKEN_ADMIN_TOKEN || null,
   });
 
@@ -158,7 +182,14 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
       server.closeAllConnections();
       const spilled = await settler.close(join(dataDir, 'unsettled-events.jsonl'));
       if (spilled > 0) log.error({ spilled, file: join(dataDir, 'unsettled-events.jsonl') }, 'events the ledger could not take were written to a file; POST it to /v1/usage/events');
+      if (replicated) {
+        const { drained, remaining } = await replicated.drain({ timeoutMs: config.server.drain_timeout_ms });
+        if (!drained) log.warn({ remaining }, 'outbox not empty at shutdown; it ships when this replica starts again');
+      }
       await store.close();
+      await governance.close();
+      await counters.close();
+      await governanceStore.close();
       await pools.close();
       await demo?.close();
       log.info('pertoken stopped');
@@ -166,6 +197,37 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
     return stopping;
   };
   return { url: `http://${host}:${boundPort}`, port: boundPort, app, store, demo, shutdown };
+}
+
+/**
+ * Governance state lives in the shared PostgreSQL when there is one (every replica sees the same
+ * keys and budgets), else in `governance.sqlite` beside the ledger; counters are Redis-backed with
+ * PERTOKEN_REDIS_URL (shared by replicas), in memory otherwise.
+ */
+async function startGovernance(config: Config, env: Env, dataDir: string, store: Store, priceBook: PriceBook, log: Logger): Promise<{ governance: Governance; counters: Counters; governanceStore: GovernanceStore }> {
+  const governanceStore = openGovernanceStore(env.PERTOKEN_DATABASE_URL ? { postgresUrl: env.PERTOKEN_DATABASE_URL, ...(env.PERTOKEN_DATABASE_SCHEMA ? { schema: env.PERTOKEN_DATABASE_SCHEMA } : {}) } : { sqlitePath: join(dataDir, 'governance.sqlite') });
+  await governanceStore.migrate();
+  const counters = createCounters(env.PERTOKEN_REDIS_URL ? { redisUrl: env.PERTOKEN_REDIS_URL } : {});
+  const governance = new Governance({ config, store: governanceStore, counters, priceBook, ledgerCosts: (query) => store.queryCosts(query), log });
+  await governance.start();
+  if (env.PERTOKEN_REDIS_URL) log.info('budgets and rate limits are shared through Redis');
+  return { governance, counters, governanceStore };
+}
+
+function observeOutbox(metrics: PertokenMetrics, outbox: ReplicatedStore): void {
+  metrics.gaugeFrom('pertoken_outbox_backlog_events', 'Events committed locally and not yet shipped to PostgreSQL.', () => outbox.stats().backlog);
+  metrics.gaugeFrom('pertoken_outbox_oldest_event_age_seconds', 'Age (by event time) of the oldest unshipped event.', () => (outbox.stats().oldestAgeMs ?? 0) / 1000);
+  metrics.gaugeFrom('pertoken_outbox_spooling', '1 while PostgreSQL is unreachable and events spool locally.', () => (outbox.stats().spooling ? 1 : 0));
+  metrics.gaugeFrom('pertoken_outbox_quarantined_events', 'Events PostgreSQL refused; kept locally for inspection.', () => outbox.stats().quarantined);
+  metrics.gaugeFrom('pertoken_outbox_shipped_events', 'Events shipped to PostgreSQL since start.', () => outbox.stats().shippedEvents);
+  metrics.gaugeFrom('pertoken_outbox_ship_failures', 'Failed ship attempts since start.', () => outbox.stats().shipFailures);
+}
+
+function observeCounters(metrics: PertokenMetrics, counters: Counters): void {
+  metrics.gaugeFrom('pertoken_counters_connected', '1 when the budget/rate counter backend answers (always 1 in memory).', () => (counters.stats().connected ? 1 : 0));
+  metrics.gaugeFrom('pertoken_counters_failures', 'Counter calls that failed (backend down) since start.', () => counters.stats().failures);
+  metrics.gaugeFrom('pertoken_counters_fail_open_admits', 'Requests admitted without a budget/rate check because the backend was down (fail-open).', () => counters.stats().failOpenAdmits);
+  metrics.gaugeFrom('pertoken_counters_fail_closed_refusals', 'Requests refused because the backend was down (fail-closed).', () => counters.stats().failClosedRefusals);
 }
 
 function retryFailureLogger(deps: Pick<AppDeps, 'metrics' | 'log'>): (err: unknown, event: { id: string }) => void {

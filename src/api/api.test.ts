@@ -98,7 +98,7 @@ describe('GET /api/v1/costs', () => {
     expect(body.from).toBe('2026-11-20T00:00:00.000Z');
     const acme = body.rows.filter((r) => r.tenant === 'acme' && r.model === 'gpt-4o-mini');
     // evt-1 and ok-1: 2 × 180000 nano
-    expect(acme).toEqual([{ tenant: 'acme', model: 'gpt-4o-mini', hour: '2026-11-20T10:00:00Z', requests: 2, tokens: { input: 2000, output: 100 }, cost_usd: '0.000360000', unpriced_requests: 0, estimated_requests: 0 }]);
+    expect(acme).toEqual([{ tenant: 'acme', model: 'gpt-4o-mini', hour: '2026-11-20T10:00:00Z', requests: 2, tokens: { input: 2000, output: 100 }, cost_usd: '0.000360000', list_cost_usd: '0.000360000', adjustments_usd: '0.000000000', net_cost_usd: '0.000360000', unpriced_requests: 0, estimated_requests: 0 }]);
     expect(body.rows.find((r) => r.model === 'no-such-model-x')).toMatchObject({ unpriced_requests: 1, cost_usd: '0.000000000' });
     expect(body.totals).toMatchObject({ requests: 5, unpriced_requests: 1 });
     expect(typeof body.totals.cost_usd).toBe('string');

@@ -1,7 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { PertokenError } from '../errors.js';
-import { presentedKey } from '../governance/index.js';
+import { looksLikeVirtualKey, presentedKey, type Reader } from '../governance/index.js';
+
+/** Hashed first, so the comparison is constant-time whatever the lengths. */
+function isAdminToken(presented: string, adminToken: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(adminToken).digest();
+  return timingSafeEqual(a, b);
+}
 
 /**
  * Guards /api/v1 and the event API when an admin token is configured. Both sides are hashed first
@@ -11,7 +18,40 @@ export function requireAdmin(headers: IncomingHttpHeaders, adminToken: string | 
   if (adminToken === null) return;
   const presented = presentedKey(headers);
   if (presented === null) throw new PertokenError('unauthorized', 'this endpoint needs the admin token (Authorization: Bearer …)');
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(adminToken).digest();
-  if (!timingSafeEqual(a, b)) throw new PertokenError('unauthorized', 'the token is not valid for this endpoint');
+  if (!isAdminToken(presented, adminToken)) throw new PertokenError('unauthorized', 'the token is not valid for this endpoint');
+}
+
+/**
+ * The admin API changes keys and budgets: it is closed unless PERTOKEN_ADMIN_TOKEN is set, even
+ * on an install whose read API is open.
+ */
+export function requireAdminToken(headers: IncomingHttpHeaders, adminToken: string | null): void {
+  if (adminToken === null) throw new PertokenError('forbidden', 'the admin API is disabled: set PERTOKEN_ADMIN_TOKEN on the server');
+  requireAdmin(headers, adminToken);
+}
+
+export interface KeyReaders {
+  keyReader(presented: string): Promise<Reader>;
+}
+
+/**
+ * Who reads the query API: the admin token reads everything; a virtual key with `read` scope reads
+ * its own tenant only. Without an admin token the read API stays open, as on a bare install —
+ * but a presented `pt-` key still narrows the caller to its tenant.
+ */
+export async function resolveReader(headers: IncomingHttpHeaders, adminToken: string | null, keys: KeyReaders | undefined): Promise<Reader> {
+  const presented = presentedKey(headers);
+  if (presented !== null && adminToken !== null && isAdminToken(presented, adminToken)) return { kind: 'admin' };
+  if (presented !== null && keys && looksLikeVirtualKey(presented)) return keys.keyReader(presented);
+  requireAdmin(headers, adminToken);
+  return { kind: 'admin' };
+}
+
+/** A tenant reader may only name its own tenant; the answer is narrowed to it either way. */
+export function scopeTenant(reader: Reader, asked: string | null | undefined, param: string): string | null {
+  if (reader.kind === 'admin') return asked ?? null;
+  if (asked !== undefined && asked !== null && asked !== reader.tenant) {
+    throw new PertokenError('forbidden', `virtual key ${reader.key_id} may only read tenant "${reader.tenant}"`, { param });
+  }
+  return reader.tenant;
 }

@@ -2,11 +2,24 @@ import type { CostQuery, CostRow, UsageEvent } from '../ledger/index.js';
 import { formatUsd } from '../pricing/index.js';
 import { BUCKETS, type Buckets } from '../usage/index.js';
 
-export interface CostRowJson {
+/**
+ * Money of a row. `cost_usd` is the NET cost (list + adjustments): what was spent after repricing
+ * and credits, so a client that only knows `cost_usd` sums the right amount. `list_cost_usd` is
+ * the events' own costs as recorded; `adjustments_usd` the signed corrections. An event that was
+ * unpriced at list and priced later by `pertoken reprice` still counts in `unpriced_requests` (its
+ * list cost is null) while its price is in `adjustments_usd` and `net_cost_usd`.
+ */
+export interface CostMoneyJson {
+  cost_usd: string;
+  list_cost_usd: string;
+  adjustments_usd: string;
+  net_cost_usd: string;
+}
+
+export interface CostRowJson extends CostMoneyJson {
   [key: string]: unknown;
   requests: number;
   tokens: Buckets;
-  cost_usd: string;
   unpriced_requests: number;
   estimated_requests: number;
 }
@@ -17,15 +30,21 @@ export interface CostsJson {
   currency: 'USD';
   group_by: string[];
   rows: CostRowJson[];
-  totals: Omit<CostRowJson, string> & { requests: number; tokens: Buckets; cost_usd: string; unpriced_requests: number; estimated_requests: number };
+  totals: Omit<CostRowJson, string> & CostMoneyJson & { requests: number; tokens: Buckets; unpriced_requests: number; estimated_requests: number };
+}
+
+function money(list: bigint, adjustments: bigint): CostMoneyJson {
+  const net = formatUsd(list + adjustments);
+  return { cost_usd: net, list_cost_usd: formatUsd(list), adjustments_usd: formatUsd(adjustments), net_cost_usd: net };
 }
 
 /** The JSON of DESIGN §3 for /api/v1/costs; `pertoken report` prints the same document. */
 export function presentCosts(query: CostQuery, rows: CostRow[]): CostsJson {
-  const totals = { requests: 0, tokens: {} as Buckets, cost_nano: 0n, unpriced_requests: 0, estimated_requests: 0 };
+  const totals = { requests: 0, tokens: {} as Buckets, cost_nano: 0n, adjustments_nano: 0n, unpriced_requests: 0, estimated_requests: 0 };
   for (const row of rows) {
     totals.requests += row.requests;
     totals.cost_nano += row.cost_nano;
+    totals.adjustments_nano += row.adjustments_nano;
     totals.unpriced_requests += row.unpriced_requests;
     totals.estimated_requests += row.estimated_requests;
     for (const bucket of BUCKETS) {
@@ -42,14 +61,14 @@ export function presentCosts(query: CostQuery, rows: CostRow[]): CostsJson {
       ...row.keys,
       requests: row.requests,
       tokens: row.tokens,
-      cost_usd: formatUsd(row.cost_nano),
+      ...money(row.cost_nano, row.adjustments_nano),
       unpriced_requests: row.unpriced_requests,
       estimated_requests: row.estimated_requests,
     })),
     totals: {
       requests: totals.requests,
       tokens: totals.tokens,
-      cost_usd: formatUsd(totals.cost_nano),
+      ...money(totals.cost_nano, totals.adjustments_nano),
       unpriced_requests: totals.unpriced_requests,
       estimated_requests: totals.estimated_requests,
     },

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import { PertokenError } from '../errors.js';
 import { parseJsonBody, readBody, sendJson, sendText, type Router } from '../http/index.js';
-import type { Store } from '../ledger/index.js';
+import type { GroupKey, Store } from '../ledger/index.js';
 import type { PertokenMetrics } from '../metrics/index.js';
 import type { PriceBook } from '../pricing/index.js';
-import { requireAdmin } from './auth.js';
+import type { Governance, Reader } from '../governance/index.js';
+import { registerAdminRoutes } from './admin.js';
+import { requireAdmin, resolveReader, scopeTenant } from './auth.js';
 import { parseEventBatch, type IngestReply } from './ingest.js';
 import { parseFilters, parseGroupBy, parseInstant, parseLimit, parseRange } from './params.js';
 import { presentCosts, presentEvent } from './present.js';
@@ -17,13 +19,20 @@ export interface ApiDeps {
   adminToken: string | null;
   maxBodyBytes: number;
   now(): Date;
+  /** Keys, budgets and the admin API; absent on a bare app (read API guarded by the admin token only). */
+  governance?: Governance;
 }
 
 export function registerApiRoutes(router: Router, deps: ApiDeps): void {
   router.on('POST', '/v1/usage/events', async ({ req, res }) => {
     requireAdmin(req.headers, deps.adminToken);
     const { events, rejected } = parseEventBatch(parseJsonBody(await readBody(req, deps.maxBodyBytes)), deps.priceBook);
+    // Ingested spend counts against budgets too: counters are seeded before the insert, added after.
+    const counters = events.length > 0 && deps.governance ? await deps.governance.beforeIngest(events) : null;
     const stored = events.length > 0 ? await deps.store.insertEvents(events) : { accepted: [], duplicate: [] };
+    if (counters && deps.governance) {
+      await deps.governance.afterIngest(events, counters, new Set(stored.accepted)).catch((err: unknown) => deps.log.error({ err }, 'ingested events not added to budget counters'));
+    }
     deps.metrics.eventsIngested('accepted', stored.accepted.length);
     deps.metrics.eventsIngested('duplicate', stored.duplicate.length);
     deps.metrics.eventsIngested('rejected', rejected.length);
@@ -32,14 +41,14 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
   });
 
   router.on('GET', '/api/v1/costs', async ({ req, res, url }) => {
-    requireAdmin(req.headers, deps.adminToken);
+    const reader = await resolveReader(req.headers, deps.adminToken, deps.governance);
     const { from, to } = parseRange(url.searchParams, deps.now());
-    const query = { from, to, groupBy: parseGroupBy(url.searchParams.get('group_by')), filter: parseFilters(url.searchParams) };
+    const query = { from, to, groupBy: parseGroupBy(url.searchParams.get('group_by')), filter: tenantFilter(reader, parseFilters(url.searchParams)) };
     sendJson(res, 200, presentCosts(query, await deps.store.queryCosts(query)));
   });
 
   router.on('GET', '/api/v1/events', async ({ req, res, url }) => {
-    requireAdmin(req.headers, deps.adminToken);
+    const reader = await resolveReader(req.headers, deps.adminToken, deps.governance);
     const params = url.searchParams;
     const from = parseInstant(params.get('from'), 'from');
     const to = parseInstant(params.get('to'), 'to');
@@ -48,18 +57,21 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
       ...(from ? { from } : {}),
       ...(to ? { to } : {}),
       ...(cursor ? { cursor } : {}),
-      filter: parseFilters(params),
+      filter: tenantFilter(reader, parseFilters(params)),
       limit: parseLimit(params.get('limit'), 100, 1000),
     });
     sendJson(res, 200, { events: page.events.map(presentEvent), next_cursor: page.next_cursor });
   });
 
   router.on('GET', '/api/v1/events/:id', async ({ req, res, params }) => {
-    requireAdmin(req.headers, deps.adminToken);
+    const reader = await resolveReader(req.headers, deps.adminToken, deps.governance);
     const event = await deps.store.getEvent(params.id ?? '');
     if (!event) throw new PertokenError('not_found', `no event with id "${params.id}"`, { param: 'id' });
+    scopeTenant(reader, event.tenant, 'id');
     sendJson(res, 200, presentEvent(event));
   });
+
+  registerAdminRoutes(router, deps);
 
   router.on('GET', '/metrics', async ({ res }) => {
     const { contentType, body } = await deps.metrics.exposition();
@@ -77,4 +89,10 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
       sendJson(res, 503, new PertokenError('store_unavailable', 'the ledger is not reachable').toJSON());
     }
   });
+}
+
+/** A `read` key sees its own tenant: filter[tenant] is forced to it (another tenant is a 403). */
+function tenantFilter(reader: Reader, filter: Partial<Record<GroupKey, string>>): Partial<Record<GroupKey, string>> {
+  const tenant = scopeTenant(reader, filter.tenant, 'filter[tenant]');
+  return tenant === null ? filter : { ...filter, tenant };
 }

@@ -1,9 +1,12 @@
 import { Command } from 'commander';
 import { benchCommand } from './bench.js';
+import { budgetsCommand } from './budgets.js';
 import { estimateCommand } from './estimate.js';
+import { keysCommand } from './keys.js';
 import { pricesCommand } from './prices.js';
 import { reportCommand } from './report.js';
 import { serveCommand } from './serve.js';
+import { tenantsCommand } from './tenants.js';
 
 export function buildProgram(version: string): Command {
   return new Command('pertoken')
@@ -13,5 +16,8 @@ export function buildProgram(version: string): Command {
     .addCommand(reportCommand())
     .addCommand(pricesCommand())
     .addCommand(estimateCommand())
-    .addCommand(benchCommand());
+    .addCommand(benchCommand())
+    .addCommand(tenantsCommand())
+    .addCommand(keysCommand())
+    .addCommand(budgetsCommand());
 }

@@ -83,11 +83,14 @@ async function fetchCosts(options: ReportOptions): Promise<CostsJson> {
 export function renderCosts(costs: CostsJson, format: OutputFormat): string {
   if (format === 'json') return JSON.stringify(costs, null, 2) + '\n';
   const buckets = BUCKETS.filter((b) => costs.totals.tokens[b]);
-  const headers = [...costs.group_by, 'requests', ...buckets.map((b) => `tok_${b}`), 'cost_usd', 'unpriced', 'estimated'];
+  // cost_usd is net (list + adjustments), as in the JSON; list and adjustments are shown beside it.
+  const headers = [...costs.group_by, 'requests', ...buckets.map((b) => `tok_${b}`), 'list_usd', 'adjustments_usd', 'cost_usd', 'unpriced', 'estimated'];
   const toCells = (row: CostsJson['totals'] & Record<string, unknown>, keys: string[]): string[] => [
     ...keys.map((k) => String(row[k] ?? '')),
     String(row.requests),
     ...buckets.map((b) => String(row.tokens[b] ?? 0)),
+    row.list_cost_usd,
+    row.adjustments_usd,
     row.cost_usd,
     String(row.unpriced_requests),
     String(row.estimated_requests),

@@ -1,2 +1,23 @@
-export { configSchema, type Config, type UpstreamConfig, type RouteConfig, type PriceOverrideConfig } from './schema.js';
+export {
+  configSchema,
+  budgetSchema,
+  keyGrantSchema,
+  keyIdSchema,
+  projectSchema,
+  tenantSchema,
+  BUDGET_DIMS,
+  KEY_SCOPES,
+  type BudgetConfig,
+  type BudgetDim,
+  type Config,
+  type GovernanceConfig,
+  type KeyConfig,
+  type KeyScope,
+  type PriceOverrideConfig,
+  type ProjectConfig,
+  type RouteConfig,
+  type RoutingConfig,
+  type TenantConfig,
+  type UpstreamConfig,
+} from './schema.js';
 export { loadConfigFile, parseConfig, interpolate, type Env } from './load.js';

@@ -82,6 +82,129 @@ const demo = z
   .strict()
   .default({ ttft_ms: 150, itl_ms: 15 });
 
+/** Tenant and project ids travel in attribution headers: the same character set. */
+const dimId = z.string().regex(/^[A-Za-z0-9._:@\/+-]{1,128}$/, '1-128 characters of A-Z a-z 0-9 . _ : @ / + -');
+/** Key ids are part of the key string `pt-<id>-<secret>`, so they hold no `-`. */
+export const keyIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_]{2,62}$/, '3-63 characters of a-z 0-9 _, starting with a letter or digit');
+const budgetId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, '1-128 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit');
+const perMinute = z.number().int().positive().max(1_000_000_000);
+const metadata = z.record(z.string().max(64), z.string().max(512)).refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
+const instant = z.iso.datetime({ offset: true });
+/** USD as a decimal string ("1.00"); a YAML number is read through its shortest decimal form. */
+const usd = z.union([z.string(), z.number().nonnegative()]).transform((v) => String(v)).pipe(z.string().regex(/^\d{1,7}(\.\d{1,9})?$/, 'a USD amount like "100" or "0.25" (up to 9 decimals, below 10,000,000)'));
+
+export const KEY_SCOPES = ['chat', 'completions', 'responses', 'embeddings', 'messages', 'read'] as const;
+export type KeyScope = (typeof KEY_SCOPES)[number];
+
+export const projectSchema = z
+  .object({ id: dimId, name: z.string().min(1).max(200).optional(), rpm: perMinute.optional(), tpm: perMinute.optional(), metadata: metadata.default({}) })
+  .strict();
+
+export const tenantSchema = z
+  .object({
+    id: dimId,
+    name: z.string().min(1).max(200).optional(),
+    rpm: perMinute.optional(),
+    tpm: perMinute.optional(),
+    metadata: metadata.default({}),
+    projects: z.array(projectSchema).default([]),
+  })
+  .strict();
+
+/** What a key may do; shared by config and POST /api/v1/admin/keys. */
+export const keyGrantSchema = z.object({
+  tenant: dimId,
+  project: dimId.optional(),
+  name: z.string().min(1).max(200).optional(),
+  /** Model-call routes and `read` (the query API). Default: every model route, no `read`. */
+  scopes: z.array(z.enum(KEY_SCOPES)).min(1).default(['chat', 'completions', 'responses', 'embeddings', 'messages']),
+  /** Globs over the requested (or aliased-to) model; empty means every model. */
+  models: z.array(z.string().min(1).max(200)).max(64).default([]),
+  expires_at: instant.optional(),
+  rpm: perMinute.optional(),
+  tpm: perMinute.optional(),
+  metadata: metadata.default({}),
+});
+
+/** A key declared in config: its full value from the environment, or the SHA-256 hex of it. */
+const configKey = keyGrantSchema
+  .extend({ id: keyIdSchema, key: z.string().min(40).max(256).optional(), key_sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits').optional() })
+  .strict()
+  .superRefine((k, ctx) => {
+    if ((k.key === undefined) === (k.key_sha256 === undefined)) ctx.addIssue({ code: 'custom', path: ['key'], message: 'give exactly one of key (e.g. ${MY_KEY}) or key_sha256' });
+    if (k.key !== undefined && !(k.key.startsWith(`pt-${k.id}-`) && /^[A-Za-z0-9_-]{16,}$/.test(k.key.slice(k.id.length + 4)))) {
+      ctx.addIssue({ code: 'custom', path: ['key'], message: `must be "pt-${k.id}-" followed by at least 16 characters of A-Z a-z 0-9 _ -` });
+    }
+  });
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const BUDGET_DIMS = ['tenant', 'project', 'key', 'user', 'feature'] as const;
+export type BudgetDim = (typeof BUDGET_DIMS)[number];
+
+/** One budget; shared by config and POST /api/v1/admin/budgets. */
+export const budgetSchema = z
+  .object({
+    id: budgetId,
+    /** Every given dimension must match the request (e.g. {tenant: acme, user: bob}). */
+    scope: z
+      .object({ tenant: dimId.optional(), project: dimId.optional(), key: keyIdSchema.optional(), user: dimId.optional(), feature: dimId.optional() })
+      .strict()
+      .refine((s) => Object.values(s).some((v) => v !== undefined), 'name at least one of tenant, project, key, user, feature'),
+    period: z.enum(['day', 'week', 'month', 'total']),
+    /** IANA zone of the calendar periods (weeks start on Monday). */
+    tz: z.string().default('UTC').refine(validTimeZone, 'an IANA time zone such as Europe/Berlin or UTC'),
+    limit_usd: usd,
+    action: z.enum(['block', 'downgrade', 'alert_only']).default('block'),
+    downgrade_to: z.string().min(1).max(200).optional(),
+    /** Share of the limit from which `downgrade` serves downgrade_to (default 1 = at the limit). */
+    downgrade_at: z.number().positive().max(1).default(1),
+    thresholds: z.array(z.number().positive().max(10)).max(16).default([0.5, 0.8, 1]),
+    /** When the shared counters (Redis) are down: admit (open) or refuse with 503 (closed). */
+    fail_mode: z.enum(['open', 'closed']).default('open'),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.action === 'downgrade' && b.downgrade_to === undefined) ctx.addIssue({ code: 'custom', path: ['downgrade_to'], message: 'required when action is downgrade' });
+    if (b.action !== 'downgrade' && b.downgrade_to !== undefined) ctx.addIssue({ code: 'custom', path: ['downgrade_to'], message: 'only allowed when action is downgrade' });
+  });
+
+const routing = z
+  .object({
+    /** Names clients may ask for (`fast`, `smart`) and the model each one serves. */
+    aliases: z.record(z.string().min(1).max(200), z.string().min(1).max(200)).default({}),
+    /** Models tried in order when the one before fails with fallback_on statuses, a timeout or a refused connection. */
+    fallbacks: z.record(z.string().min(1).max(200), z.array(z.string().min(1).max(200)).min(1).max(8)).default({}),
+    fallback_on: z.array(z.number().int().min(400).max(599)).default([429, 500, 502, 503, 504]),
+    /** Output ceilings (glob -> tokens) for the worst-case cost of a request that sets no max_tokens. */
+    max_output_tokens: z.record(z.string().min(1).max(200), z.number().int().positive()).default({}),
+  })
+  .strict()
+  .default({ aliases: {}, fallbacks: {}, fallback_on: [429, 500, 502, 503, 504], max_output_tokens: {} });
+
+const governance = z
+  .object({
+    /** auto: keys are required as soon as one exists (config or admin API); true/false force it. */
+    require_keys: z.union([z.literal('auto'), z.boolean()]).default('auto'),
+    /** Backstop for key/budget caches; changes are pushed to every replica through the counters. */
+    cache_ttl_ms: z.number().int().positive().max(600_000).default(5_000),
+    /** A budget reservation not settled by then is reclaimed (longest request you expect). */
+    reservation_ttl_ms: z.number().int().positive().default(900_000),
+    /** Default grace of the old secret after a rotation. */
+    rotation_grace_seconds: z.number().int().nonnegative().default(86_400),
+    /** RPM/TPM when the shared counters are down. */
+    rate_limit_fail_mode: z.enum(['open', 'closed']).default('open'),
+  })
+  .strict()
+  .default({ require_keys: 'auto', cache_ttl_ms: 5_000, reservation_ttl_ms: 900_000, rotation_grace_seconds: 86_400, rate_limit_fail_mode: 'open' });
+
 export const configSchema = z
   .object({
     server,
@@ -90,6 +213,11 @@ export const configSchema = z
     prices: z.array(priceOverride).default([]),
     ledger,
     demo,
+    tenants: z.array(tenantSchema).default([]),
+    keys: z.array(configKey).default([]),
+    budgets: z.array(budgetSchema).default([]),
+    routing,
+    governance,
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -101,9 +229,48 @@ export const configSchema = z
     config.routes.forEach((r, i) => {
       if (!names.has(r.upstream)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `no upstream named "${r.upstream}"` });
     });
+    checkGovernance(config, ctx);
   });
+
+/** Cross-references of the governance sections: unique ids, declared tenants and projects. */
+function checkGovernance(config: z.infer<typeof governanceShape>, ctx: z.RefinementCtx): void {
+  const tenants = new Map<string, Set<string>>();
+  const projects = new Set<string>();
+  config.tenants.forEach((t, i) => {
+    if (tenants.has(t.id)) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'id'], message: `duplicate tenant "${t.id}"` });
+    tenants.set(t.id, new Set(t.projects.map((p) => p.id)));
+    t.projects.forEach((p, j) => {
+      if (projects.has(p.id)) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'projects', j, 'id'], message: `duplicate project "${p.id}" (project ids are global)` });
+      projects.add(p.id);
+    });
+  });
+  const keyIds = new Set<string>();
+  config.keys.forEach((k, i) => {
+    if (keyIds.has(k.id)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: `duplicate key "${k.id}"` });
+    keyIds.add(k.id);
+    const own = tenants.get(k.tenant);
+    if (!own) ctx.addIssue({ code: 'custom', path: ['keys', i, 'tenant'], message: `no tenant "${k.tenant}" is declared under tenants` });
+    else if (k.project !== undefined && !own.has(k.project)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'project'], message: `tenant "${k.tenant}" declares no project "${k.project}"` });
+  });
+  const budgetIds = new Set<string>();
+  config.budgets.forEach((b, i) => {
+    if (budgetIds.has(b.id)) ctx.addIssue({ code: 'custom', path: ['budgets', i, 'id'], message: `duplicate budget "${b.id}"` });
+    budgetIds.add(b.id);
+  });
+  for (const alias of Object.keys(config.routing.aliases)) {
+    if (config.routing.aliases[config.routing.aliases[alias] ?? ''] !== undefined) ctx.addIssue({ code: 'custom', path: ['routing', 'aliases', alias], message: 'an alias must name a model, not another alias' });
+  }
+}
+
+const governanceShape = z.object({ tenants: z.array(tenantSchema), keys: z.array(configKey), budgets: z.array(budgetSchema), routing });
 
 export type Config = z.infer<typeof configSchema>;
 export type UpstreamConfig = Config['upstreams'][number];
 export type RouteConfig = Config['routes'][number];
 export type PriceOverrideConfig = Config['prices'][number];
+export type TenantConfig = Config['tenants'][number];
+export type ProjectConfig = TenantConfig['projects'][number];
+export type KeyConfig = Config['keys'][number];
+export type BudgetConfig = Config['budgets'][number];
+export type RoutingConfig = Config['routing'];
+export type GovernanceConfig = Config['governance'];

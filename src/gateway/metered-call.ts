@@ -1,4 +1,5 @@
 import type { PricingOutcome } from './pricing-step.js';
+import type { Admission } from '../governance/index.js';
 import type { Attribution, EventStatus, UsageEvent } from '../ledger/index.js';
 import type { PreparedRequest, ProviderAdapter, TapResult } from '../providers/index.js';
 import { estimateUsage, type Usage } from '../usage/index.js';
@@ -15,6 +16,16 @@ export interface CallState {
   upstreamName: string;
   provider: string;
   streamed: boolean;
+  /** The model sent upstream: the requested one, its alias target, a fallback or a downgrade. */
+  routedModel: string;
+  /** Budgets and rate limits to settle when the call is committed; null without governance. */
+  admission: Admission | null;
+  /** Events of earlier attempts that may have been billed (a timeout before a fallback). */
+  priorEvents: UsageEvent[];
+  /** Routing notes kept with the event (fallbacks taken). */
+  notes: string[];
+  /** Headers every response of this call carries (rate limits, budget, downgrade, fallback). */
+  extraHeaders: Record<string, string>;
 }
 
 export type Outcome =
@@ -68,7 +79,7 @@ export function buildEvent(state: CallState, outcome: Outcome, usage: Usage, sta
     source: state.upstreamName,
     provider: state.provider,
     requested_model: state.prepared.model,
-    model: tap?.servedModel ?? state.prepared.model,
+    model: tap?.servedModel ?? state.routedModel,
     route: state.adapter.route,
     status,
     http_status: outcome.httpStatus,
@@ -80,6 +91,6 @@ export function buildEvent(state: CallState, outcome: Outcome, usage: Usage, sta
     cost_nano: priced.cost_nano,
     price_ref: priced.price_ref,
     raw_usage: usage.raw ?? null,
-    usage_issues: [...usage.issues, ...(priced.note ? [priced.note] : []), ...(tap?.streamError ? [`stream error: ${tap.streamError}`] : [])],
+    usage_issues: [...usage.issues, ...(priced.note ? [priced.note] : []), ...(tap?.streamError ? [`stream error: ${tap.streamError}`] : []), ...state.notes],
   };
 }

@@ -2,15 +2,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { PertokenError } from '../errors.js';
-import type { Authenticator } from '../governance/index.js';
+import type { Admission, AdmitRequest, Authenticator, Identity, RouteCandidate } from '../governance/index.js';
 import { parseJsonBody, readBody, sendError, writeChunk } from '../http/index.js';
-import type { Reservation, UsageEvent } from '../ledger/index.js';
+import type { Attribution, Reservation, UsageEvent } from '../ledger/index.js';
 import { formatUsd, type PriceBook } from '../pricing/index.js';
-import type { ProviderAdapter, TapResult } from '../providers/index.js';
+import type { ProviderAdapter, RouteId, TapResult } from '../providers/index.js';
 import { resolveAttribution } from './attribution.js';
 import { buildEvent, usageFor, type CallState, type Outcome } from './metered-call.js';
 import { priceUsage } from './pricing-step.js';
-import type { ModelRouter } from './routing.js';
+import { withModel } from './model-rewrite.js';
+import type { ModelRouter, PlanStep } from './routing.js';
 import { splitAtTerminal, terminalMarkers } from './stream-end.js';
 import { clientResponseHeaders, neverReachedUpstream, upstreamFailure, upstreamRequestHeaders, type UpstreamPools, type UpstreamTarget } from './upstream.js';
 
@@ -20,6 +21,13 @@ export interface GatewayObserver {
   requestFinished(route: string): void;
   eventRecorded(event: UsageEvent): void;
   ledgerWriteFailed(): void;
+}
+
+/** What the gateway asks of governance (keys' scopes, budgets, rate limits). */
+export interface GatewayGovernance {
+  authorize(identity: Identity, attribution: Attribution, route: RouteId, requested: string, resolved: string): Promise<void>;
+  allowsModel(identity: Identity, model: string): boolean;
+  admit(request: AdmitRequest): Promise<Admission>;
 }
 
 export interface GatewayDeps {
@@ -33,6 +41,10 @@ export interface GatewayDeps {
   log: Logger;
   maxBodyBytes: number;
   newId(): string;
+  /** Absent: open mode without budgets or limits (the gateway of a bare install). */
+  governance?: GatewayGovernance;
+  /** Upstream statuses that move a request to its next fallback model. */
+  fallbackOn?: readonly number[];
 }
 
 /** Largest non-streaming upstream body read into memory to find its usage. */
@@ -51,77 +63,155 @@ export async function handleModelCall(deps: GatewayDeps, adapter: ProviderAdapte
   const prepared = adapter.prepare(parseJsonBody(raw), raw);
   const identity = await deps.authenticate(req.headers);
   const attribution = resolveAttribution(req.headers, identity);
-  const upstream = deps.pools.get(deps.router.resolve(prepared.model, adapter.wire).name);
+  const planned = deps.router.plan(prepared.model, adapter.wire);
+  const primary = planned[0] as PlanStep;
+  await deps.governance?.authorize(identity, attribution, adapter.route, prepared.model, primary.model);
 
-  if (!adapter.metered) return passThrough(upstream, adapter, prepared.body, req, res);
+  if (!adapter.metered) {
+    const body = primary.model === prepared.model ? prepared.body : withModel(prepared.body, primary.model);
+    return passThrough(deps.pools.get(primary.upstream.name), adapter, body, req, res);
+  }
 
-  const state: CallState = {
-    id,
-    started: new Date(),
-    startedAt,
-    firstByteAt: null,
-    adapter,
-    prepared,
-    attribution,
-    upstreamName: upstream.config.name,
-    provider: upstream.config.provider ?? upstream.config.kind,
-    streamed: prepared.stream,
-  };
-  await reserve(deps, {
-    ...attribution,
-    id,
-    time: state.started,
-    source: state.upstreamName,
-    provider: state.provider,
-    requested_model: prepared.model,
-    route: adapter.route,
-    streamed: prepared.stream,
-    // A cheap character ratio is enough to settle a crashed request; the tokenizer runs only
-    // when a finished call lacks usage.
-    estimated_input_tokens: Math.ceil(prepared.promptText.length / 4),
-  });
+  const started = new Date();
+  let chain = [primary, ...planned.slice(1).filter((s) => deps.governance?.allowsModel(identity, s.model) ?? true)].map(candidate);
+  let admission: Admission | null = null;
+  if (deps.governance) {
+    admission = await deps.governance.admit({
+      id,
+      route: adapter.route,
+      identity,
+      attribution,
+      chain,
+      replan: (model) => {
+        try {
+          return deps.router.plan(model, adapter.wire).map(candidate);
+        } catch {
+          return null;
+        }
+      },
+      promptText: prepared.promptText,
+      pretokenizedInputTokens: prepared.pretokenizedInputTokens ?? 0,
+      hasNonTextInput: prepared.hasNonTextInput,
+      maxOutputTokens: prepared.maxOutputTokens,
+      at: started,
+    });
+    chain = [...admission.chain];
+  }
 
-  deps.observer.requestStarted(adapter.route);
   try {
-    await forward(deps, state, upstream, req, res);
+    const first = chain[0] as RouteCandidate;
+    const state: CallState = {
+      id,
+      started,
+      startedAt,
+      firstByteAt: null,
+      adapter,
+      prepared,
+      attribution,
+      upstreamName: first.upstream,
+      provider: first.provider,
+      streamed: prepared.stream,
+      routedModel: first.model,
+      admission,
+      priorEvents: [],
+      notes: [],
+      extraHeaders: { ...admission?.headers },
+    };
+    await reserve(deps, {
+      ...attribution,
+      id,
+      time: state.started,
+      source: state.upstreamName,
+      provider: state.provider,
+      // The routed model, not an alias: crash recovery prices the reservation by this name.
+      requested_model: first.model,
+      route: adapter.route,
+      streamed: prepared.stream,
+      // A cheap character ratio is enough to settle a crashed request; the tokenizer runs only
+      // when a finished call lacks usage.
+      estimated_input_tokens: Math.ceil(prepared.promptText.length / 4),
+    });
+
+    deps.observer.requestStarted(adapter.route);
+    try {
+      await forward(deps, state, chain, req, res);
+    } finally {
+      deps.observer.requestFinished(adapter.route);
+    }
   } finally {
-    deps.observer.requestFinished(adapter.route);
+    // A no-op once the commit settled it; otherwise the request failed before costing anything.
+    await admission?.release().catch((err: unknown) => deps.log.error({ err, event_id: id }, 'budget release failed'));
   }
 }
 
-async function forward(deps: GatewayDeps, state: CallState, upstream: UpstreamTarget, req: IncomingMessage, res: ServerResponse): Promise<void> {
+function candidate(step: PlanStep): RouteCandidate {
+  return { model: step.model, upstream: step.upstream.name, provider: step.upstream.provider ?? step.upstream.kind };
+}
+
+const DEFAULT_FALLBACK_ON: readonly number[] = [429, 500, 502, 503, 504];
+
+/**
+ * Sends the call to each model of the chain in turn until one answers. A fallback is taken only
+ * before any byte reached the client: on a fallback status, a refused connection or a timeout.
+ */
+async function forward(deps: GatewayDeps, state: CallState, chain: readonly RouteCandidate[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   const abort = new AbortController();
   const onClose = (): void => {
     if (!res.writableFinished) abort.abort();
   };
   res.on('close', onClose);
+  const fallbackOn = deps.fallbackOn ?? DEFAULT_FALLBACK_ON;
 
-  let response: Dispatcher.ResponseData;
-  try {
-    response = await upstream.pool.request({
-      method: 'POST',
-      path: upstream.basePath + state.adapter.upstreamPath,
-      headers: upstreamRequestHeaders(req.headers, upstream.config),
-      body: state.prepared.body,
-      signal: abort.signal,
-    });
-  } catch (err) {
-    const failure = upstreamFailure(err, upstream.config.name);
-    const outcome: Outcome = abort.signal.aborted
-      ? { kind: 'cancelled', httpStatus: null, tap: null }
-      : neverReachedUpstream(err)
-        ? { kind: 'not_sent', httpStatus: failure.status }
-        : { kind: 'cut', httpStatus: failure.status, tap: null, reason: failure.code };
-    await commit(deps, state, outcome);
-    sendError(res, failure);
+  for (let i = 0; i < chain.length; i++) {
+    const step = chain[i] as RouteCandidate;
+    const last = i === chain.length - 1;
+    const upstream = deps.pools.get(step.upstream);
+    state.routedModel = step.model;
+    state.upstreamName = step.upstream;
+    state.provider = step.provider;
+    if (i > 0) state.extraHeaders['x-pertoken-fallback-from'] = (chain[0] as RouteCandidate).model;
+    const body = step.model === state.prepared.model ? state.prepared.body : withModel(state.prepared.body, step.model);
+
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await upstream.pool.request({
+        method: 'POST',
+        path: upstream.basePath + state.adapter.upstreamPath,
+        headers: upstreamRequestHeaders(req.headers, upstream.config),
+        body,
+        signal: abort.signal,
+      });
+    } catch (err) {
+      const failure = upstreamFailure(err, upstream.config.name);
+      const unsent = neverReachedUpstream(err);
+      if (!abort.signal.aborted && !last && (unsent || failure.code === 'upstream_timeout')) {
+        // A timed-out request may still be billed by the provider: it keeps an event of its own.
+        if (!unsent) state.priorEvents.push(await commit(deps, { ...state, id: deps.newId(), admission: null }, { kind: 'cut', httpStatus: failure.status, tap: null, reason: failure.code }));
+        state.notes.push(`fallback: ${step.model} via ${step.upstream} failed (${failure.code})`);
+        continue;
+      }
+      const outcome: Outcome = abort.signal.aborted
+        ? { kind: 'cancelled', httpStatus: null, tap: null }
+        : unsent
+          ? { kind: 'not_sent', httpStatus: failure.status }
+          : { kind: 'cut', httpStatus: failure.status, tap: null, reason: failure.code };
+      await commit(deps, state, outcome);
+      sendError(res, failure, state.extraHeaders);
+      return;
+    }
+
+    if (!last && fallbackOn.includes(response.statusCode)) {
+      await response.body.dump().catch(() => undefined);
+      state.notes.push(`fallback: ${step.model} via ${step.upstream} answered ${response.statusCode}`);
+      continue;
+    }
+    const isStream = String(response.headers['content-type'] ?? '').includes('text/event-stream');
+    if (response.statusCode < 400 && isStream) {
+      await relayStream(deps, state, response, res, abort.signal);
+    } else {
+      await relayBody(deps, state, response, res, abort.signal);
+    }
     return;
-  }
-
-  const isStream = String(response.headers['content-type'] ?? '').includes('text/event-stream');
-  if (response.statusCode < 400 && isStream) {
-    await relayStream(deps, state, response, res, abort.signal);
-  } else {
-    await relayBody(deps, state, response, res, abort.signal);
   }
 }
 
@@ -134,7 +224,7 @@ async function relayBody(deps: GatewayDeps, state: CallState, response: Dispatch
       ? { kind: 'cancelled', httpStatus: response.statusCode, tap: null }
       : { kind: 'cut', httpStatus: response.statusCode, tap: null, reason: 'body failed' };
     await commit(deps, state, outcome);
-    sendError(res, upstreamFailure(err, state.upstreamName));
+    sendError(res, upstreamFailure(err, state.upstreamName), state.extraHeaders);
     return;
   }
   state.firstByteAt = performance.now();
@@ -144,7 +234,7 @@ async function relayBody(deps: GatewayDeps, state: CallState, response: Dispatch
     : { kind: 'completed', httpStatus: response.statusCode, tap: tap ?? { usage: null, servedModel: null, outputText: '', completed: true, streamError: null } };
   const event = await commit(deps, state, outcome);
   const headers: Record<string, string | string[]> = { ...clientResponseHeaders(response.headers), 'content-length': String(body.length) };
-  Object.assign(headers, costHeaders(event));
+  Object.assign(headers, costHeaders(event), state.extraHeaders);
   if (!res.destroyed) res.writeHead(response.statusCode, headers).end(body);
 }
 
@@ -152,7 +242,7 @@ async function relayStream(deps: GatewayDeps, state: CallState, response: Dispat
   const tap = state.adapter.createStreamTap(state.prepared);
   const markers = terminalMarkers(state.adapter.route);
   const held: Buffer[] = [];
-  res.writeHead(response.statusCode, clientResponseHeaders(response.headers));
+  res.writeHead(response.statusCode, { ...clientResponseHeaders(response.headers), ...state.extraHeaders });
   res.flushHeaders();
 
   let failure: unknown = null;
@@ -204,16 +294,26 @@ async function reserve(deps: GatewayDeps, reservation: Reservation): Promise<voi
   }
 }
 
-/** Prices and commits the call; the ledger side keeps the event through store failures. */
+/**
+ * Prices and commits the call; the ledger side keeps the event through store failures. Then
+ * budgets and TPM are settled to the actual cost (before the response ends, like the ledger).
+ */
 async function commit(deps: GatewayDeps, state: CallState, outcome: Outcome): Promise<UsageEvent> {
   const tap: TapResult | null = 'tap' in outcome ? outcome.tap : null;
-  const servedModel = tap?.servedModel ?? state.prepared.model;
+  const servedModel = tap?.servedModel ?? state.routedModel;
   const { usage, status } = usageFor(state, outcome, servedModel);
   const billable = outcome.kind !== 'not_sent' && outcome.kind !== 'upstream_status';
-  const priced = priceUsage(deps.priceBook, state.provider, servedModel, state.prepared.model, state.started, usage, billable);
+  const priced = priceUsage(deps.priceBook, state.provider, servedModel, state.routedModel, state.started, usage, billable);
   const event = buildEvent(state, outcome, usage, status, priced, performance.now());
   await deps.ledger.settle(event);
   deps.observer.eventRecorded(event);
+  if (state.admission) {
+    try {
+      await state.admission.settle([...state.priorEvents, event]);
+    } catch (err) {
+      deps.log.error({ err, event_id: event.id }, 'budget settle failed; the ledger has the event');
+    }
+  }
   return event;
 }
 

@@ -20,6 +20,8 @@ export function registerGatewayRoutes(router: Router, deps: GatewayDeps): void {
   }
   // Both wires list models at /v1/models; Anthropic's SDK always sends anthropic-version.
   router.on('GET', '/v1/models', async ({ req, res }) => {
+    // Once keys are required, listing models needs one too (open mode accepts anything).
+    await deps.authenticate(req.headers);
     const wire = req.headers['anthropic-version'] ? 'anthropic' : 'openai';
     let upstream;
     try {

@@ -1,4 +1,4 @@
-import type { RouteConfig, UpstreamConfig } from '../config/index.js';
+import type { RouteConfig, RoutingConfig, UpstreamConfig } from '../config/index.js';
 import { PertokenError } from '../errors.js';
 import type { WireKind } from '../providers/index.js';
 
@@ -8,8 +8,19 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
+/** One model to try and the upstream that serves it. */
+export interface PlanStep {
+  model: string;
+  upstream: UpstreamConfig;
+}
+
 export interface ModelRouter {
   resolve(model: string, wire: WireKind): UpstreamConfig;
+  /**
+   * The models to try for a request, in order: the model (an alias resolved to its target), then
+   * its fallbacks that an upstream of this wire serves. Throws no_route when the first has none.
+   */
+  plan(model: string, wire: WireKind): PlanStep[];
   /** The upstream that answers model listings for a wire. */
   defaultFor(wire: WireKind): UpstreamConfig;
 }
@@ -18,7 +29,7 @@ export interface ModelRouter {
  * First matching route whose upstream speaks the request's wire wins: a `claude-*` route can
  * never send an OpenAI-shaped body to Anthropic. Without routes, the first upstream of the wire.
  */
-export function createModelRouter(upstreams: readonly UpstreamConfig[], routes: readonly RouteConfig[]): ModelRouter {
+export function createModelRouter(upstreams: readonly UpstreamConfig[], routes: readonly RouteConfig[], routing?: Pick<RoutingConfig, 'aliases' | 'fallbacks'>): ModelRouter {
   const byName = new Map(upstreams.map((u) => [u.name, u]));
   const compiled = routes.map((r) => ({ pattern: globToRegExp(r.match), upstream: byName.get(r.upstream) as UpstreamConfig }));
   const defaultFor = (wire: WireKind): UpstreamConfig => {
@@ -26,13 +37,30 @@ export function createModelRouter(upstreams: readonly UpstreamConfig[], routes: 
     if (!first) throw new PertokenError('no_route', `no ${wire} upstream is configured`);
     return first;
   };
+  const aliases = routing?.aliases ?? {};
+  const fallbacks = routing?.fallbacks ?? {};
+  const resolve = (model: string, wire: WireKind): UpstreamConfig => {
+    for (const route of compiled) {
+      if (route.upstream.kind === wire && route.pattern.test(model)) return route.upstream;
+    }
+    if (compiled.length === 0) return defaultFor(wire);
+    throw new PertokenError('no_route', `no ${wire} route matches model "${model}"`, { param: 'model' });
+  };
   return {
-    resolve(model, wire) {
-      for (const route of compiled) {
-        if (route.upstream.kind === wire && route.pattern.test(model)) return route.upstream;
+    resolve,
+    plan(model, wire) {
+      const target = aliases[model] ?? model;
+      const steps: PlanStep[] = [{ model: target, upstream: resolve(target, wire) }];
+      for (const next of fallbacks[target] ?? fallbacks[model] ?? []) {
+        const fallback = aliases[next] ?? next;
+        if (steps.some((s) => s.model === fallback)) continue;
+        try {
+          steps.push({ model: fallback, upstream: resolve(fallback, wire) });
+        } catch {
+          // A fallback only another wire serves cannot take this request's body: skipped.
+        }
       }
-      if (compiled.length === 0) return defaultFor(wire);
-      throw new PertokenError('no_route', `no ${wire} route matches model "${model}"`, { param: 'model' });
+      return steps;
     },
     defaultFor,
   };

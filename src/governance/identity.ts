@@ -1,11 +1,23 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { KeyScope } from '../config/index.js';
+
+/** What a virtual key allows; absent in open mode, where everything is allowed. */
+export interface KeyGrant {
+  scopes: readonly KeyScope[];
+  /** Globs over model names; empty = every model. */
+  models: readonly string[];
+  rpm: number | null;
+  tpm: number | null;
+}
 
 /** Who is calling, as far as keys tell. A key's own tenant/project win over attribution headers. */
 export interface Identity {
   key_id: string | null;
   tenant: string | null;
   project: string | null;
+  /** Set when the caller presented a verified virtual key. */
+  grant?: KeyGrant | null;
 }
 
 export type Authenticator = (headers: IncomingHttpHeaders) => Promise<Identity> | Identity;
@@ -21,14 +33,15 @@ export function presentedKey(headers: IncomingHttpHeaders): string | null {
   return typeof apiKey === 'string' && apiKey.length > 0 ? apiKey : null;
 }
 
+/** The anonymous caller id of open mode: a short hash, so reports tell callers apart. */
+export function anonymousKeyId(key: string | null): string | null {
+  return key ? `anon-${createHash('sha256').update(key).digest('hex').slice(0, 12)}` : null;
+}
+
 /**
  * Open (demo) mode: any key is accepted and attributed to the default tenant. The key itself is
  * never kept; a short hash lets reports still tell callers apart.
  */
 export function openAccess(): Authenticator {
-  return (headers) => {
-    const key = presentedKey(headers);
-    const key_id = key ? `anon-${createHash('sha256').update(key).digest('hex').slice(0, 12)}` : null;
-    return { key_id, tenant: null, project: null };
-  };
+  return (headers) => ({ key_id: anonymousKeyId(presentedKey(headers)), tenant: null, project: null });
 }

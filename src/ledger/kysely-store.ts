@@ -1,5 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import { PertokenError } from '../errors.js';
+import { addManualAdjustment, reprice, type ManualAdjustment, type RepriceOptions, type RepriceResult } from './adjustments.js';
+import { scanEvents, type ScanQuery } from './export.js';
+import { pruneEvents, type PruneOptions, type PruneResult } from './retention.js';
 import { getEvent, listEvents } from './events.js';
 import { GroupCommitter, type GroupCommitStats } from './group-commit.js';
 import { migrateToLatest } from './migrations.js';
@@ -36,6 +39,14 @@ export interface LedgerStore extends Store {
   queryCosts(query: CostQuery, strategy?: CostStrategy): Promise<CostRow[]>;
   /** Waits until every reserve/settle submitted so far has committed or failed. */
   flush(): Promise<void>;
+  /** Appends adjustments where the current price differs from list + adjustments (adjustments.ts). */
+  reprice(options: RepriceOptions): Promise<RepriceResult>;
+  /** Appends a manual credit/charge; false when its id was already recorded. */
+  addAdjustment(adjustment: ManualAdjustment): Promise<boolean>;
+  /** Deletes raw events and reservations older than N days in bounded batches (retention.ts). */
+  pruneEvents(options: PruneOptions): Promise<PruneResult>;
+  /** Events in [from, to), oldest first, one page at a time (export.ts). */
+  scanEvents(query: ScanQuery): AsyncIterable<UsageEvent[]>;
 }
 
 export interface KyselyStoreOptions {
@@ -43,17 +54,21 @@ export interface KyselyStoreOptions {
   dialect: Store['dialect'];
   /** Items per group-commit transaction (default 512). */
   maxBatch?: number;
+  /** PostgreSQL schema of the ledger tables, for the migrator (see LedgerMigratorOptions). */
+  schema?: string;
 }
 
 export class KyselyLedgerStore implements LedgerStore {
   readonly dialect: Store['dialect'];
   readonly #db: Kysely<LedgerDatabase>;
   readonly #committer: GroupCommitter<WriteOp>;
+  readonly #schema: string | undefined;
   #closed = false;
 
   constructor(options: KyselyStoreOptions) {
     this.dialect = options.dialect;
     this.#db = options.db;
+    this.#schema = options.schema;
     const db = options.db;
     this.#committer = new GroupCommitter<WriteOp>({
       maxBatch: options.maxBatch,
@@ -63,7 +78,7 @@ export class KyselyLedgerStore implements LedgerStore {
 
   async migrate(): Promise<void> {
     this.#assertOpen();
-    await migrateToLatest(this.#db as unknown as Kysely<unknown>);
+    await migrateToLatest(this.#db as unknown as Kysely<unknown>, { schema: this.#schema });
   }
 
   async reserve(reservation: Reservation): Promise<void> {
@@ -121,6 +136,26 @@ export class KyselyLedgerStore implements LedgerStore {
     } catch (err: unknown) {
       throw new PertokenError('store_unavailable', `ledger ping failed: ${String(err)}`, { cause: err });
     }
+  }
+
+  async reprice(options: RepriceOptions): Promise<RepriceResult> {
+    this.#assertOpen();
+    return reprice(this.#db, options);
+  }
+
+  async addAdjustment(adjustment: ManualAdjustment): Promise<boolean> {
+    this.#assertOpen();
+    return addManualAdjustment(this.#db, adjustment);
+  }
+
+  async pruneEvents(options: PruneOptions): Promise<PruneResult> {
+    this.#assertOpen();
+    return pruneEvents(this.#db, options);
+  }
+
+  scanEvents(query: ScanQuery): AsyncIterable<UsageEvent[]> {
+    this.#assertOpen();
+    return scanEvents(this.#db, query);
   }
 
   stats(): LedgerStats {

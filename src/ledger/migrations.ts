@@ -1,5 +1,6 @@
 import { Migrator, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { PertokenError } from '../errors.js';
+import { adjustmentsMigration } from './migration-0002-adjustments.js';
 import { BUCKET_COLUMNS, ROLLUP_DIMS } from './schema.js';
 
 /**
@@ -110,6 +111,7 @@ const ledgerCore: Migration = {
 /** Names sort in application order (Kysely's Migrator requires it). */
 export const LEDGER_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_ledger_core': ledgerCore,
+  '0002_adjustments': adjustmentsMigration,
 });
 
 class InCodeMigrationProvider implements MigrationProvider {
@@ -118,18 +120,30 @@ class InCodeMigrationProvider implements MigrationProvider {
   }
 }
 
-export function createLedgerMigrator(db: Kysely<unknown>): Migrator {
+export interface LedgerMigratorOptions {
+  /**
+   * PostgreSQL schema that holds the ledger (the connection's search_path points there). Kysely
+   * looks for its migration table in every schema unless told which one, so a second ledger in
+   * the same database would otherwise find the first one's table and skip creating its own.
+   */
+  schema?: string;
+}
+
+export function createLedgerMigrator(db: Kysely<unknown>, options: LedgerMigratorOptions = {}): Migrator {
   return new Migrator({
     db,
     provider: new InCodeMigrationProvider(),
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(options.schema === undefined ? {} : { migrationTableSchema: options.schema }),
   });
 }
 
 /** Brings the schema to the latest migration; throws store_unavailable naming the failed step. */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const { error, results } = await createLedgerMigrator(db).migrateToLatest();
+export async function migrateToLatest(db: Kysely<unknown>, options: LedgerMigratorOptions = {}): Promise<void> {
+  // A replica pointed at a fresh schema (PERTOKEN_DATABASE_SCHEMA) creates it rather than failing.
+  if (options.schema && options.schema !== 'public') await db.schema.createSchema(options.schema).ifNotExists().execute();
+  const { error, results } = await createLedgerMigrator(db, options).migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     const detail = error instanceof Error ? error.message : String(error);

@@ -15,20 +15,22 @@ import { GROUP_KEYS } from './types.js';
 
 export type CostStrategy = 'auto' | 'raw';
 
-type Source = 'events' | 'rollup_hourly';
+/** adjustments: the raw counterpart of rollup_hourly.adjustment_nano (see adjustments.ts). */
+type Source = 'events' | 'rollup_hourly' | 'adjustments';
 type Db = Kysely<LedgerDatabase>;
 
 /** Expression a group key is grouped by, per source; day/hour are ms-epoch bucket starts. */
 function groupExpr(key: GroupKey, source: Source): RawBuilder<unknown> {
-  const time = sql.ref(source === 'events' ? 'time_ms' : 'hour_ms');
+  const time = sql.ref(source === 'rollup_hourly' ? 'hour_ms' : 'time_ms');
   if (key === 'hour') {
-    return source === 'events' ? sql`${time} - (${time} % ${sql.lit(HOUR_MS)})` : sql`${time}`;
+    return source !== 'rollup_hourly' ? sql`${time} - (${time} % ${sql.lit(HOUR_MS)})` : sql`${time}`;
   }
   if (key === 'day') return sql`${time} - (${time} % ${sql.lit(DAY_MS)})`;
   return sql`${sql.ref(DIM_COLUMN[key])}`;
 }
 
 function sumExprs(source: Source): RawBuilder<unknown>[] {
+  if (source === 'adjustments') return [sql`sum(${sql.ref('amount_nano')}) as ${sql.ref('adjustment_nano')}`];
   const tokens = BUCKET_COLUMNS.map((c) => sql`sum(${sql.ref(c)}) as ${sql.ref(c)}`);
   if (source === 'events') {
     return [
@@ -40,6 +42,7 @@ function sumExprs(source: Source): RawBuilder<unknown>[] {
     ];
   }
   return [
+    sql`sum(${sql.ref('adjustment_nano')}) as ${sql.ref('adjustment_nano')}`,
     sql`sum(${sql.ref('requests')}) as ${sql.ref('requests')}`,
     sql`sum(${sql.ref('cost_nano')}) as ${sql.ref('cost_nano')}`,
     sql`sum(${sql.ref('unpriced_requests')}) as ${sql.ref('unpriced_requests')}`,
@@ -55,6 +58,7 @@ interface PartialRow {
   unpriced_requests: bigint;
   estimated_requests: bigint;
   tokens: bigint[];
+  adjustment_nano: bigint;
 }
 
 async function aggregate(
@@ -65,7 +69,7 @@ async function aggregate(
   dims: ReadonlyArray<[string, string]>,
   groupBy: readonly GroupKey[],
 ): Promise<PartialRow[]> {
-  const time = sql.ref(source === 'events' ? 'time_ms' : 'hour_ms');
+  const time = sql.ref(source === 'rollup_hourly' ? 'hour_ms' : 'time_ms');
   const where = [sql`${time} >= ${fromMs}`, sql`${time} < ${toMs}`];
   for (const [column, value] of dims) where.push(sql`${sql.ref(column)} = ${value}`);
   const groups = groupBy.map((key, i) => sql`${groupExpr(key, source)} as ${sql.ref(`g${i}`)}`);
@@ -78,7 +82,9 @@ async function aggregate(
   const out: PartialRow[] = [];
   for (const row of rows) {
     const requests = toBigInt(row.requests);
-    if (requests === 0n) continue; // an ungrouped aggregate over no rows still yields one row
+    const adjustment = toBigInt(row.adjustment_nano);
+    // An ungrouped aggregate over no rows still yields one row; a credit alone has no requests.
+    if (requests === 0n && adjustment === 0n) continue;
     out.push({
       keys: groupBy.map((key, i) => keyValue(key, row[`g${i}`])),
       requests,
@@ -86,6 +92,7 @@ async function aggregate(
       unpriced_requests: toBigInt(row.unpriced_requests),
       estimated_requests: toBigInt(row.estimated_requests),
       tokens: BUCKET_COLUMNS.map((c) => toBigInt(row[c])),
+      adjustment_nano: adjustment,
     });
   }
   return out;
@@ -135,7 +142,7 @@ function compareKeys(a: ReadonlyArray<string | null>, b: ReadonlyArray<string | 
 }
 
 /**
- * Costs over [from, to) grouped by `groupBy`, filtered by `filter`. Sorted by cost descending,
+ * Costs over [from, to) grouped by `groupBy`, filtered by `filter`. Sorted by net cost descending,
  * then by the group keys (nulls last). `strategy: 'raw'` bypasses rollups (for verification).
  */
 export async function queryCosts(db: Db, query: CostQuery, strategy: CostStrategy = 'auto'): Promise<CostRow[]> {
@@ -146,7 +153,10 @@ export async function queryCosts(db: Db, query: CostQuery, strategy: CostStrateg
   if (fromMs >= toMs) return [];
 
   const merged = new Map<string, PartialRow>();
-  for (const [source, a, b] of plan(fromMs, toMs, strategy)) {
+  const parts = plan(fromMs, toMs, strategy).flatMap(([source, a, b]): Array<[Source, number, number]> =>
+    source === 'events' ? [[source, a, b], ['adjustments', a, b]] : [[source, a, b]],
+  );
+  for (const [source, a, b] of parts) {
     for (const part of await aggregate(db, source, a, b, window.dims, groupBy)) {
       const id = JSON.stringify(part.keys);
       const into = merged.get(id);
@@ -158,12 +168,14 @@ export async function queryCosts(db: Db, query: CostQuery, strategy: CostStrateg
       into.cost_nano += part.cost_nano;
       into.unpriced_requests += part.unpriced_requests;
       into.estimated_requests += part.estimated_requests;
+      into.adjustment_nano += part.adjustment_nano;
       part.tokens.forEach((n, i) => (into.tokens[i] = (into.tokens[i] ?? 0n) + n));
     }
   }
 
+  const net = (p: PartialRow): bigint => p.cost_nano + p.adjustment_nano;
   const rows = [...merged.values()].sort((a, b) =>
-    a.cost_nano === b.cost_nano ? compareKeys(a.keys, b.keys) : a.cost_nano > b.cost_nano ? -1 : 1,
+    net(a) === net(b) ? compareKeys(a.keys, b.keys) : net(a) > net(b) ? -1 : 1,
   );
   return rows.map((p) => {
     const keys: CostRow['keys'] = {};
@@ -180,6 +192,8 @@ export async function queryCosts(db: Db, query: CostQuery, strategy: CostStrateg
       cost_nano: p.cost_nano,
       unpriced_requests: Number(p.unpriced_requests),
       estimated_requests: Number(p.estimated_requests),
+      adjustments_nano: p.adjustment_nano,
+      net_nano: net(p),
     };
   });
 }

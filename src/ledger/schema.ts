@@ -10,6 +10,8 @@ import { BUCKETS, type Bucket } from '../usage/index.js';
  */
 export type Int8 = ColumnType<bigint | number | string, bigint | number, bigint | number>;
 export type Int4 = ColumnType<bigint | number | string, number, number>;
+/** A BIGINT with a column default: optional on insert. */
+export type Int8Default = ColumnType<bigint | number | string, bigint | number | undefined, bigint | number>;
 
 /** Column holding the count of one exclusive usage bucket, e.g. `tok_cache_read`. */
 export type BucketColumn = `tok_${Bucket}`;
@@ -89,12 +91,42 @@ export interface RollupHourlyTable extends BucketColumns {
   cost_nano: Int8;
   unpriced_requests: Int8;
   estimated_requests: Int8;
+  /** Sum of the adjustments (signed nano-USD) dated in this hour; added by migration 0002. */
+  adjustment_nano: Int8Default;
+}
+
+/**
+ * A correction of a cost (repricing, credit), appended and never updated (migration 0002). It is
+ * dated at its event's time and carries the event's dimensions, so it lands in the same rollup row.
+ */
+export interface AdjustmentsTable {
+  id: string;
+  /** The corrected event; NULL for a manual credit or charge not tied to one event. */
+  event_id: string | null;
+  /** 1, 2, ... per event: the n-th correction of that event; 0 for manual adjustments. */
+  revision: Int8;
+  time_ms: Int8;
+  tenant: string;
+  project: string | null;
+  user_id: string | null;
+  feature: string | null;
+  key_id: string | null;
+  provider: string;
+  model: string;
+  requested_model: string;
+  /** Signed nano-USD added to the cost. */
+  amount_nano: Int8;
+  reason: string;
+  price_ref_before: string | null;
+  price_ref_after: string | null;
+  created_at_ms: Int8;
 }
 
 export interface LedgerDatabase {
   events: EventsTable;
   reservations: ReservationsTable;
   rollup_hourly: RollupHourlyTable;
+  adjustments: AdjustmentsTable;
 }
 
 /** Rollup dimensions in primary-key order (after hour_ms). */

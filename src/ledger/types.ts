@@ -91,9 +91,14 @@ export interface CostRow {
   keys: Partial<Record<GroupKey, string | null>>;
   requests: number;
   tokens: Buckets;
+  /** List cost: the events' own costs (unpriced events add nothing). */
   cost_nano: bigint;
   unpriced_requests: number;
   estimated_requests: number;
+  /** Signed sum of the adjustments dated in this group (repricing, credits). */
+  adjustments_nano: bigint;
+  /** cost_nano + adjustments_nano. */
+  net_nano: bigint;
 }
 
 export interface EventQuery {

@@ -75,6 +75,21 @@ export class PertokenMetrics {
     if (count > 0) this.#ingested.inc({ result }, count);
   }
 
+  /**
+   * A gauge read at scrape time from a component's own stats (outbox backlog, counter backend
+   * health), so the component needs no dependency on prom-client.
+   */
+  gaugeFrom(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }

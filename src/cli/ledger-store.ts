@@ -1,0 +1,84 @@
+import { join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { Command } from 'commander';
+import { PertokenError } from '../errors.js';
+import { createPostgresStore, createSqliteStore, type LedgerStore, type SeedTarget } from '../ledger/index.js';
+
+/**
+ * Where the maintenance commands (reprice, adjust, prune, export, seed) find the ledger: PostgreSQL
+ * when --database-url or PERTOKEN_DATABASE_URL names one (the shared truth of every replica),
+ * otherwise the embedded SQLite file under --data-dir / PERTOKEN_DATA_DIR / ./.pertoken, as
+ * `pertoken serve` and `pertoken report` use it.
+ */
+
+export interface LedgerFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Output streams, injectable so that commands can be tested in-process. */
+export interface CliIo {
+  stdout: Writable;
+  stderr: Writable & { isTTY?: boolean };
+}
+
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr };
+}
+
+export function addLedgerOptions(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'embedded store directory (default PERTOKEN_DATA_DIR or ./.pertoken)')
+    .option('--database-url <url>', 'PostgreSQL ledger (default PERTOKEN_DATABASE_URL); overrides --data-dir');
+}
+
+export function ledgerTarget(flags: LedgerFlags, env: Env): SeedTarget {
+  const url = flags.databaseUrl ?? env.PERTOKEN_DATABASE_URL;
+  if (url !== undefined && url !== '') {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new PertokenError('invalid_request', 'must be a postgres:// URL', { param: flags.databaseUrl ? '--database-url' : 'PERTOKEN_DATABASE_URL' });
+    }
+    return { kind: 'postgres', url };
+  }
+  const dir = resolve(flags.dataDir ?? env.PERTOKEN_DATA_DIR ?? '.pertoken');
+  return { kind: 'sqlite', path: join(dir, 'ledger.sqlite') };
+}
+
+/** Opens and migrates the ledger; the caller closes it. */
+export async function openLedger(flags: LedgerFlags, env: Env): Promise<LedgerStore> {
+  const target = ledgerTarget(flags, env);
+  const store = target.kind === 'postgres' ? createPostgresStore({ url: target.url }) : createSqliteStore({ path: target.path });
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+export async function withLedger<T>(flags: LedgerFlags, env: Env, work: (store: LedgerStore) => Promise<T>): Promise<T> {
+  const store = await openLedger(flags, env);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** A required ISO date/instant flag, or a one-line error naming it. */
+export function requireInstant(parse: (value: string | null, param: string) => Date | null, value: string | undefined, flag: string): Date {
+  const date = parse(value ?? null, flag);
+  if (date === null) throw new PertokenError('invalid_request', 'is required', { param: flag });
+  return date;
+}
+
+export function parsePositiveInt(value: string, flag: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+    throw new PertokenError('invalid_request', `must be a whole number from 1 to ${max}, got "${value}"`, { param: flag });
+  }
+  return n;
+}
