@@ -142,7 +142,13 @@ export function createLedgerMigrator(db: Kysely<unknown>, options: LedgerMigrato
 /** Brings the schema to the latest migration; throws store_unavailable naming the failed step. */
 export async function migrateToLatest(db: Kysely<unknown>, options: LedgerMigratorOptions = {}): Promise<void> {
   // A replica pointed at a fresh schema (PERTOKEN_DATABASE_SCHEMA) creates it rather than failing.
-  if (options.schema && options.schema !== 'public') await db.schema.createSchema(options.schema).ifNotExists().execute();
+  if (options.schema && options.schema !== 'public') {
+    try {
+      await db.schema.createSchema(options.schema).ifNotExists().execute();
+    } catch (err) {
+      throw new PertokenError('store_unavailable', `cannot create schema ${options.schema}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
   const { error, results } = await createLedgerMigrator(db, options).migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
