@@ -10,7 +10,7 @@ import { createModelRouter, registerGatewayRoutes, UpstreamPools } from './gatew
 import { createCounters, type Counters } from './counters/index.js';
 import { Governance, openAccess, openGovernanceStore, type Authenticator, type GovernanceStore } from './governance/index.js';
 import { Router, sendError } from './http/index.js';
-import { createReplicatedStore, createSqliteStore, newEventId, SettleRetrier, type InterruptedPricer, type ReplicatedStore, type Store } from './ledger/index.js';
+import { createReplicatedStore, createSqliteStore, newEventId, SettleRetrier, startRetentionJob, type InterruptedPricer, type LedgerStore, type ReplicatedStore, type Store } from './ledger/index.js';
 import { PertokenMetrics } from './metrics/index.js';
 import { createPriceBook, type PriceBook } from './pricing/index.js';
 
@@ -126,20 +126,15 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
     log.info({ url: demo.url }, 'demo mode: serving the built-in simulated upstream');
   }
 
-  // With PostgreSQL, every replica commits to a local outbox first and ships to the shared ledger,
-  // so a PostgreSQL outage means spooling, not loss.
-  const databaseUrl = options.env.PERTOKEN_DATABASE_URL;
-  const replicated: ReplicatedStore | null = databaseUrl
-    ? createReplicatedStore({
-        outboxPath: join(dataDir, 'outbox.sqlite'),
-        postgresUrl: databaseUrl,
-        ...(options.env.PERTOKEN_DATABASE_SCHEMA ? { schema: options.env.PERTOKEN_DATABASE_SCHEMA } : {}),
-        synchronous: config.ledger.synchronous,
-        onError: (err, context) => log.warn({ err, context }, 'ledger outbox: PostgreSQL write failed; events stay in the outbox and are retried'),
+  const { store, admin, replicated } = openLedger(config, options.env, dataDir, log);
+  await store.migrate();
+  // Retention prunes the shared ledger; with replicas, every one of them may run it (batches are idempotent).
+  const stopRetention = config.ledger.retention_days
+    ? startRetentionJob(admin, config.ledger.retention_days, 3_600_000, {
+        onResult: (result) => log.info({ result }, 'retention: pruned raw events'),
+        onError: (err) => log.error({ err }, 'retention: prune failed; retried next hour'),
       })
     : null;
-  const store: Store = replicated ?? createSqliteStore({ path: join(dataDir, 'ledger.sqlite'), synchronous: config.ledger.synchronous });
-  await store.migrate();
   const priceBook = createPriceBook({ overrides: config.prices });
   const recovered = await store.recoverInterrupted(interruptedPricer(priceBook));
   if (recovered > 0) log.warn({ recovered }, 'settled requests interrupted by a previous crash');
@@ -182,6 +177,7 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
       server.closeAllConnections();
       const spilled = await settler.close(join(dataDir, 'unsettled-events.jsonl'));
       if (spilled > 0) log.error({ spilled, file: join(dataDir, 'unsettled-events.jsonl') }, 'events the ledger could not take were written to a file; POST it to /v1/usage/events');
+      await stopRetention?.();
       if (replicated) {
         const { drained, remaining } = await replicated.drain({ timeoutMs: config.server.drain_timeout_ms });
         if (!drained) log.warn({ remaining }, 'outbox not empty at shutdown; it ships when this replica starts again');
@@ -212,6 +208,27 @@ async function startGovernance(config: Config, env: Env, dataDir: string, store:
   await governance.start();
   if (env.PERTOKEN_REDIS_URL) log.info('budgets and rate limits are shared through Redis');
   return { governance, counters, governanceStore };
+}
+
+/**
+ * The embedded SQLite ledger, or with PERTOKEN_DATABASE_URL the shared PostgreSQL ledger behind a
+ * local outbox: every replica commits locally first and ships, so an outage means spooling, not
+ * loss. `admin` is the ledger that maintenance (retention) works on.
+ */
+function openLedger(config: Config, env: Env, dataDir: string, log: Logger): { store: Store; admin: LedgerStore; replicated: ReplicatedStore | null } {
+  const databaseUrl = env.PERTOKEN_DATABASE_URL;
+  if (!databaseUrl) {
+    const embedded = createSqliteStore({ path: join(dataDir, 'ledger.sqlite'), synchronous: config.ledger.synchronous });
+    return { store: embedded, admin: embedded, replicated: null };
+  }
+  const replicated = createReplicatedStore({
+    outboxPath: join(dataDir, 'outbox.sqlite'),
+    postgresUrl: databaseUrl,
+    ...(env.PERTOKEN_DATABASE_SCHEMA ? { schema: env.PERTOKEN_DATABASE_SCHEMA } : {}),
+    synchronous: config.ledger.synchronous,
+    onError: (err, context) => log.warn({ err, context }, 'ledger outbox: PostgreSQL write failed; events stay in the outbox and are retried'),
+  });
+  return { store: replicated, admin: replicated.shared, replicated };
 }
 
 function observeOutbox(metrics: PertokenMetrics, outbox: ReplicatedStore): void {

@@ -25,6 +25,24 @@ export function withAdminFlags(command: Command): Command {
     .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']).default('table'));
 }
 
+export interface RangeFlags {
+  from?: string;
+  to?: string;
+}
+
+/** `--from` and `--to` on an admin subcommand that lists what happened in a time range. */
+export function withRangeFlags(command: Command): Command {
+  return command.option('--from <iso>', 'from, inclusive').option('--to <iso>', 'to, exclusive');
+}
+
+/** `?from=…&to=…` with the bounds that were given. */
+export function rangeQuery(flags: RangeFlags): string {
+  const params = new URLSearchParams();
+  if (flags.from) params.set('from', flags.from);
+  if (flags.to) params.set('to', flags.to);
+  return `?${params.toString()}`;
+}
+
 export interface CallOptions {
   /** API field -> CLI flag, so a validation error names what the user typed. */
   flags?: Record<string, string>;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startDemoUpstream } from '../demo/index.js';
 import type { DemoUpstream } from '../demo/index.js';
 import { PertokenError } from '../errors.js';
+import { rejectionOf } from '../testing/errors.js';
 import { benchCommand } from './bench.js';
 
 interface Captured {
@@ -32,10 +33,8 @@ async function runCli(args: string[]): Promise<Captured> {
   return { stdout: out.join(''), stderr: err.join('') };
 }
 
-async function cliError(args: string[]): Promise<PertokenError> {
-  const result = await runCli(args).then(() => null, (e: unknown) => e);
-  if (!(result instanceof PertokenError)) throw new Error(`expected a PertokenError, got ${String(result)}`);
-  return result;
+function cliError(args: string[]): Promise<PertokenError> {
+  return rejectionOf(runCli(args));
 }
 
 const POINT_KEYS = [

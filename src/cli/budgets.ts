@@ -1,6 +1,18 @@
 import { Command, Option } from 'commander';
 import { PertokenError } from '../errors.js';
-import { adminCall, cell, listFlag, print, stdout, withAdminFlags, type AdminFlags, type Output } from './admin-client.js';
+import {
+  adminCall,
+  cell,
+  listFlag,
+  print,
+  rangeQuery,
+  stdout,
+  withAdminFlags,
+  withRangeFlags,
+  type AdminFlags,
+  type Output,
+  type RangeFlags,
+} from './admin-client.js';
 import { renderTable } from './table.js';
 
 const DIMS = ['tenant', 'project', 'key', 'user', 'feature'] as const;
@@ -110,15 +122,10 @@ export function budgetsCommand(out: Output = stdout): Command {
   );
 
   budgets.addCommand(
-    withAdminFlags(new Command('alerts'))
+    withRangeFlags(withAdminFlags(new Command('alerts')))
       .description('threshold alerts raised by budgets')
-      .option('--from <iso>', 'from, inclusive')
-      .option('--to <iso>', 'to, exclusive')
-      .action(async (f: AdminFlags & { from?: string; to?: string }) => {
-        const params = new URLSearchParams();
-        if (f.from) params.set('from', f.from);
-        if (f.to) params.set('to', f.to);
-        const alerts = await adminCall(f, 'GET', `/api/v1/admin/alerts?${params.toString()}`, undefined, { flags: { from: '--from', to: '--to' } });
+      .action(async (f: AdminFlags & RangeFlags) => {
+        const alerts = await adminCall(f, 'GET', `/api/v1/admin/alerts${rangeQuery(f)}`, undefined, { flags: { from: '--from', to: '--to' } });
         const rows = (alerts.alerts as Array<Record<string, unknown>>).map((a) => [a.time, a.budget_id, a.threshold, a.spent_usd, a.limit_usd].map(cell));
         print(out, f.format, alerts, () => renderTable(['time', 'budget_id', 'threshold', 'spent_usd', 'limit_usd'], rows));
       }),

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.js';
 import { PertokenError } from '../errors.js';
 import { startPertoken, type RunningServer } from '../server.js';
+import { rejectionOf } from '../testing/errors.js';
 import { budgetsCommand } from './budgets.js';
 import { keysCommand } from './keys.js';
 import { tenantsCommand } from './tenants.js';
@@ -38,14 +39,8 @@ async function run(factory: Factory, ...args: string[]): Promise<string> {
   return text;
 }
 
-async function failure(factory: Factory, ...args: string[]): Promise<PertokenError> {
-  try {
-    await run(factory, ...args);
-  } catch (err) {
-    if (err instanceof PertokenError) return err;
-    throw err;
-  }
-  throw new Error('expected the command to fail');
+function failure(factory: Factory, ...args: string[]): Promise<PertokenError> {
+  return rejectionOf(run(factory, ...args));
 }
 
 describe('governance CLI', () => {

@@ -1,6 +1,18 @@
 import { Command } from 'commander';
 import { PertokenError } from '../errors.js';
-import { adminCall, cell, intFlag, print, stdout, withAdminFlags, type AdminFlags, type Output } from './admin-client.js';
+import {
+  adminCall,
+  cell,
+  intFlag,
+  print,
+  rangeQuery,
+  stdout,
+  withAdminFlags,
+  withRangeFlags,
+  type AdminFlags,
+  type Output,
+  type RangeFlags,
+} from './admin-client.js';
 import { renderTable } from './table.js';
 
 const FLAGS = { id: '<id>', tenant: '--tenant', name: '--name', rpm: '--rpm', tpm: '--tpm', from: '--from', to: '--to' };
@@ -68,15 +80,10 @@ export function tenantsCommand(out: Output = stdout): Command {
       }),
   );
   tenants.addCommand(
-    withAdminFlags(new Command('audit'))
+    withRangeFlags(withAdminFlags(new Command('audit')))
       .description('the append-only log of admin changes (who, what, before/after)')
-      .option('--from <iso>', 'from, inclusive')
-      .option('--to <iso>', 'to, exclusive')
-      .action(async (f: AdminFlags & { from?: string; to?: string }) => {
-        const params = new URLSearchParams();
-        if (f.from) params.set('from', f.from);
-        if (f.to) params.set('to', f.to);
-        const log = await adminCall(f, 'GET', `/api/v1/admin/audit?${params.toString()}`, undefined, { flags: FLAGS });
+      .action(async (f: AdminFlags & RangeFlags) => {
+        const log = await adminCall(f, 'GET', `/api/v1/admin/audit${rangeQuery(f)}`, undefined, { flags: FLAGS });
         const entries = log.entries as Array<Record<string, unknown>> | undefined;
         if (!entries) throw new PertokenError('upstream_error', 'the server sent no audit entries', { param: '--url' });
         print(out, f.format, log, () => table(entries, ['time', 'actor', 'action', 'target', 'target_id']));

@@ -2,18 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PertokenError } from '../errors.js';
+import { thrownBy } from '../testing/errors.js';
 import { loadConfigFile, parseConfig } from './index.js';
-
-function errorOf(fn: () => unknown): PertokenError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PertokenError) return err;
-    throw err;
-  }
-  throw new Error('expected a PertokenError');
-}
 
 const upstreams = [
   { name: 'openai', kind: 'openai', base_url: 'https://api.openai.com/v1', api_key: '${OPENAI_API_KEY}' },
@@ -34,7 +24,7 @@ describe('config', () => {
   });
 
   it('names a missing environment variable with the field path', () => {
-    const err = errorOf(() => parseConfig({ upstreams }, {}));
+    const err = thrownBy(() => parseConfig({ upstreams }, {}));
     expect(err.code).toBe('config_invalid');
     expect(err.param).toBe('upstreams[0].api_key');
     expect(err.message).toContain('OPENAI_API_KEY');
@@ -49,7 +39,7 @@ describe('config', () => {
     [{ server: { port: 70000 } }, 'server.port'],
     [{ unknown_section: 1 }, ''],
   ])('rejects %j at %s', (document, path) => {
-    const err = errorOf(() => parseConfig(document, { OPENAI_API_KEY: 'x' }));
+    const err = thrownBy(() => parseConfig(document, { OPENAI_API_KEY: 'x' }));
     expect(err.code).toBe('config_invalid');
     expect(err.param ?? '').toBe(path);
   });
@@ -61,9 +51,9 @@ describe('config', () => {
     expect(loadConfigFile(good).upstreams[0]?.provider).toBeUndefined();
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'upstreams: [\n');
-    const err = errorOf(() => loadConfigFile(bad));
+    const err = thrownBy(() => loadConfigFile(bad));
     expect(err.param).toBe(bad);
     expect(err.message).toMatch(/YAML syntax error/);
-    expect(errorOf(() => loadConfigFile(join(dir, 'missing.yaml'))).message).toContain('ENOENT');
+    expect(thrownBy(() => loadConfigFile(join(dir, 'missing.yaml'))).message).toContain('ENOENT');
   });
 });

@@ -70,6 +70,8 @@ const ledger = z
   .object({
     /** NORMAL survives kill -9 (the WAL lives in the OS page cache); FULL also survives power loss. */
     synchronous: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+    /** Raw events older than this many days are pruned hourly; rollups and adjustments stay forever. */
+    retention_days: z.number().int().positive().max(36_500).optional(),
   })
   .strict()
   .default({ synchronous: 'NORMAL' });

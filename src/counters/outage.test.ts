@@ -6,14 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PertokenError } from '../errors.js';
+import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy.js';
 import {
   deletePrefix,
   rawClient,
   redisSkipReason,
-  startTcpProxy,
   TEST_REDIS_URL,
   uniquePrefix,
-  type TcpProxy,
 } from './testing/index.js';
 import { createCounters, type Counters, type CountersOptions, type ReserveRequest } from './index.js';
 
@@ -49,15 +48,13 @@ describe.skipIf(skip !== null)('counters when Redis is down', () => {
   afterEach(async () => {
     for (const counters of opened.splice(0)) await counters.close();
     await proxy.close();
-    const client = rawClient();
-    await deletePrefix(client, keyPrefix);
-    client.disconnect();
+    await deletePrefix(keyPrefix);
   });
 
   it('fails open (admits and counts) or closed (503 counters_unavailable) as asked, then recovers', async () => {
     const replica = throughProxy();
     expect((await replica.budgets.reserve(reserveOf('closed'))).ok).toBe(true);
-    proxy.setMode('refuse');
+    await proxy.setMode('refuse');
 
     const open = await replica.budgets.reserve(reserveOf('open'));
     expect(open).toMatchObject({ ok: true, failedOpen: true, counters: [] });
@@ -84,7 +81,7 @@ describe.skipIf(skip !== null)('counters when Redis is down', () => {
     });
     expect(replica.stats().failures).toBeGreaterThanOrEqual(6);
 
-    proxy.setMode('forward');
+    await proxy.setMode('forward');
     await waitConnected(replica);
     expect(replica.stats().connected).toBe(true);
     const after = await replica.budgets.reserve(reserveOf('closed'));
@@ -97,7 +94,7 @@ describe.skipIf(skip !== null)('counters when Redis is down', () => {
     const settled = await replica.budgets.reserve(reserveOf('closed', 5n * CENT));
     const released = await replica.budgets.reserve(reserveOf('closed', 7n * CENT));
     if (!settled.ok || !released.ok) throw new Error('expected ok');
-    proxy.setMode('refuse');
+    await proxy.setMode('refuse');
 
     const failedOpen = await replica.budgets.reserve(reserveOf('open', 9n * CENT));
     if (!failedOpen.ok) throw new Error('expected a fail-open admit');
@@ -107,7 +104,7 @@ describe.skipIf(skip !== null)('counters when Redis is down', () => {
     expect((await replica.budgets.settle(failedOpen.lease, 3n * CENT)).outcome).toBe('queued');
     expect(replica.stats().queuedWrites).toBe(3);
 
-    proxy.setMode('forward');
+    await proxy.setMode('forward');
     await waitConnected(replica);
     await vi.waitFor(() => expect(replica.stats().queuedWrites).toBe(0), { timeout: 5_000 });
     expect(await direct.budgets.status([budget])).toEqual([
@@ -120,7 +117,7 @@ describe.skipIf(skip !== null)('counters when Redis is down', () => {
   it('drops (and counts) writes beyond the queue bound', async () => {
     const replica = throughProxy({ maxQueuedWrites: 1 });
     expect(await replica.ping()).toBe(true);
-    proxy.setMode('refuse');
+    await proxy.setMode('refuse');
     const lease = { id: randomUUID(), counters: [budget] };
     expect((await replica.budgets.settle(lease, CENT)).outcome).toBe('queued');
     expect((await replica.budgets.settle({ ...lease, id: randomUUID() }, CENT)).outcome).toBe('dropped');
@@ -131,37 +128,37 @@ describe.skipIf(skip !== null)('counters when Redis is down', () => {
   it('detects a silent (blackholed) connection by timeout, fails as configured, and reconnects', async () => {
     const replica = throughProxy({ commandTimeoutMs: 200 });
     expect(await replica.ping()).toBe(true);
-    proxy.setMode('blackhole');
+    await proxy.setMode('blackhole');
 
     const open = await replica.budgets.reserve(reserveOf('open'));
     expect(open).toMatchObject({ ok: true, failedOpen: true });
     await expect(replica.budgets.reserve(reserveOf('closed'))).rejects.toMatchObject({ code: 'counters_unavailable' });
     expect(replica.stats()).toMatchObject({ failOpenAdmits: 1, failClosedRefusals: 1 });
 
-    proxy.setMode('forward');
+    await proxy.setMode('forward');
     await waitConnected(replica);
     expect((await replica.budgets.reserve(reserveOf('closed'))).ok).toBe(true);
     expect(proxy.accepted).toBeGreaterThanOrEqual(2); // it really reconnected
   });
 
   it('starts while Redis is unreachable and connects once it is there', async () => {
-    proxy.setMode('refuse');
+    await proxy.setMode('refuse');
     const replica = throughProxy({ connectTimeoutMs: 300 });
     await expect(replica.budgets.reserve(reserveOf('closed'))).rejects.toMatchObject({ code: 'counters_unavailable' });
     expect(await replica.rates.take({ id: randomUUID(), limits: [rpm], failMode: 'open' })).toMatchObject({
       ok: true,
       failedOpen: true,
     });
-    proxy.setMode('forward');
+    await proxy.setMode('forward');
     await waitConnected(replica);
     expect((await replica.rates.take({ id: randomUUID(), limits: [rpm], failMode: 'closed' })).ok).toBe(true);
   });
 
   it('gives up on a connection that accepts but never becomes ready, and recovers', async () => {
-    proxy.setMode('blackhole');
+    await proxy.setMode('blackhole');
     const replica = throughProxy({ connectTimeoutMs: 200 });
     await expect(replica.budgets.status([budget])).rejects.toMatchObject({ code: 'counters_unavailable' });
-    proxy.setMode('forward');
+    await proxy.setMode('forward');
     await waitConnected(replica);
     expect(await replica.budgets.status([budget])).toEqual([
       { key: 'outage', spent: 0n, reserved: 0n, limit: 100n * CENT },
@@ -169,12 +166,12 @@ describe.skipIf(skip !== null)('counters when Redis is down', () => {
   });
 
   it('lets a replica watch signals while Redis is down and delivers bumps once it is back', async () => {
-    proxy.setMode('refuse');
+    await proxy.setMode('refuse');
     const replica = throughProxy({ signalPollMs: 100 });
     const seen: number[] = [];
     await replica.signals.watch('keys', (v) => seen.push(v));
     await direct.signals.bump('keys');
-    proxy.setMode('forward');
+    await proxy.setMode('forward');
     await vi.waitFor(() => expect(seen).toEqual([1]), { timeout: 5_000 });
   });
 
@@ -182,7 +179,7 @@ describe.skipIf(skip !== null)('counters when Redis is down', () => {
     const replica = throughProxy();
     const taken = await replica.rates.take({ id: randomUUID(), limits: [rpm], failMode: 'closed' });
     if (!taken.ok) throw new Error('expected ok');
-    proxy.setMode('refuse');
+    await proxy.setMode('refuse');
     expect(await replica.rates.adjust(taken.ticket, [{ key: rpm.key, cost: 0 }])).toBe(false);
   });
 

@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startTcpProxy } from '../testing/tcp-proxy.js';
 import {
   backendCases,
   deletePrefix,
-  rawClient,
-  startTcpProxy,
   TEST_REDIS_URL,
   uniquePrefix,
   type Backend,
@@ -77,19 +76,17 @@ describe.skipIf(cases[1]!.skip !== null)('signals on redis through outages', () 
       await admin.signals.bump('keys');
       await vi.waitFor(() => expect(seen).toEqual([1]), { timeout: 2_000 });
 
-      proxy.setMode('refuse');
+      await proxy.setMode('refuse');
       await admin.signals.bump('keys'); // the pub/sub message is lost for the replica
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(seen).toEqual([1]);
-      proxy.setMode('forward');
+      await proxy.setMode('forward');
       await vi.waitFor(() => expect(seen).toEqual([1, 2]), { timeout: 5_000 });
     } finally {
       await replica.close();
       await admin.close();
       await proxy.close();
-      const client = rawClient();
-      await deletePrefix(client, keyPrefix);
-      client.disconnect();
+      await deletePrefix(keyPrefix);
     }
   });
 
@@ -115,9 +112,7 @@ describe.skipIf(cases[1]!.skip !== null)('signals on redis through outages', () 
       await replica.close();
       await admin.close();
       await proxy.close();
-      const client = rawClient();
-      await deletePrefix(client, keyPrefix);
-      client.disconnect();
+      await deletePrefix(keyPrefix);
     }
   });
 });

@@ -8,6 +8,20 @@ const MESSAGES = [
   { role: 'user', content: 'hello there' }, // 11 chars -> 3 tokens
 ];
 
+/** OpenAI usage of the reply to MESSAGES: 5 prompt tokens, 7 completion tokens (the server's maxOutputTokens). */
+const USAGE_OF_MESSAGES = {
+  prompt_tokens: 5,
+  completion_tokens: 7,
+  total_tokens: 12,
+  prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+  completion_tokens_details: {
+    reasoning_tokens: 0,
+    audio_tokens: 0,
+    accepted_prediction_tokens: 0,
+    rejected_prediction_tokens: 0,
+  },
+};
+
 let up: DemoUpstream;
 beforeAll(async () => {
   up = await startDemoUpstream({ seed: 7, ttftMs: 0, itlMs: 0, maxOutputTokens: 7 });
@@ -31,18 +45,7 @@ describe('POST /v1/chat/completions (non-stream)', () => {
     expect(body.choices[0].message.role).toBe('assistant');
     expect(body.choices[0].message.content.split(' ')).toHaveLength(7);
     expect(body.choices[0].finish_reason).toBe('stop');
-    expect(body.usage).toEqual({
-      prompt_tokens: 5,
-      completion_tokens: 7,
-      total_tokens: 12,
-      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-      completion_tokens_details: {
-        reasoning_tokens: 0,
-        audio_tokens: 0,
-        accepted_prediction_tokens: 0,
-        rejected_prediction_tokens: 0,
-      },
-    });
+    expect(body.usage).toEqual(USAGE_OF_MESSAGES);
   });
 
   it('cuts output at max_tokens with finish_reason length', async () => {
@@ -119,18 +122,7 @@ describe('POST /v1/chat/completions (stream)', () => {
     expect(chunks[8]?.choices[0]).toEqual({ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' });
     const last = nth(chunks, 9);
     expect(last.choices).toEqual([]);
-    expect(last.usage).toEqual({
-      prompt_tokens: 5,
-      completion_tokens: 7,
-      total_tokens: 12,
-      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-      completion_tokens_details: {
-        reasoning_tokens: 0,
-        audio_tokens: 0,
-        accepted_prediction_tokens: 0,
-        rejected_prediction_tokens: 0,
-      },
-    });
+    expect(last.usage).toEqual(USAGE_OF_MESSAGES); // the same counts as without streaming
   });
 
   it('sends no usage chunk and no usage field when include_usage is not set', async () => {

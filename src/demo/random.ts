@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { seededRandom } from '../random.js';
 
 /**
  * Deterministic randomness for the demo upstream. Every request gets its own generator seeded from
@@ -23,21 +24,9 @@ export function hashString(text: string, seed = 0): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
-/** mulberry32: tiny PRNG with a 32-bit state, plenty for lorem text and lengths. */
-export function mulberry32(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A generator derived from the server seed and any request-identifying strings. */
 export function requestRng(seed: number, ...parts: string[]): Rng {
-  return mulberry32(hashString(parts.join('\u0000'), seed));
+  return seededRandom(hashString(parts.join('\u0000'), seed));
 }
 
 /** An integer in [min, max], both inclusive. */

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoUpstream, type DemoUpstream } from '../demo/index.js';
 import { formatUsd } from '../pricing/index.js';
 import { call, chat, eventually, redisAvailable, startGovApp, uniquePrefix, type GovApp } from './testing/app.js';
-import { startTcpProxy, type TcpProxy } from './testing/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy.js';
 
 /**
- * Redis stops answering mid-test (a TCP proxy drops every connection): a fail-open budget keeps
- * serving, a fail-closed one refuses with 503, every served request is in the ledger, and the
- * spend made during the outage reaches the shared counters once Redis is back.
+ * Redis stops mid-test (a TCP proxy resets every connection and refuses new ones): a fail-open
+ * budget keeps serving, a fail-closed one refuses with 503, every served request is in the ledger,
+ * and the spend made during the outage reaches the shared counters once Redis is back.
  */
 const REDIS = process.env.PERTOKEN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redisUp = await redisAvailable(REDIS);
@@ -21,8 +21,7 @@ describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => 
 
   beforeAll(async () => {
     demo = await startDemoUpstream({ ttftMs: 1, itlMs: 0, seed: 31 });
-    const target = new URL(REDIS);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
+    proxy = await startTcpProxy(REDIS);
     gw = await startGovApp({ upstream: demo.url, redisUrl: proxy.url, keyPrefix: uniquePrefix(), commandTimeoutMs: 300 });
     for (const [id, tenant, fail_mode] of [['open-b', 'open-co', 'open'], ['closed-b', 'closed-co', 'closed']]) {
       expect((await call(gw.url, 'POST', '/api/v1/admin/budgets', { id, scope: { tenant }, period: 'month', limit_usd: '5', fail_mode })).status).toBe(201);
@@ -50,7 +49,7 @@ describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => 
   it('fails open and closed as configured, loses nothing, and catches up when Redis returns', async () => {
     for (const tenant of ['open-co', 'closed-co']) expect((await send(tenant)).status).toBe(200);
 
-    proxy.drop();
+    await proxy.setMode('refuse');
     const during = { open: [] as number[], closed: [] as Array<{ status: number; retry: unknown; code: unknown }> };
     for (let i = 0; i < 4; i++) {
       during.open.push((await send('open-co')).status);
@@ -67,7 +66,7 @@ describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => 
     expect((await ledger('open-co')).count).toBe(5);
     expect((await ledger('closed-co')).count).toBe(1);
 
-    proxy.restore();
+    await proxy.setMode('forward');
     expect(await eventually(async () => (await send('closed-co')).status === 200, 10_000, 100)).toBe(true);
     // Settles queued during the outage were replayed: the counter equals the ledger again.
     expect(await eventually(async () => gw.counters.stats().queuedWrites === 0, 10_000, 50)).toBe(true);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { canReach } from '../testing/net.js';
 import { hashSecret } from './keys.js';
 import { definitionToBudget } from './rows.js';
 import { openGovernanceStore, type GovernanceStoreOptions } from './open.js';
@@ -14,21 +14,7 @@ import type { KeyRecord } from './types.js';
 /** The governance store on both dialects: SQLite (embedded) and PostgreSQL (shared by replicas). */
 const PG_URL = process.env.PERTOKEN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(port || 5432), hostname, () => done(true));
-  });
-}
-
-const pgUp = await reachable(PG_URL);
+const pgUp = await canReach(PG_URL, 1000);
 if (!pgUp && process.env.CI === 'true') throw new Error(`PostgreSQL is required under CI and is not reachable at ${PG_URL}`);
 if (!pgUp) console.warn(`SKIPPED: governance store on PostgreSQL needs ${PG_URL}`);
 

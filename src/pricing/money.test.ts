@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PertokenError } from '../errors.js';
+import { thrownBy } from '../testing/errors.js';
 import { divRoundHalfEven, formatDecimalScaled, formatUsd, parseDecimalScaled, parseUsd } from './money.js';
 
 /** Deterministic pseudo-random bigints (LCG) so property checks replay identically. */
@@ -10,16 +11,6 @@ function* randomBigints(count: number, seed = 42n): Generator<bigint> {
     const magnitude = state % 10n ** BigInt(1 + (i % 24));
     yield i % 3 === 0 ? -magnitude : magnitude;
   }
-}
-
-function thrown(fn: () => unknown): PertokenError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PertokenError) return err;
-    throw err;
-  }
-  throw new Error('expected a PertokenError');
 }
 
 describe('formatUsd', () => {
@@ -50,19 +41,19 @@ describe('parseUsd', () => {
   });
 
   it('rejects more than 9 decimals, naming the value', () => {
-    const err = thrown(() => parseUsd('1.0000000001'));
+    const err = thrownBy(() => parseUsd('1.0000000001'));
     expect(err.code).toBe('invalid_request');
     expect(err.message).toContain('"1.0000000001"');
   });
 
   it.each(['NaN', '', ' 1', '1 ', '1.', '.5', '1e3', '+1', '--1', '1,5', 'Infinity', '0x10'])('rejects %j', (bad) => {
-    const err = thrown(() => parseUsd(bad));
+    const err = thrownBy(() => parseUsd(bad));
     expect(err.code).toBe('invalid_request');
     expect(err.message).toContain(JSON.stringify(bad));
   });
 
   it('rejects numbers: a float has already lost the exact amount', () => {
-    const err = thrown(() => parseUsd(1.5 as unknown as string));
+    const err = thrownBy(() => parseUsd(1.5 as unknown as string));
     expect(err.message).toContain('the number 1.5');
     expect(() => parseUsd(Number.NaN as unknown as string)).toThrow(/NaN/);
     expect(() => parseUsd(null as unknown as string)).toThrow(PertokenError);
@@ -106,7 +97,7 @@ describe('divRoundHalfEven', () => {
   });
 
   it('refuses a zero divisor', () => {
-    expect(thrown(() => divRoundHalfEven(1n, 0n)).code).toBe('internal');
+    expect(thrownBy(() => divRoundHalfEven(1n, 0n)).code).toBe('internal');
   });
 });
 
@@ -136,7 +127,7 @@ describe('parseDecimalScaled', () => {
   });
 
   it.each([Number.NaN, Number.POSITIVE_INFINITY, 'abc', '1.2.3', '', '1e', 'e5'])('rejects %j', (bad) => {
-    expect(thrown(() => parseDecimalScaled(bad, 12)).code).toBe('invalid_request');
+    expect(thrownBy(() => parseDecimalScaled(bad, 12)).code).toBe('invalid_request');
   });
 });
 

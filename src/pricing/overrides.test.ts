@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PertokenError } from '../errors.js';
+import { thrownBy } from '../testing/errors.js';
 import type { Buckets } from '../usage/index.js';
 import { createPriceBook, type PriceOverride, type PriceResult } from './index.js';
 
@@ -10,13 +11,7 @@ function priceWith(overrides: PriceOverride[], provider: string, model: string, 
 }
 
 function configError(overrides: unknown[]): PertokenError {
-  try {
-    createPriceBook({ overrides: overrides as PriceOverride[] });
-  } catch (err) {
-    if (err instanceof PertokenError) return err;
-    throw err;
-  }
-  throw new Error('expected config_invalid');
+  return thrownBy(() => createPriceBook({ overrides: overrides as PriceOverride[] }));
 }
 
 const acme: PriceOverride = { provider: 'acme-vllm', model: 'llama-3.1-8b', from: '2026-11-01', input: 0.05, output: '0.20' };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { anthropicCountTokensAdapter, anthropicMessagesAdapter } from './index.js';
-import { thrownBy } from './testing/errors.js';
+import { thrownBy } from '../testing/errors.js';
 import { feedChunks } from './testing/feed.js';
 
 const valid = { model: 'claude-sonnet-4-5', max_tokens: 512, messages: [{ role: 'user', content: 'Hello' }] };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openaiChatAdapter } from './index.js';
-import { thrownBy } from './testing/errors.js';
+import { thrownBy } from '../testing/errors.js';
 
 const valid = { model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello' }] };
 

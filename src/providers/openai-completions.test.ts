@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadWireBuffer, loadWireJson } from '../../test/fixtures/wire/index.js';
 import { openaiCompletionsAdapter } from './index.js';
-import { thrownBy, withoutBlocks } from './testing/errors.js';
+import { thrownBy } from '../testing/errors.js';
+import { withoutBlocks } from './testing/errors.js';
 import { chunkings, feedChunks } from './testing/feed.js';
 
 describe('openai legacy completions', () => {

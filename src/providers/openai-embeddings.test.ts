@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadWireJson } from '../../test/fixtures/wire/index.js';
 import { openaiEmbeddingsAdapter, openaiEmbeddingsUsage } from './index.js';
-import { thrownBy } from './testing/errors.js';
+import { thrownBy } from '../testing/errors.js';
 import { feedChunks } from './testing/feed.js';
 
 describe('openai embeddings', () => {

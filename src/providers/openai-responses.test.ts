@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadWireBuffer, loadWireJson } from '../../test/fixtures/wire/index.js';
 import { openaiResponsesAdapter, openaiResponsesUsage } from './index.js';
-import { thrownBy } from './testing/errors.js';
+import { thrownBy } from '../testing/errors.js';
 import { chunkings, feedChunks } from './testing/feed.js';
 
 const request = () => openaiResponsesAdapter.prepare({ model: 'o4-mini', input: 'What is the capital of France?', stream: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PertokenError } from '../errors.js';
+import { thrownBy } from '../testing/errors.js';
 import { GPUS } from './catalog/index.js';
 import { deploymentOf, estimate, estimatePoint } from './estimate.js';
 import type { EstimateFlags } from './options.js';
@@ -35,16 +35,6 @@ const ROUND: EstimateFlags = {
 function run(flags: EstimateFlags) {
   const { input, concurrency, slo } = resolveEstimate(flags);
   return estimate(input, concurrency, slo);
-}
-
-function errorOf(fn: () => unknown): PertokenError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PertokenError) return err;
-    throw err;
-  }
-  throw new Error('expected a PertokenError');
 }
 
 describe('estimate on hand-computed cases', () => {
@@ -197,7 +187,7 @@ describe('monotonicity', () => {
 
 describe('memory limit', () => {
   it('refuses a model that does not fit, with the GB needed and available', () => {
-    const err = errorOf(() => run({ model: 'llama-3.1-405b', gpu: 'h100-sxm', precision: 'bf16', input: '1000', output: '1000' }));
+    const err = thrownBy(() => run({ model: 'llama-3.1-405b', gpu: 'h100-sxm', precision: 'bf16', input: '1000', output: '1000' }));
     expect(err.param).toBe('--gpus');
     // 405.85e9 × 2 B = 811.7 GB of weights against 80 GB × 0.9 = 72 GB
     expect(err.message).toContain('weights 811.7 GB');
@@ -207,7 +197,7 @@ describe('memory limit', () => {
   });
 
   it('checks each replica: 8 GPUs in tensor-parallel groups of 1 cannot hold a 70B model', () => {
-    const err = errorOf(() => run({ model: 'llama-3.1-70b', gpu: 'h100-sxm', gpus: '8', tp: '1', precision: 'bf16' }));
+    const err = thrownBy(() => run({ model: 'llama-3.1-70b', gpu: 'h100-sxm', gpus: '8', tp: '1', precision: 'bf16' }));
     expect(err.param).toBe('--gpus');
     expect(() => run({ model: 'llama-3.1-70b', gpu: 'h100-sxm', gpus: '8', tp: '4', precision: 'bf16' })).not.toThrow();
   });
@@ -231,7 +221,7 @@ describe('bad input gives one line naming the flag', () => {
     ['file in estimate', { model: 'llama-3.1-8b', gpu: 'h100-sxm', input: 'prompts.jsonl' }, '--input', /expected a token count/],
   ];
   it.each(cases)('%s', (_name, flags, param, message) => {
-    const err = errorOf(() => run(flags));
+    const err = thrownBy(() => run(flags));
     expect(err.code).toBe('invalid_request');
     expect(err.param).toBe(param);
     expect(err.message).toMatch(message);
@@ -239,7 +229,7 @@ describe('bad input gives one line naming the flag', () => {
   });
 
   it('lists every catalog GPU in the unknown-GPU message', () => {
-    const err = errorOf(() => run({ model: 'llama-3.1-8b', gpu: 'nope' }));
+    const err = thrownBy(() => run({ model: 'llama-3.1-8b', gpu: 'nope' }));
     for (const gpu of GPUS) expect(err.message).toContain(gpu.id);
   });
 });

@@ -26,7 +26,7 @@ export type { CalibrationResult, CalibrationSummary } from './calibration.js';
 export { resolveEstimate, parseConcurrency, parsePrecision } from './options.js';
 export type { EstimateFlags, ResolvedEstimate } from './options.js';
 export { renderEstimate, renderCalibration, parseFormat, POINT_FIELDS } from './estimate-output.js';
-export { parseLengthSpec, meanLength, sampleLength, seededRandom } from './lengths.js';
+export { parseLengthSpec, meanLength, sampleLength } from './lengths.js';
 export type { LengthSpec } from './lengths.js';
 export { renderTable, renderCsv } from './format.js';
 export type { OutputFormat } from './format.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PertokenError } from '../errors.js';
-import { meanLength, parseLengthSpec, sampleLength, seededRandom } from './lengths.js';
+import { seededRandom } from '../random.js';
+import { meanLength, parseLengthSpec, sampleLength } from './lengths.js';
 
 describe('length specs', () => {
   it('parses fixed, uniform and normal specs', () => {

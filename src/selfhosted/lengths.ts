@@ -69,18 +69,6 @@ export function meanLength(spec: LengthSpec, param: string): number {
   }
 }
 
-/** Deterministic PRNG (mulberry32) so that a seeded bench run is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Draws one length from a non-file spec. */
 export function sampleLength(spec: Exclude<LengthSpec, { kind: 'file' }>, random: () => number): number {
   switch (spec.kind) {

@@ -22,17 +22,20 @@ end
 local function int(x) return string.format('%.0f', x) end
 local function neg(s) if s == '0' then return '0' end return '-' .. s end
 
+-- Returns lease id's amount on counter h to the available amount; false if h holds none for it.
+local function unreserve(h, id)
+  local amount = redis.call('HGET', h, 'l:' .. id)
+  if not amount then return false end
+  redis.call('HINCRBY', h, 'reserved', neg(amount))
+  redis.call('HDEL', h, 'l:' .. id)
+  return true
+end
+
 -- Returns leases that expired on this counter to the available amount.
 local function reclaim(h, z, now)
   local expired = redis.call('ZRANGEBYSCORE', z, '-inf', int(now))
   if #expired == 0 then return end
-  for _, id in ipairs(expired) do
-    local amount = redis.call('HGET', h, 'l:' .. id)
-    if amount then
-      redis.call('HINCRBY', h, 'reserved', neg(amount))
-      redis.call('HDEL', h, 'l:' .. id)
-    end
-  end
+  for _, id in ipairs(expired) do unreserve(h, id) end
   redis.call('ZREMRANGEBYSCORE', z, '-inf', int(now))
 end
 
@@ -106,10 +109,7 @@ local had_live = false
 for i = 1, n do
   local h, z = KEYS[2 * i], KEYS[2 * i + 1]
   reclaim(h, z, now)
-  local amount = redis.call('HGET', h, 'l:' .. id)
-  if amount then
-    redis.call('HINCRBY', h, 'reserved', neg(amount))
-    redis.call('HDEL', h, 'l:' .. id)
+  if unreserve(h, id) then
     redis.call('ZREM', z, id)
     had_live = true
   end
@@ -135,10 +135,7 @@ local had_live = false
 for i = 1, n do
   local h, z = KEYS[2 * i], KEYS[2 * i + 1]
   reclaim(h, z, now)
-  local amount = redis.call('HGET', h, 'l:' .. id)
-  if amount then
-    redis.call('HINCRBY', h, 'reserved', neg(amount))
-    redis.call('HDEL', h, 'l:' .. id)
+  if unreserve(h, id) then
     redis.call('ZREM', z, id)
     had_live = true
   end

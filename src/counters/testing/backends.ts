@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCounters } from '../create.js';
 import type { Counters, CountersOptions } from '../types.js';
-import { deletePrefix, rawClient, redisSkipReason, TEST_REDIS_URL, uniquePrefix } from './redis.js';
+import { deletePrefix, redisSkipReason, TEST_REDIS_URL, uniquePrefix } from './redis.js';
 
 export type BackendName = 'memory' | 'redis';
 
@@ -78,9 +78,7 @@ function redisBackend(label: string): Backend {
     advance: (ms) => sleep(ms + REDIS_SLACK_MS),
     async dispose() {
       for (const counters of opened) await counters.close();
-      const client = rawClient();
-      await deletePrefix(client, keyPrefix);
-      client.disconnect();
+      await deletePrefix(keyPrefix);
     },
   };
 }

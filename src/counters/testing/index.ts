@@ -1,4 +1,3 @@
 /** Test helpers for counters and for suites built on them (governance). Not for production code. */
 export { backendCases, manualClock, type Backend, type BackendCase, type BackendName } from './backends.js';
 export { deletePrefix, rawClient, redisSkipReason, TEST_REDIS_URL, uniquePrefix } from './redis.js';
-export { startTcpProxy, type ProxyMode, type TcpProxy } from './tcp-proxy.js';

@@ -46,14 +46,19 @@ export function rawClient(): Redis {
   return client;
 }
 
-/** Deletes every key under `prefix`; returns how many there were. */
-export async function deletePrefix(client: Redis, prefix: string): Promise<number> {
-  let deleted = 0;
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) deleted += await client.del(...keys);
-  } while (cursor !== '0');
-  return deleted;
+/** Deletes every key under `prefix` through a connection of its own; returns how many there were. */
+export async function deletePrefix(prefix: string): Promise<number> {
+  const client = rawClient();
+  try {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await client.del(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    client.disconnect();
+  }
 }

@@ -12,6 +12,7 @@ import { createSqliteStore, type LedgerStore } from '../../ledger/index.js';
 import { PertokenMetrics } from '../../metrics/index.js';
 import { createPriceBook } from '../../pricing/index.js';
 import { createApp } from '../../server.js';
+import { canReach } from '../../testing/net.js';
 import { openGovernanceStore } from '../open.js';
 import { Governance } from '../service.js';
 import type { GovernanceStore } from '../store.js';
@@ -139,17 +140,6 @@ export async function eventually(check: () => Promise<boolean>, deadlineMs: numb
 }
 
 /** Whether Redis answers at 127.0.0.1:6379 (CI must have it; elsewhere its tests are skipped visibly). */
-export async function redisAvailable(url = 'redis://127.0.0.1:6379'): Promise<boolean> {
-  const { Socket } = await import('node:net');
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(port || 6379), hostname, () => done(true));
-  });
+export function redisAvailable(url = 'redis://127.0.0.1:6379'): Promise<boolean> {
+  return canReach(url, 500);
 }

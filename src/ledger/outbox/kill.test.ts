@@ -8,7 +8,7 @@ import { compileLedger } from '../testing/compile.js';
 import { createTestSchema, postgresSkipReason, TEST_DATABASE_URL } from '../testing/dialects.js';
 import { countRows, tempDir } from '../testing/fixtures.js';
 import { ledgerTruth, waitFor } from '../testing/outbox.js';
-import { TcpProxy } from '../testing/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../../testing/tcp-proxy.js';
 import type { InterruptedPricer } from '../types.js';
 import { createReplicatedStore } from './replicated-store.js';
 
@@ -66,8 +66,7 @@ describe.skipIf(skip !== null)(`replica killed with SIGKILL while its outbox hol
     compileLedger(work.dir);
     writeFileSync(join(work.dir, 'child.mjs'), CHILD);
     ({ schema, admin, drop: dropSchema } = await createTestSchema());
-    proxy = new TcpProxy({ host: '127.0.0.1', port: Number(new URL(TEST_DATABASE_URL).port || 5432) });
-    await proxy.start();
+    proxy = await startTcpProxy(TEST_DATABASE_URL);
   });
 
   afterAll(async () => {
@@ -79,7 +78,7 @@ describe.skipIf(skip !== null)(`replica killed with SIGKILL while its outbox hol
 
   it('the restarted replica ships everything, nothing doubled', async () => {
     const outbox = join(work.dir, 'outbox.db');
-    const proc = spawn(process.execPath, [join(work.dir, 'child.mjs'), outbox, proxy.url(TEST_DATABASE_URL), schema], {
+    const proc = spawn(process.execPath, [join(work.dir, 'child.mjs'), outbox, proxy.url, schema], {
       cwd: work.dir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -113,7 +112,7 @@ describe.skipIf(skip !== null)(`replica killed with SIGKILL while its outbox hol
     expect(truthAtKill.events).toBeLessThan(acknowledged.size); // the backlog really was local only
 
     await proxy.setMode('forward');
-    const restarted = createReplicatedStore({ outboxPath: outbox, postgresUrl: proxy.url(TEST_DATABASE_URL), schema });
+    const restarted = createReplicatedStore({ outboxPath: outbox, postgresUrl: proxy.url, schema });
     try {
       await restarted.migrate();
       expect(restarted.stats().backlog).toBeGreaterThanOrEqual(600);

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestSchema, postgresSkipReason, TEST_DATABASE_URL } from '../testing/dialects.js';
 import { tempDir } from '../testing/fixtures.js';
 import { expectedTotals, ledgerTruth, settleLoad, sleep, waitFor } from '../testing/outbox.js';
-import { TcpProxy, type ProxyMode } from '../testing/tcp-proxy.js';
+import { startTcpProxy, type ProxyMode, type TcpProxy } from '../../testing/tcp-proxy.js';
 import { createReplicatedStore, type ReplicatedStore } from './replicated-store.js';
 
 /**
@@ -30,8 +30,7 @@ describe.skipIf(skip !== null)(`outbox under a PostgreSQL outage${skip ? ` — $
 
   beforeEach(async () => {
     ({ schema, admin, drop: dropSchema } = await createTestSchema());
-    proxy = new TcpProxy({ host: '127.0.0.1', port: Number(new URL(TEST_DATABASE_URL).port || 5432) });
-    await proxy.start();
+    proxy = await startTcpProxy(TEST_DATABASE_URL);
     ({ dir, cleanup: removeDir } = tempDir('pertoken-outage-'));
   });
 
@@ -48,7 +47,7 @@ describe.skipIf(skip !== null)(`outbox under a PostgreSQL outage${skip ? ` — $
     async (mode) => {
       const replica = createReplicatedStore({
         outboxPath: join(dir, 'outbox.db'),
-        postgresUrl: proxy.url(TEST_DATABASE_URL),
+        postgresUrl: proxy.url,
         schema,
         poolSize: 4,
         connectTimeoutMs: 500,

@@ -5,7 +5,7 @@ import { PertokenError } from '../../errors.js';
 import { createTestSchema, postgresSkipReason, TEST_DATABASE_URL } from '../testing/dialects.js';
 import { makeEvent, makeReservation, tempDir } from '../testing/fixtures.js';
 import { ledgerTruth, waitFor } from '../testing/outbox.js';
-import { TcpProxy } from '../testing/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../../testing/tcp-proxy.js';
 import type { InterruptedPricer } from '../types.js';
 import { createReplicatedStore, type ReplicatedErrorContext, type ReplicatedStore, type ReplicatedStoreOptions } from './replicated-store.js';
 
@@ -32,8 +32,7 @@ describe.skipIf(skip !== null)(`replicated store (outbox -> PostgreSQL)${skip ? 
 
   beforeEach(async () => {
     ({ schema, admin, drop: dropSchema } = await createTestSchema());
-    proxy = new TcpProxy({ host: '127.0.0.1', port: Number(new URL(TEST_DATABASE_URL).port || 5432) });
-    await proxy.start();
+    proxy = await startTcpProxy(TEST_DATABASE_URL);
     ({ dir, cleanup: removeDir } = tempDir('pertoken-outbox-'));
     errors = [];
   });
@@ -48,7 +47,7 @@ describe.skipIf(skip !== null)(`replicated store (outbox -> PostgreSQL)${skip ? 
   function replica(options: Partial<ReplicatedStoreOptions> = {}): ReplicatedStore {
     const store = createReplicatedStore({
       outboxPath: join(dir, 'outbox.db'),
-      postgresUrl: proxy.url(TEST_DATABASE_URL),
+      postgresUrl: proxy.url,
       schema,
       poolSize: 3,
       connectTimeoutMs: 500,
@@ -207,7 +206,7 @@ describe.skipIf(skip !== null)(`replicated store (outbox -> PostgreSQL)${skip ? 
   });
 
   it('a configuration error (unknown database) fails migrate instead of spooling', async () => {
-    const url = new URL(proxy.url(TEST_DATABASE_URL));
+    const url = new URL(proxy.url);
     url.pathname = '/pertoken_no_such_database';
     const store = replica({ postgresUrl: url.toString() });
     await expect(store.migrate()).rejects.toMatchObject({ code: 'store_unavailable' });

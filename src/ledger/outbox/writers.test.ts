@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestSchema, postgresSkipReason, TEST_DATABASE_URL } from '../testing/dialects.js';
 import { seededRandom, tempDir } from '../testing/fixtures.js';
 import { expectedTotals, ledgerTruth, loadEvent, sleep, waitFor } from '../testing/outbox.js';
-import { TcpProxy } from '../testing/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../../testing/tcp-proxy.js';
 import type { UsageEvent } from '../types.js';
 import { createReplicatedStore, type ReplicatedStore } from './replicated-store.js';
 
@@ -28,8 +28,7 @@ describe.skipIf(skip !== null)(`three writers on one PostgreSQL${skip ? ` — ${
 
   beforeEach(async () => {
     ({ schema, admin, drop: dropSchema } = await createTestSchema());
-    proxy = new TcpProxy({ host: '127.0.0.1', port: Number(new URL(TEST_DATABASE_URL).port || 5432) });
-    await proxy.start();
+    proxy = await startTcpProxy(TEST_DATABASE_URL);
     ({ dir, cleanup: removeDir } = tempDir('pertoken-writers-'));
   });
 
@@ -44,7 +43,7 @@ describe.skipIf(skip !== null)(`three writers on one PostgreSQL${skip ? ` — ${
     stores = [0, 1, 2].map((i) =>
       createReplicatedStore({
         outboxPath: join(dir, `outbox-${i}.db`),
-        postgresUrl: proxy.url(TEST_DATABASE_URL),
+        postgresUrl: proxy.url,
         schema,
         poolSize: 3,
         connectTimeoutMs: 500,

@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileLedger } from '../testing/compile.js';
 import { countRows, tempDir } from '../testing/fixtures.js';
 import { createSqliteStore } from './store.js';
 
@@ -12,8 +13,6 @@ import { createSqliteStore } from './store.js';
  * is SIGKILLed mid-stream. The reopened file must hold every reported event, count each once,
  * and recovery must settle the requests that were in flight.
  */
-
-const ROOT = resolve(import.meta.dirname, '../../..');
 
 const CHILD = `
 import { createSqliteStore, newEventId } from './dist/ledger/index.js';
@@ -41,32 +40,7 @@ let child: ChildProcess | undefined;
 
 beforeAll(() => {
   work = tempDir('pertoken-kill-');
-  const tsc = spawnSync(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/typescript/bin/tsc'),
-      '--outDir',
-      join(work.dir, 'dist'),
-      '--rootDir',
-      join(ROOT, 'src'),
-      '--module',
-      'NodeNext',
-      '--moduleResolution',
-      'NodeNext',
-      '--target',
-      'ES2022',
-      '--skipLibCheck',
-      '--types',
-      'node',
-      join(ROOT, 'src/ledger/index.ts'),
-    ],
-    { cwd: ROOT, encoding: 'utf8' },
-  );
-  if (!existsSync(join(work.dir, 'dist/ledger/index.js'))) {
-    throw new Error(`compiling the ledger failed: ${tsc.stdout}${tsc.stderr}`);
-  }
-  // The compiled files resolve kysely and better-sqlite3 through this link.
-  symlinkSync(join(ROOT, 'node_modules'), join(work.dir, 'node_modules'), 'dir');
+  compileLedger(work.dir);
   writeFileSync(join(work.dir, 'child.mjs'), CHILD);
 });
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { canReach } from '../../testing/net.js';
 import type { LedgerStore } from '../kysely-store.js';
 import { createPostgresStore } from '../postgres/store.js';
 import { createSqliteStore } from '../sqlite/store.js';
@@ -52,26 +52,11 @@ function requestedDialects(): DialectName[] {
   return [...new Set(raw)] as DialectName[];
 }
 
-/** TCP reachability of the test PostgreSQL (no query: a refused or silent port both count). */
-export function canReach(url: string, timeoutMs = 1500): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(Number(port || 5432), hostname || '127.0.0.1', () => done(true));
-  });
-}
-
 let postgresSkip: Promise<string | null> | undefined;
 
 /** Whether PostgreSQL cases run; throws under CI when they cannot (CI must not skip them). */
 export function postgresAvailability(): Promise<string | null> {
-  postgresSkip ??= canReach(TEST_DATABASE_URL).then((ok) => {
+  postgresSkip ??= canReach(TEST_DATABASE_URL, 1500).then((ok) => {
     if (ok) return null;
     const message = `PostgreSQL at ${new URL(TEST_DATABASE_URL).host} is unreachable`;
     if (process.env.CI === 'true') throw new Error(`${message}; CI=true requires it (set DIALECTS=sqlite to opt out)`);

@@ -79,14 +79,5 @@ export function countRows(path: string, table: 'events' | 'reservations' | 'roll
   }
 }
 
-/** Deterministic PRNG (mulberry32) so random-data tests reproduce from their seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Ledger tests take their seeded generator from here, so the ones beside them need no deeper import. */
+export { seededRandom } from '../../random.js';

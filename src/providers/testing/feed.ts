@@ -1,3 +1,4 @@
+import { seededRandom } from '../../random.js';
 import type { StreamTap, TapResult } from '../types.js';
 
 /** Test helpers: feed a stream tap the same bytes in different chunkings. */
@@ -22,7 +23,7 @@ export function splitEvery(bytes: Buffer, size: number): Buffer[] {
 
 /** Chunks of 1..maxSize bytes from a seeded generator, so a failure can be replayed. */
 export function splitRandomly(bytes: Buffer, seed: number, maxSize = 64): Buffer[] {
-  const next = mulberry32(seed);
+  const next = seededRandom(seed);
   const chunks: Buffer[] = [];
   let i = 0;
   while (i < bytes.length) {
@@ -41,15 +42,4 @@ export function chunkings(bytes: Buffer): Array<{ name: string; chunks: Buffer[]
     ...[1, 2, 3, 42, 1234].map((seed) => ({ name: `random seed ${seed}`, chunks: splitRandomly(bytes, seed) })),
     { name: 'random large', chunks: splitRandomly(bytes, 7, 700) },
   ];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

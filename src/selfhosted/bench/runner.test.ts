@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoUpstream } from '../../demo/index.js';
 import type { DemoUpstream } from '../../demo/index.js';
-import { PertokenError } from '../../errors.js';
+import { rejectionOf } from '../../testing/errors.js';
 import { resolveBench } from './options.js';
 import type { BenchFlags } from './options.js';
 import type { BenchRun } from './runner.js';
@@ -20,16 +20,6 @@ const within = (actual: number | null, expected: number, tolerance = 0.05): void
 
 async function bench(upstream: DemoUpstream, flags: BenchFlags): Promise<BenchRun> {
   return runBench(resolveBench({ url: `${upstream.url}/v1`, model: 'llama-3.1-8b', ...flags }, {}));
-}
-
-async function failure(promise: Promise<unknown>): Promise<PertokenError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof PertokenError) return err;
-    throw err;
-  }
-  throw new Error('expected a PertokenError');
 }
 
 /** A port nothing listens on: bind an ephemeral one, then close it. */
@@ -161,10 +151,10 @@ describe('runs stop by themselves', () => {
     try {
       const file = join(dir, 'bad.jsonl');
       await writeFile(file, '{"prompt": 3}\n');
-      const err = await failure(bench(upstream, { input: file, concurrency: '1', requests: '1' }));
+      const err = await rejectionOf(bench(upstream, { input: file, concurrency: '1', requests: '1' }));
       expect(err.param).toBe('--input');
       expect(err.message).toContain('bad.jsonl:1');
-      const missing = await failure(bench(upstream, { input: join(dir, 'none.jsonl'), concurrency: '1', requests: '1' }));
+      const missing = await rejectionOf(bench(upstream, { input: join(dir, 'none.jsonl'), concurrency: '1', requests: '1' }));
       expect(missing.message).toMatch(/cannot read prompts file/);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -175,7 +165,7 @@ describe('runs stop by themselves', () => {
 describe('failures', () => {
   it('an unreachable URL is one line naming --url', async () => {
     const port = await closedPort();
-    const err = await failure(runBench(resolveBench({ url: `http://127.0.0.1:${port}/v1`, model: 'm', requests: '1' }, {})));
+    const err = await rejectionOf(runBench(resolveBench({ url: `http://127.0.0.1:${port}/v1`, model: 'm', requests: '1' }, {})));
     expect(err.code).toBe('upstream_unreachable');
     expect(err.param).toBe('--url');
     expect(err.toLine()).toMatch(new RegExp(`^error: --url: cannot reach http://127\\.0\\.0\\.1:${port}/v1: .*ECONNREFUSED`));
@@ -185,7 +175,7 @@ describe('failures', () => {
   it('a rejected key names --api-key', async () => {
     const up = await startDemoUpstream({ ttftMs: 1, itlMs: 1, port: 0, script: 'status:401' });
     try {
-      const err = await failure(bench(up, { requests: '1' }));
+      const err = await rejectionOf(bench(up, { requests: '1' }));
       expect(err.param).toBe('--api-key');
       expect(err.message).toMatch(/answered HTTP 401/);
     } finally {
@@ -202,10 +192,10 @@ describe('failures', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
     try {
-      const notFound = await failure(runBench(resolveBench({ url, model: 'x', requests: '1' }, {})));
+      const notFound = await rejectionOf(runBench(resolveBench({ url, model: 'x', requests: '1' }, {})));
       expect(notFound.param).toBe('--model');
       expect(notFound.message).toContain('The model `x` does not exist.');
-      const crashed = await failure(runBench(resolveBench({ url, model: 'x', requests: '1', apiKey: 'boom' }, {})));
+      const crashed = await rejectionOf(runBench(resolveBench({ url, model: 'x', requests: '1', apiKey: 'boom' }, {})));
       expect(crashed.param).toBe('--url');
       expect(crashed.message).toContain('HTTP 500: engine crashed');
     } finally {
@@ -216,7 +206,7 @@ describe('failures', () => {
   it('a point where every request fails ends the run naming --url', async () => {
     const up = await startDemoUpstream({ ttftMs: 1, itlMs: 1, port: 0, script: (ctx) => (ctx.index === 0 ? null : 'status:503') });
     try {
-      const err = await failure(bench(up, { concurrency: '2', requests: '3', output: '4' }));
+      const err = await rejectionOf(bench(up, { concurrency: '2', requests: '3', output: '4' }));
       expect(err.code).toBe('upstream_error');
       expect(err.param).toBe('--url');
       expect(err.message).toMatch(/every request at concurrency 2 failed: HTTP 503/);

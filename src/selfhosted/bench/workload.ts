@@ -4,8 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { PertokenError } from '../../errors.js';
-import type { LengthSpec } from '../lengths.js';
-import { sampleLength, seededRandom } from '../lengths.js';
+import { seededRandom } from '../../random.js';
+import { sampleLength, type LengthSpec } from '../lengths.js';
 
 export interface ChatMessage {
   role: string;
