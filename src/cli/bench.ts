@@ -60,7 +60,7 @@ function plotSeries(flags: BenchCliFlags, run: BenchRun): Series[] {
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .description('Load-test an OpenAI-compatible endpoint: TTFT, ITL, TPOT, E2E, throughput, goodput and $/1M tokens')
+    .description('load-test an OpenAI-compatible endpoint: TTFT, ITL, TPOT, E2E, throughput, goodput and $/1M tokens')
     .option('--url <url>', 'OpenAI-compatible base URL, e.g. http://localhost:8000/v1')
     .option('--model <name>', 'model name to request')
     .option('--api-key <key>', 'bearer token (default: $OPENAI_API_KEY)')

@@ -8,7 +8,7 @@ import type { EstimateFlags } from '../selfhosted/index.js';
 
 export function estimateCommand(): Command {
   return new Command('estimate')
-    .description('Roofline estimate of latency, throughput and $/1M tokens of a model on GPUs')
+    .description('roofline estimate of latency, throughput and $/1M tokens of a model on GPUs')
     .option('--model <id>', 'catalog model (e.g. llama-3.1-8b)')
     .option('--gpu <id>', 'catalog GPU (e.g. h100-sxm)')
     .option('--gpus <n>', 'number of GPUs', '1')
