@@ -107,12 +107,18 @@ class InCodeProvider implements MigrationProvider {
   }
 }
 
-export async function migrateGovernance(db: Kysely<unknown>): Promise<void> {
+/**
+ * `schema` must be given on PostgreSQL: without it Kysely's Migrator finds the migration tables of
+ * another schema in the same database (another deployment, another test run) and never creates
+ * its own.
+ */
+export async function migrateGovernance(db: Kysely<unknown>, schema: string | null = null): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: new InCodeProvider(),
     migrationTableName: 'pertoken_governance_migration',
     migrationLockTableName: 'pertoken_governance_migration_lock',
+    ...(schema === null ? {} : { migrationTableSchema: schema }),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
