@@ -1,18 +1,6 @@
 import { Command, Option } from 'commander';
 import { PertokenError } from '../errors.js';
-import {
-  adminCall,
-  cell,
-  listFlag,
-  print,
-  rangeQuery,
-  stdout,
-  withAdminFlags,
-  withRangeFlags,
-  type AdminFlags,
-  type Output,
-  type RangeFlags,
-} from './admin-client.js';
+import { adminCall, cell, listFlag, print, rangeQuery, stdout, withAdminFlags, withRangeFlags, type AdminFlags, type Output, type RangeFlags } from './admin-client.js';
 import { renderTable } from './table.js';
 
 const DIMS = ['tenant', 'project', 'key', 'user', 'feature'] as const;

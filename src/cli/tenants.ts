@@ -1,18 +1,6 @@
 import { Command } from 'commander';
 import { PertokenError } from '../errors.js';
-import {
-  adminCall,
-  cell,
-  intFlag,
-  print,
-  rangeQuery,
-  stdout,
-  withAdminFlags,
-  withRangeFlags,
-  type AdminFlags,
-  type Output,
-  type RangeFlags,
-} from './admin-client.js';
+import { adminCall, cell, intFlag, print, rangeQuery, stdout, withAdminFlags, withRangeFlags, type AdminFlags, type Output, type RangeFlags } from './admin-client.js';
 import { renderTable } from './table.js';
 
 const FLAGS = { id: '<id>', tenant: '--tenant', name: '--name', rpm: '--rpm', tpm: '--tpm', from: '--from', to: '--to' };

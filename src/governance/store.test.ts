@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testSchemaName } from '../testing/global-setup.js';
 import { canReach } from '../testing/net.js';
 import { hashSecret } from './keys.js';
 import { definitionToBudget } from './rows.js';
@@ -19,16 +18,9 @@ if (!pgUp && process.env.CI === 'true') throw new Error(`PostgreSQL is required 
 if (!pgUp) console.warn(`SKIPPED: governance store on PostgreSQL needs ${PG_URL}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'pertoken-govstore-'));
-const schema = `pertoken_gov_test_${randomBytes(5).toString('hex')}`;
-afterAll(async () => {
-  rmSync(dir, { recursive: true, force: true });
-  if (pgUp) {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`);
-    await client.end();
-  }
-});
+const schema = testSchemaName('pertoken_gov_test');
+// The PostgreSQL schema is dropped by the run's global teardown.
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const dialects: Array<[string, boolean, () => GovernanceStoreOptions]> = [
   ['sqlite', true, () => ({ sqlitePath: join(dir, 'gov.sqlite') })],

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerStore } from '../kysely-store.js';
 import type { LedgerDatabase } from '../schema.js';
-import { createTestSchema, postgresSkipReason, TEST_DATABASE_URL } from '../testing/dialects.js';
+import { createTestSchema, postgresSkipReason, randomSchemaName, TEST_DATABASE_URL } from '../testing/dialects.js';
 import { makeEvent } from '../testing/fixtures.js';
 import { waitFor } from '../testing/outbox.js';
 import { isTransientDatabaseError } from './errors.js';
@@ -110,8 +110,7 @@ describe.skipIf(skip !== null)(`PostgreSQL pool and schema${skip ? ` — ${skip}
   });
 
   it('creates a schema that does not exist yet on migrate', async () => {
-    const fresh = `pertoken_test_${randomBytes(6).toString('hex')}`;
-    closers.push(async () => void (await admin.query(`drop schema if exists ${fresh} cascade`)));
+    const fresh = randomSchemaName();
     const s = store({ schema: fresh });
     await s.migrate();
     await s.settle(makeEvent({ id: 'in-fresh' }));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { testSchemaName } from '../../testing/global-setup.js';
 import { canReach } from '../../testing/net.js';
 import type { LedgerStore } from '../kysely-store.js';
 import { createPostgresStore } from '../postgres/store.js';
@@ -42,8 +43,9 @@ export interface DialectCase {
   target(): Promise<LedgerTarget>;
 }
 
+/** Dropped by the run's global teardown (src/testing/global-setup.ts), never mid-run. */
 export function randomSchemaName(prefix = 'pertoken_test'): string {
-  return `${prefix}_${randomBytes(6).toString('hex')}`;
+  return testSchemaName(prefix);
 }
 
 function requestedDialects(): DialectName[] {
@@ -133,11 +135,7 @@ export async function createTestSchema(): Promise<{
     schema,
     admin,
     async drop() {
-      try {
-        await admin.query(`drop schema if exists ${schema} cascade`);
-      } finally {
-        await admin.end();
-      }
+      await admin.end();
     },
   };
 }
