@@ -26,6 +26,11 @@ export interface CallState {
   notes: string[];
   /** Headers every response of this call carries (rate limits, budget, downgrade, fallback). */
   extraHeaders: Record<string, string>;
+  /**
+   * The crash reservation, written while the request goes upstream; the settlement waits for it
+   * (the group commit keeps their order anyway) so the two never race.
+   */
+  reserved: Promise<void>;
 }
 
 export type Outcome =
@@ -71,8 +76,16 @@ export function usageFor(state: CallState, outcome: Outcome, model: string): { u
 
 export function buildEvent(state: CallState, outcome: Outcome, usage: Usage, status: EventStatus, priced: PricingOutcome, endedAt: number): UsageEvent {
   const tap = 'tap' in outcome ? outcome.tap : null;
+  const a = state.attribution;
+  // Fields listed out rather than spread: on Node 20 a spread plus many properties costs ~10 µs.
   return {
-    ...state.attribution,
+    tenant: a.tenant,
+    project: a.project,
+    user: a.user,
+    feature: a.feature,
+    key_id: a.key_id,
+    trace_id: a.trace_id,
+    tags: a.tags,
     id: state.id,
     time: state.started,
     origin: 'gateway',

@@ -116,9 +116,17 @@ export async function handleModelCall(deps: GatewayDeps, adapter: ProviderAdapte
       priorEvents: [],
       notes: [],
       extraHeaders: { ...admission?.headers },
+      // Replaced below: the reservation is committed while the request travels upstream.
+      reserved: Promise.resolve(),
     };
-    await reserve(deps, {
-      ...attribution,
+    state.reserved = reserve(deps, {
+      tenant: attribution.tenant,
+      project: attribution.project,
+      user: attribution.user,
+      feature: attribution.feature,
+      key_id: attribution.key_id,
+      trace_id: attribution.trace_id,
+      tags: attribution.tags,
       id,
       time: state.started,
       source: state.upstreamName,
@@ -305,6 +313,7 @@ async function commit(deps: GatewayDeps, state: CallState, outcome: Outcome): Pr
   const billable = outcome.kind !== 'not_sent' && outcome.kind !== 'upstream_status';
   const priced = priceUsage(deps.priceBook, state.provider, servedModel, state.routedModel, state.started, usage, billable);
   const event = buildEvent(state, outcome, usage, status, priced, performance.now());
+  await state.reserved;
   await deps.ledger.settle(event);
   deps.observer.eventRecorded(event);
   if (state.admission) {
