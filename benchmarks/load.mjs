@@ -43,14 +43,6 @@ async function oneRequest(pool, body, stream) {
   return { ok, total, ttft: ttft ?? total };
 }
 
-function percentiles(samples) {
-  if (samples.length === 0) return null;
-  const sorted = Float64Array.from(samples).sort();
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1], mean };
-}
-
 async function run({ target, stream, concurrency, outputTokens, warmupMs, requests, durationMs }) {
   const pool = new Pool(target, { connections: concurrency, pipelining: 1, keepAliveTimeout: 60_000 });
   const body = chatBody({ stream, outputTokens });
@@ -93,13 +85,8 @@ async function run({ target, stream, concurrency, outputTokens, warmupMs, reques
   const elapsedMs = performance.now() - measuredFrom;
   phase = 'done';
   await pool.close();
-  return {
-    ...counts,
-    elapsedMs,
-    rps: counts.ok / (elapsedMs / 1000),
-    latencyMs: percentiles(totals),
-    ttftMs: stream ? percentiles(ttfts) : null,
-  };
+  // Raw samples go back to the parent, which merges the rounds of a target before taking percentiles.
+  return { ...counts, elapsedMs, totals, ttfts: stream ? ttfts : [] };
 }
 
 runChild(async () => ({ onMessage: (msg) => run(msg) }));

@@ -40,10 +40,10 @@ export async function startChild(file, config, { cpus = null, execArgv = [] } = 
     pid: child.pid,
     /** Sends a command to the child and resolves with its reply. */
     request: async (msg) => (await ask({ type: 'run', ...msg })).reply,
-    /** CPU time (user + system) the child has used so far, in microseconds. */
-    cpuMicros: async () => {
-      const { usage } = await ask({ type: 'cpu' });
-      return usage.user + usage.system;
+    /** CPU time (user + system) used so far in microseconds, and event-loop delay since the last call. */
+    cpu: async () => {
+      const { usage, eventLoopDelayMs } = await ask({ type: 'cpu' });
+      return { micros: usage.user + usage.system, eventLoopDelayMs };
     },
     stop: async () => {
       await ask({ type: 'stop' });
