@@ -109,10 +109,13 @@ async function postgresPhase(book) {
       console.error(`seeding ${fmt(EVENTS)} events into PostgreSQL schema ${PG_SCHEMA} ...`);
       const result = await seedLedger({ ...SEED, book, target: { kind: 'postgres', url: PG_URL, schema: PG_SCHEMA }, onProgress: progress });
       seedSeconds = result.elapsedMs / 1000;
-      await admin.query(`analyze ${PG_SCHEMA}.events; analyze ${PG_SCHEMA}.rollup_hourly; analyze ${PG_SCHEMA}.rollup_daily`);
       await admin.query(`create table ${PG_SCHEMA}.bench_seeded (mark text)`);
       await admin.query(`insert into ${PG_SCHEMA}.bench_seeded values ($1)`, [MARK]);
     }
+    // What autovacuum does in a running system: a fresh bulk load leaves the rollups' superseded
+    // row versions (one per upsert of a key already written by an earlier batch) in the table and
+    // no statistics. Measured before vacuum the 30-day query took ~360 ms instead of ~250 ms.
+    for (const table of ['events', 'rollup_hourly', 'rollup_daily']) await admin.query(`vacuum analyze ${PG_SCHEMA}.${table}`);
     const one = async (sqlText, params = []) => Number((await admin.query(sqlText, params)).rows[0].n);
     const range = [query.from.getTime(), query.to.getTime()];
     const counts = {

@@ -152,36 +152,68 @@ for (const dialect of await ledgerDialects()) {
       expect((await store.queryCosts(total()))[0]?.net_nano).toBe(25n * 600n);
     });
 
-    it('rollup adjustment sums equal raw sums over random ranges and groupings', async () => {
+    it('daily and hourly rollup adjustment sums equal raw sums over random ranges and groupings', async () => {
       const rand = seededRandom(7);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
-      const start = at('2026-11-23T00:00:00Z').getTime();
-      const events = Array.from({ length: 300 }, (_, i) =>
+      const H = 3_600_000;
+      const D = 86_400_000;
+      const start = at('2026-11-22T00:00:00Z').getTime();
+      const events = Array.from({ length: 400 }, (_, i) =>
         gpt({
           id: `r-${i}`,
-          time: new Date(start + Math.floor(rand() * 86_400_000)),
+          time: new Date(rand() < 0.2 ? start + Math.floor(rand() * 72) * H : start + Math.floor(rand() * 3 * D)),
           tenant: pick(['acme', 'globex']),
           project: pick(['p1', null]),
           user: pick(['u1', null]),
+          key_id: pick(['k1', 'k2', null]),
+          feature: pick(['chat', null]),
           cost_nano: rand() < 0.1 ? null : BigInt(Math.floor(rand() * 1000)),
           buckets: { input: Math.floor(rand() * 500), output: Math.floor(rand() * 50) },
         }),
       );
       await store.insertEvents(events);
-      await reprice(store, pricer(2n));
-      await reprice(store, pricer(1n), { pageSize: 37 });
+      const range = { from: new Date(start), to: new Date(start + 3 * D) };
+      await store.reprice({ provider: 'openai', model: 'gpt-4o', ...range, pricer: pricer(2n) });
+      await store.reprice({ provider: 'openai', model: 'gpt-4o', ...range, pricer: pricer(1n), pageSize: 37 });
       await store.addAdjustment({ id: 'credit-1', time: at('2026-11-23T13:30:00Z'), tenant: 'acme', provider: 'manual', model: 'manual', amount_nano: -5000n, reason: 'credit' });
-      for (let round = 0; round < 40; round++) {
-        let a = start - 3_600_000 + Math.floor(rand() * 93_600_000);
-        let b = start - 3_600_000 + Math.floor(rand() * 93_600_000);
+      await store.addAdjustment({ id: 'credit-2', time: at('2026-11-24T00:00:00Z'), tenant: 'globex', key_id: 'k1', provider: 'manual', model: 'manual', amount_nano: -70n, reason: 'credit' });
+      for (let round = 0; round < 80; round++) {
+        let a = start - H + Math.floor(rand() * (3 * D + 2 * H));
+        let b = start - H + Math.floor(rand() * (3 * D + 2 * H));
+        const align = rand();
+        if (align < 0.4) [a, b] = [Math.floor(a / D) * D, Math.floor(b / D) * D];
+        else if (align < 0.7) [a, b] = [Math.floor(a / H) * H, Math.floor(b / H) * H];
         if (a > b) [a, b] = [b, a];
-        const groupBy = (['tenant', 'project', 'user', 'hour', 'day', 'model'] as GroupKey[]).filter(() => rand() < 0.4);
+        const groupBy = (['tenant', 'project', 'user', 'key', 'feature', 'hour', 'day', 'model'] as GroupKey[]).filter(() => rand() < 0.3);
         const query: CostQuery = { from: new Date(a), to: new Date(b), groupBy, filter: rand() < 0.3 ? { tenant: 'acme' } : {} };
         expect(await store.queryCosts(query), JSON.stringify(query)).toEqual(await store.queryCosts(query, 'raw'));
       }
-      const [all] = await store.queryCosts({ from: new Date(start), to: new Date(start + 86_400_000), groupBy: [], filter: {} });
-      const expectedNet = events.reduce((sum, e) => sum + BigInt(e.buckets.input ?? 0) + 10n * BigInt(e.buckets.output ?? 0), 0n) - 5000n;
+      const [all] = await store.queryCosts({ ...range, groupBy: [], filter: {} });
+      const expectedNet = events.reduce((sum, e) => sum + BigInt(e.buckets.input ?? 0) + 10n * BigInt(e.buckets.output ?? 0), 0n) - 5070n;
       expect(all?.net_nano).toBe(expectedNet);
+    });
+
+    it('a reprice running alongside settles and inserts keeps rollups equal to raw sums', async () => {
+      const base = at('2026-11-23T00:00:00Z').getTime();
+      const batch = (prefix: string, n: number): UsageEvent[] =>
+        Array.from({ length: n }, (_, i) => gpt({ id: `${prefix}-${i}`, time: new Date(base + ((i * 7_919_000) % 86_400_000)), cost_nano: 200n }));
+      await store.insertEvents(batch('old', 200));
+      // Reprice pages open Kysely transactions while settles and inserts write through their own path.
+      await Promise.all([
+        reprice(store, pricer(3n), { pageSize: 16 }),
+        ...batch('settled', 100).map((e) => store.settle(e)),
+        store.insertEvents(batch('inserted', 150)),
+        store.insertEvents(batch('more', 150)),
+      ]);
+      for (const groupBy of [[], ['day'], ['hour'], ['tenant', 'key']] as GroupKey[][]) {
+        const query = total(groupBy);
+        expect(await store.queryCosts(query), JSON.stringify(groupBy)).toEqual(await store.queryCosts(query, 'raw'));
+      }
+      const [row] = await store.queryCosts(total());
+      expect(row?.requests).toBe(600);
+      // The second run finishes what the first could not see (events written after its pages).
+      await reprice(store, pricer(3n));
+      expect((await store.queryCosts(total()))[0]?.net_nano).toBe(600n * 600n);
     });
   });
 }

@@ -1,16 +1,16 @@
-import { sql, type Insertable, type Kysely, type RawBuilder } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { PertokenError } from '../errors.js';
 import { isValidEventId } from './ids.js';
-import { HOUR_MS, floorTo } from './rollups.js';
+import { RollupBatch, applyRollups } from './rollups.js';
 import { rowToEvent } from './rows.js';
-import { ROLLUP_DIMS, toBigInt, toNumber, type AdjustmentsTable, type LedgerDatabase } from './schema.js';
+import { toBigInt, toNumber, type AdjustmentsTable, type LedgerDatabase } from './schema.js';
 import type { UsageEvent } from './types.js';
 
 /**
  * Adjustments (DESIGN §5): a late price change, a credit or a correction becomes a signed amount
  * appended beside the events, never an edit of them. Each adjustment carries its event's time and
- * dimensions and is summed into rollup_hourly.adjustment_nano in the same transaction, so a report
- * shows list cost, adjustments and net without joining.
+ * dimensions and is summed into adjustment_nano of both rollups (hourly and daily) in the same
+ * transaction, so a report shows list cost, adjustments and net without joining.
  */
 
 type Db = Kysely<LedgerDatabase>;
@@ -102,7 +102,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 /**
  * Inserts adjustments (ON CONFLICT DO NOTHING on the id and the (event_id, revision) key) and adds
- * only the rows actually inserted to rollup_hourly. Runs inside the caller's transaction.
+ * only the rows actually inserted to the rollups. Runs inside the caller's transaction.
  */
 export async function insertAdjustmentRows(db: Db, rows: readonly AdjustmentRow[]): Promise<Set<string>> {
   const inserted = new Set<string>();
@@ -116,45 +116,10 @@ export async function insertAdjustmentRows(db: Db, rows: readonly AdjustmentRow[
       .execute();
     for (const r of returned) inserted.add(r.id);
   }
-  await applyAdjustmentRollups(
-    db,
-    ordered.filter((r) => inserted.has(r.id)),
-  );
+  const rollups = new RollupBatch();
+  for (const row of ordered) if (inserted.has(row.id)) rollups.addAdjustment(row);
+  await applyRollups(db, rollups);
   return inserted;
-}
-
-/** Adds adjustment amounts to rollup_hourly.adjustment_nano, one upsert row per (hour, dims). */
-async function applyAdjustmentRollups(db: Db, rows: readonly AdjustmentRow[]): Promise<void> {
-  const sums = new Map<string, { hour_ms: number; dims: Record<string, string>; amount: bigint }>();
-  for (const row of rows) {
-    const dims: Record<(typeof ROLLUP_DIMS)[number], string> = {
-      tenant: row.tenant,
-      project: row.project ?? '',
-      key_id: row.key_id ?? '',
-      feature: row.feature ?? '',
-      user_id: row.user_id ?? '',
-      provider: row.provider,
-      model: row.model,
-      requested_model: row.requested_model,
-    };
-    const hour = floorTo(Number(row.time_ms), HOUR_MS);
-    const key = JSON.stringify([hour, ...ROLLUP_DIMS.map((d) => dims[d])]);
-    const entry = sums.get(key);
-    if (entry) entry.amount += toBigInt(row.amount_nano);
-    else sums.set(key, { hour_ms: hour, dims, amount: toBigInt(row.amount_nano) });
-  }
-  // Sorted keys: the same lock order as event rollups, so concurrent writers cannot deadlock.
-  const values = [...sums.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, v]) => ({ hour_ms: v.hour_ms, ...v.dims, adjustment_nano: v.amount }));
-  const increment: RawBuilder<bigint> = sql<bigint>`${sql.ref('rollup_hourly.adjustment_nano')} + ${sql.ref('excluded.adjustment_nano')}`;
-  for (const chunk of chunks(values, INSERT_CHUNK)) {
-    await db
-      .insertInto('rollup_hourly')
-      .values(chunk as Array<Insertable<LedgerDatabase['rollup_hourly']>>)
-      .onConflict((oc) => oc.columns(['hour_ms', ...ROLLUP_DIMS]).doUpdateSet({ adjustment_nano: increment }))
-      .execute();
-  }
 }
 
 /** Appends one manual adjustment; false when its id was already recorded (nothing added). */

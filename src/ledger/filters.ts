@@ -6,7 +6,7 @@ import type { GroupKey } from './types.js';
 export type DimKey = Exclude<GroupKey, 'day' | 'hour'>;
 export type DimColumn = 'tenant' | 'project' | 'model' | 'requested_model' | 'provider' | 'feature' | 'user_id' | 'key_id';
 
-/** Column of each dimension, the same name in `events` and `rollup_hourly`. */
+/** Column of each dimension, the same name in `events` and in the rollups that keep it. */
 export const DIM_COLUMN: Readonly<Record<DimKey, DimColumn>> = {
   tenant: 'tenant',
   project: 'project',
@@ -18,7 +18,7 @@ export const DIM_COLUMN: Readonly<Record<DimKey, DimColumn>> = {
   key: 'key_id',
 };
 
-/** Dimensions that may be null (stored as '' in rollup_hourly's primary key). */
+/** Dimensions that may be null (stored as '' in the rollups' primary keys). */
 export const NULLABLE_DIMS: ReadonlySet<GroupKey> = new Set<GroupKey>(['project', 'feature', 'user', 'key']);
 
 const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -10,6 +10,7 @@ import { queryCosts, type CostStrategy } from './queries.js';
 import { recoverInterrupted } from './recovery.js';
 import { eventToRow, reservationToRow, type EventRow } from './rows.js';
 import type { LedgerDatabase } from './schema.js';
+import type { SqliteBulkWriter } from './sqlite/bulk-writer.js';
 import type {
   CostQuery,
   CostRow,
@@ -26,7 +27,8 @@ import { applyWriteOps, insertEventRows, type WriteOp } from './writes.js';
 /**
  * The Store on top of any Kysely dialect: group-committed reserve/settle, idempotent inserts,
  * recovery and queries all go through the shared Kysely statements. A dialect folder only opens
- * its database (pragmas, pool) and hands the Kysely instance over.
+ * its database (pragmas, pool) and hands the Kysely instance over — SQLite also its prepared-
+ * statement writer, which then carries the hot writes (settle batches, insertEvents).
  */
 
 export type LedgerStats = GroupCommitStats;
@@ -52,6 +54,11 @@ export interface LedgerStore extends Store {
 export interface KyselyStoreOptions {
   db: Kysely<LedgerDatabase>;
   dialect: Store['dialect'];
+  /**
+   * SQLite only: the same database's prepared-statement writer. Event inserts and group commits
+   * then go through it instead of Kysely-built statements (sqlite/bulk-writer.ts).
+   */
+  sqliteWriter?: SqliteBulkWriter;
   /** Items per group-commit transaction (default 512). */
   maxBatch?: number;
   /** PostgreSQL schema of the ledger tables, for the migrator (see LedgerMigratorOptions). */
@@ -63,22 +70,38 @@ export class KyselyLedgerStore implements LedgerStore {
   readonly #db: Kysely<LedgerDatabase>;
   readonly #committer: GroupCommitter<WriteOp>;
   readonly #schema: string | undefined;
+  readonly #sqliteWriter: SqliteBulkWriter | undefined;
   #closed = false;
 
   constructor(options: KyselyStoreOptions) {
     this.dialect = options.dialect;
     this.#db = options.db;
     this.#schema = options.schema;
+    this.#sqliteWriter = options.sqliteWriter;
     const db = options.db;
+    const fast = options.sqliteWriter;
     this.#committer = new GroupCommitter<WriteOp>({
       maxBatch: options.maxBatch,
-      write: (ops) => db.transaction().execute((trx) => applyWriteOps(trx, ops)),
+      write:
+        fast === undefined
+          ? (ops) => db.transaction().execute((trx) => applyWriteOps(trx, ops))
+          : (ops) => this.#withSqliteWriter((w) => w.transaction(() => w.applyWriteOps(ops))),
     });
   }
 
   async migrate(): Promise<void> {
     this.#assertOpen();
-    await migrateToLatest(this.#db as unknown as Kysely<unknown>, { schema: this.#schema });
+    await migrateToLatest(this.#db as unknown as Kysely<unknown>, { schema: this.#schema, dialect: this.dialect });
+  }
+
+  /**
+   * Runs synchronous better-sqlite3 work while holding Kysely's (only) connection, so it can never
+   * interleave with a Kysely transaction that is open on the same database handle.
+   */
+  #withSqliteWriter<T>(fn: (writer: SqliteBulkWriter) => T): Promise<T> {
+    const writer = this.#sqliteWriter;
+    if (writer === undefined) throw new Error('no SQLite writer');
+    return this.#db.connection().execute(async () => fn(writer));
   }
 
   async reserve(reservation: Reservation): Promise<void> {
@@ -96,7 +119,14 @@ export class KyselyLedgerStore implements LedgerStore {
     this.#assertOpen();
     const rows: EventRow[] = events.map((e, i) => eventToRow(e, `events[${i}]`));
     if (rows.length === 0) return { accepted: [], duplicate: [] };
-    const inserted = await this.#db.transaction().execute((trx) => insertEventRows(trx, rows));
+    const inserted =
+      this.#sqliteWriter === undefined
+        ? await this.#db.transaction().execute((trx) => insertEventRows(trx, rows))
+        : await this.#withSqliteWriter((w) => {
+            const ids = new Set<string>();
+            w.transaction(() => w.insertEvents(rows, ids));
+            return ids;
+          });
     const accepted: string[] = [];
     const duplicate: string[] = [];
     const seen = new Set<string>();

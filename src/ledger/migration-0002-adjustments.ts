@@ -1,8 +1,8 @@
 import type { Kysely, Migration } from 'kysely';
 
 /**
- * 0002: adjustments (repricing, credits) and their hourly sum in rollup_hourly (DESIGN §5: events
- * are never rewritten; a correction is a new row).
+ * 0002: adjustments (repricing, credits) (DESIGN §5: events are never rewritten; a correction is a
+ * new row). Their sums live in the rollups' adjustment_nano column (created by 0001).
  *
  * Idempotency key: (event_id, revision). A reprice reads an event's adjustments, and appends
  * revision n+1 only if the new price differs from list + adjustments so far. Keying on the price
@@ -36,13 +36,8 @@ export const adjustmentsMigration: Migration = {
       .execute();
     // Raw cost queries read the partial hours at the edges of a range by time, like events.
     await db.schema.createIndex('adjustments_time_idx').on('adjustments').columns(['time_ms']).execute();
-    await db.schema
-      .alterTable('rollup_hourly')
-      .addColumn('adjustment_nano', 'bigint', (c) => c.notNull().defaultTo(0))
-      .execute();
   },
   async down(db: Kysely<unknown>): Promise<void> {
-    await db.schema.alterTable('rollup_hourly').dropColumn('adjustment_nano').execute();
     await db.schema.dropTable('adjustments').ifExists().execute();
   },
 };

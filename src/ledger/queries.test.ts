@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUCKETS, type Bucket, type Buckets } from '../usage/index.js';
-import { formatDay, formatHour } from './filters.js';
+import type { ManualAdjustment } from './adjustments.js';
+import { formatDay, formatHour, resolveWindow } from './filters.js';
 import type { LedgerStore } from './kysely-store.js';
+import { granularityFor, planCostQuery } from './queries.js';
 import { ledgerDialects, type LedgerTarget } from './testing/dialects.js';
 import { makeEvent, seededRandom } from './testing/fixtures.js';
 import { GROUP_KEYS, type CostQuery, type CostRow, type GroupKey, type UsageEvent } from './types.js';
@@ -14,10 +16,14 @@ const q = (from: string, to: string, groupBy: GroupKey[] = [], filter: CostQuery
   filter,
 });
 
+/** A manual adjustment as the reference sees it (addAdjustment stores requested_model = model). */
+type RefAdjustment = ManualAdjustment;
+
 /** The obvious in-memory computation the SQL must agree with. */
-function reference(events: readonly UsageEvent[], query: CostQuery): CostRow[] {
+function reference(events: readonly UsageEvent[], query: CostQuery, adjustments: readonly RefAdjustment[] = []): CostRow[] {
   const groups = [...new Set(query.groupBy)];
-  const keyOf = (e: UsageEvent, k: GroupKey): string | null => {
+  type Item = { time: Date; user: string | null; key_id: string | null } & Record<'tenant' | 'project' | 'model' | 'requested_model' | 'provider' | 'feature', string | null>;
+  const keyOf = (e: Item, k: GroupKey): string | null => {
     switch (k) {
       case 'day':
         return formatDay(e.time.getTime());
@@ -32,10 +38,10 @@ function reference(events: readonly UsageEvent[], query: CostQuery): CostRow[] {
     }
   };
   const rows = new Map<string, CostRow>();
-  for (const e of events) {
+  const rowFor = (e: Item): CostRow | null => {
     const t = e.time.getTime();
-    if (t < query.from.getTime() || t >= query.to.getTime()) continue;
-    if (Object.entries(query.filter).some(([k, v]) => keyOf(e, k as GroupKey) !== v)) continue;
+    if (t < query.from.getTime() || t >= query.to.getTime()) return null;
+    if (Object.entries(query.filter).some(([k, v]) => keyOf(e, k as GroupKey) !== v)) return null;
     const keys = Object.fromEntries(groups.map((k) => [k, keyOf(e, k)]));
     const id = JSON.stringify(groups.map((k) => keys[k]));
     let row = rows.get(id);
@@ -43,20 +49,39 @@ function reference(events: readonly UsageEvent[], query: CostQuery): CostRow[] {
       row = { keys, requests: 0, tokens: {}, cost_nano: 0n, unpriced_requests: 0, estimated_requests: 0, adjustments_nano: 0n, net_nano: 0n };
       rows.set(id, row);
     }
+    return row;
+  };
+  for (const e of events) {
+    const row = rowFor(e);
+    if (row === null) continue;
     row.requests++;
     if (e.cost_nano === null) row.unpriced_requests++;
     else row.cost_nano += e.cost_nano;
-    row.net_nano = row.cost_nano;
     if (e.usage_source === 'estimated') row.estimated_requests++;
     for (const b of BUCKETS) {
       const n = e.buckets[b] ?? 0;
       if (n > 0) row.tokens[b] = (row.tokens[b] ?? 0) + n;
     }
   }
+  for (const a of adjustments) {
+    const row = rowFor({
+      time: a.time,
+      tenant: a.tenant,
+      project: a.project ?? null,
+      user: a.user ?? null,
+      feature: a.feature ?? null,
+      key_id: a.key_id ?? null,
+      provider: a.provider,
+      model: a.model,
+      requested_model: a.model,
+    });
+    if (row !== null) row.adjustments_nano += a.amount_nano;
+  }
+  for (const row of rows.values()) row.net_nano = row.cost_nano + row.adjustments_nano;
   const cmp = (a: string | null | undefined, b: string | null | undefined) =>
     a === b ? 0 : a === null ? 1 : b === null ? -1 : (a ?? '') < (b ?? '') ? -1 : 1;
   return [...rows.values()].sort((a, b) => {
-    if (a.cost_nano !== b.cost_nano) return a.cost_nano > b.cost_nano ? -1 : 1;
+    if (a.net_nano !== b.net_nano) return a.net_nano > b.net_nano ? -1 : 1;
     for (const k of groups) {
       const c = cmp(a.keys[k], b.keys[k]);
       if (c !== 0) return c;
@@ -64,6 +89,53 @@ function reference(events: readonly UsageEvent[], query: CostQuery): CostRow[] {
     return 0;
   });
 }
+
+const H = 3_600_000;
+const D = 86_400_000;
+
+describe('planCostQuery', () => {
+  const t = (iso: string): number => Date.parse(iso);
+  const parts = (from: string, to: string, keys: GroupKey[]) =>
+    planCostQuery(t(from), t(to), granularityFor(keys)).map((p) => [p.source, new Date(p.fromMs).toISOString(), new Date(p.toMs).toISOString()]);
+
+  it('answers whole days from the daily rollup, whole hours around them hourly, partial hours raw', () => {
+    expect(parts('2026-11-20T09:30:00Z', '2026-11-23T02:15:00Z', ['tenant', 'model', 'day'])).toEqual([
+      ['rollup_daily', '2026-11-21T00:00:00.000Z', '2026-11-23T00:00:00.000Z'],
+      ['rollup_hourly', '2026-11-20T10:00:00.000Z', '2026-11-21T00:00:00.000Z'],
+      ['rollup_hourly', '2026-11-23T00:00:00.000Z', '2026-11-23T02:00:00.000Z'],
+      ['events', '2026-11-20T09:30:00.000Z', '2026-11-20T10:00:00.000Z'],
+      ['adjustments', '2026-11-20T09:30:00.000Z', '2026-11-20T10:00:00.000Z'],
+      ['events', '2026-11-23T02:00:00.000Z', '2026-11-23T02:15:00.000Z'],
+      ['adjustments', '2026-11-23T02:00:00.000Z', '2026-11-23T02:15:00.000Z'],
+    ]);
+    // Aligned on days: the daily rollup alone.
+    expect(parts('2026-10-02T00:00:00Z', '2026-11-01T00:00:00Z', ['tenant', 'model', 'day'])).toEqual([
+      ['rollup_daily', '2026-10-02T00:00:00.000Z', '2026-11-01T00:00:00.000Z'],
+    ]);
+  });
+
+  it('stops at the hourly rollup for key and hour, and at raw events for user', () => {
+    for (const keys of [['key'], ['hour'], ['tenant', 'key']] as GroupKey[][]) {
+      expect(granularityFor(keys)).toBe('hourly');
+      expect(parts('2026-11-20T09:30:00Z', '2026-11-23T00:00:00Z', keys).map((p) => p[0])).toEqual(['rollup_hourly', 'events', 'adjustments']);
+    }
+    for (const keys of [['user'], ['user', 'key'], ['day', 'user']] as GroupKey[][]) {
+      expect(granularityFor(keys)).toBe('raw');
+      expect(parts('2026-11-20T00:00:00Z', '2026-11-23T00:00:00Z', keys)).toEqual([
+        ['events', '2026-11-20T00:00:00.000Z', '2026-11-23T00:00:00.000Z'],
+        ['adjustments', '2026-11-20T00:00:00.000Z', '2026-11-23T00:00:00.000Z'],
+      ]);
+    }
+    expect(granularityFor(['tenant', 'project', 'feature', 'provider', 'model', 'requested_model', 'day'])).toBe('daily');
+  });
+
+  it('reads a range inside one hour raw, a range of hours hourly, and nothing for an empty range', () => {
+    expect(parts('2026-11-20T09:10:00Z', '2026-11-20T09:50:00Z', []).map((p) => p[0])).toEqual(['events', 'adjustments']);
+    expect(parts('2026-11-20T09:00:00Z', '2026-11-20T12:00:00Z', []).map((p) => p[0])).toEqual(['rollup_hourly']);
+    expect(planCostQuery(t('2026-11-20T09:00:00Z'), t('2026-11-20T09:00:00Z'), 'daily')).toEqual([]);
+    expect(planCostQuery(t('2026-11-20T00:00:00Z'), t('2026-11-22T00:00:00Z'), 'daily', 'raw').map((p) => p.source)).toEqual(['events', 'adjustments']);
+  });
+});
 
 for (const dialect of await ledgerDialects()) {
   describe.skipIf(dialect.skip !== null)(`cost queries [${dialect.name}]${dialect.skip ? ` — ${dialect.skip}` : ''}`, () => {
@@ -210,68 +282,124 @@ for (const dialect of await ledgerDialects()) {
       const rand = seededRandom(20261123);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
       const START = Date.parse('2026-11-20T00:00:00Z');
-      const SPAN = 3 * 86_400_000;
+      const DAYS = 5;
+      const SPAN = DAYS * D;
       let events: UsageEvent[];
+      const adjustments: ManualAdjustment[] = [];
       let randomStore: LedgerStore;
       let randomTarget: LedgerTarget;
+      const dims = {
+        tenant: ['acme', 'globex', 'initech'],
+        project: ['p1', 'p2', null],
+        user: ['u1', 'u2', 'u3', null],
+        feature: ['chat', 'search', null],
+        key_id: ['k1', 'k2', null],
+        provider: ['openai', 'anthropic'],
+        requested_model: ['m-a', 'm-b'],
+        model: ['m-a', 'm-a-2025', 'm-b'],
+      };
+      /** Times on day and hour boundaries are where daily, hourly and raw parts meet. */
+      const randomTime = (): number => {
+        const r = rand();
+        if (r < 0.1) return START + Math.floor(rand() * DAYS) * D;
+        if (r < 0.25) return START + Math.floor(rand() * DAYS * 24) * H;
+        if (r < 0.3) return START + Math.floor(rand() * DAYS) * D - 1;
+        return START + Math.floor(rand() * SPAN);
+      };
 
       beforeAll(async () => {
         randomTarget = await dialect.target();
         randomStore = await randomTarget.open();
-        events = Array.from({ length: 1500 }, (_, i) => {
+        events = Array.from({ length: 2000 }, (_, i) => {
           const buckets: Buckets = {};
           for (const b of BUCKETS) if (rand() < 0.4) buckets[b as Bucket] = Math.floor(rand() * 5000);
           const cost = rand() < 0.1 ? null : rand() < 0.05 ? 2n ** 55n + BigInt(i) : BigInt(Math.floor(rand() * 1e9));
           return makeEvent({
             id: `r-${i}`,
-            // Many events sit exactly on hour boundaries, the edge where rollup and raw split.
-            time: new Date(rand() < 0.2 ? START + Math.floor(rand() * 72) * 3_600_000 : START + Math.floor(rand() * SPAN)),
-            tenant: pick(['acme', 'globex', 'initech']),
-            project: pick(['p1', 'p2', null]),
-            user: pick(['u1', 'u2', 'u3', null]),
-            feature: pick(['chat', 'search', null]),
-            key_id: pick(['k1', 'k2', null]),
-            provider: pick(['openai', 'anthropic']),
-            requested_model: pick(['m-a', 'm-b']),
-            model: pick(['m-a', 'm-a-2025', 'm-b']),
+            time: new Date(randomTime()),
+            tenant: pick(dims.tenant),
+            project: pick(dims.project),
+            user: pick(dims.user),
+            feature: pick(dims.feature),
+            key_id: pick(dims.key_id),
+            provider: pick(dims.provider),
+            requested_model: pick(dims.requested_model),
+            model: pick(dims.model),
             buckets,
             cost_nano: cost,
             usage_source: pick(['provider', 'provider', 'estimated', 'reported']),
           });
         });
         // Half through settle (group commit), half through insertEvents, plus re-sent duplicates.
-        await Promise.all(events.slice(0, 750).map((e) => randomStore.settle(e)));
-        await randomStore.insertEvents(events.slice(750));
+        await Promise.all(events.slice(0, 1000).map((e) => randomStore.settle(e)));
+        await randomStore.insertEvents(events.slice(1000));
         await randomStore.insertEvents(events.slice(0, 100));
+        // Credits and charges with the same dimensions, some on the same keys as events, some alone.
+        for (let i = 0; i < 60; i++) {
+          const model = pick(dims.model);
+          adjustments.push({
+            id: `adj-${i}`,
+            time: new Date(randomTime()),
+            tenant: pick(dims.tenant),
+            project: pick(dims.project),
+            user: pick(dims.user),
+            feature: pick(dims.feature),
+            key_id: pick(dims.key_id),
+            provider: pick(dims.provider),
+            model,
+            amount_nano: BigInt(Math.floor((rand() - 0.7) * 5e9)),
+            reason: 'test',
+          });
+        }
+        for (const a of adjustments) expect(await randomStore.addAdjustment(a)).toBe(true);
+        expect(await randomStore.addAdjustment(adjustments[0]!)).toBe(false);
       });
 
       afterAll(async () => {
         await randomTarget.dispose();
       });
 
-      it('auto (rollup + edges) == raw == reference, over random ranges, groupings and filters', async () => {
-        for (let round = 0; round < 120; round++) {
-          const aligned = rand() < 0.35;
-          let a = START - 3_600_000 + Math.floor(rand() * (SPAN + 7_200_000));
-          let b = START - 3_600_000 + Math.floor(rand() * (SPAN + 7_200_000));
-          if (aligned) {
-            a = Math.floor(a / 3_600_000) * 3_600_000;
-            b = Math.floor(b / 3_600_000) * 3_600_000;
+      it('auto (daily + hourly + edges) == raw == reference, over random ranges, groupings and filters', async () => {
+        const used = { daily: 0, hourly: 0, raw: 0 };
+        for (let round = 0; round < 200; round++) {
+          let a = START - H + Math.floor(rand() * (SPAN + 2 * H));
+          let b = START - H + Math.floor(rand() * (SPAN + 2 * H));
+          const align = rand();
+          if (align < 0.3) {
+            a = Math.floor(a / D) * D;
+            b = Math.floor(b / D) * D;
+          } else if (align < 0.6) {
+            a = Math.floor(a / H) * H;
+            b = Math.floor(b / H) * H;
           }
           if (a > b) [a, b] = [b, a];
-          const groupBy = GROUP_KEYS.filter(() => rand() < 0.3);
+          const groupBy = GROUP_KEYS.filter((k) => rand() < (k === 'user' || k === 'key' || k === 'hour' ? 0.12 : 0.3));
           const filter: CostQuery['filter'] = {};
           if (rand() < 0.3) filter.tenant = pick(['acme', 'globex']);
           if (rand() < 0.2) filter.project = pick(['p1', 'p2']);
           if (rand() < 0.15) filter.model = pick(['m-a', 'm-b']);
-          if (rand() < 0.1) filter.day = pick(['2026-11-20', '2026-11-21', '2026-11-22']);
+          if (rand() < 0.1) filter.feature = pick(['chat', 'search']);
+          if (rand() < 0.1) filter.provider = pick(dims.provider);
+          if (rand() < 0.1) filter.requested_model = pick(dims.requested_model);
+          if (rand() < 0.08) filter.key = pick(['k1', 'k2']);
+          if (rand() < 0.08) filter.user = pick(['u1', 'u2']);
+          if (rand() < 0.08) filter.day = pick(['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23']);
           const query: CostQuery = { from: new Date(a), to: new Date(b), groupBy, filter };
-          const expected = reference(events, query);
+          const window = resolveWindow(query.from, query.to, filter);
+          const plan = planCostQuery(window.fromMs!, window.toMs!, granularityFor([...groupBy, ...(Object.keys(filter) as GroupKey[])]));
+          if (plan.some((p) => p.source === 'rollup_daily')) used.daily++;
+          else if (plan.some((p) => p.source === 'rollup_hourly')) used.hourly++;
+          else used.raw++;
+          const expected = reference(events, query, adjustments);
           const auto = await randomStore.queryCosts(query);
           const raw = await randomStore.queryCosts(query, 'raw');
           expect(auto, JSON.stringify({ round, a, b, groupBy, filter })).toEqual(expected);
           expect(raw).toEqual(expected);
         }
+        // Every path was taken often enough to mean something.
+        expect(used.daily).toBeGreaterThan(30);
+        expect(used.hourly).toBeGreaterThan(30);
+        expect(used.raw).toBeGreaterThan(30);
       });
 
       it('the whole data set sums to the reference totals', async () => {
@@ -282,9 +410,9 @@ for (const dialect of await ledgerDialects()) {
           filter: {},
         });
         expect(all).toEqual(
-          reference(events, { from: new Date(0), to: new Date(2 ** 47), groupBy: [], filter: {} }),
+          reference(events, { from: new Date(0), to: new Date(2 ** 47), groupBy: [], filter: {} }, adjustments),
         );
-        expect(all[0]?.requests).toBe(1500);
+        expect(all[0]?.requests).toBe(2000);
       });
     });
   });

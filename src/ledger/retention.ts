@@ -7,8 +7,9 @@ import type { LedgerDatabase } from './schema.js';
  * Raw-event retention. Events (and leftover reservations) older than N days are deleted in bounded
  * batches, each its own short statement, so a prune never holds the write lock long enough to stall
  * the gateway's group commits. Rollups and adjustments are kept forever: reports over whole hours
- * stay exact after the raw rows are gone; only per-event listings and the partial hours at the
- * edges of a report range (answered from raw events) lose the pruned rows.
+ * stay exact after the raw rows are gone; what raw events answer loses the pruned rows — per-event
+ * listings, the partial hours at the edges of a report range, and reports grouped or filtered by
+ * user (no rollup keeps the user; see queries.ts).
  */
 
 type Db = Kysely<LedgerDatabase>;

@@ -1,87 +1,239 @@
-import { sql, type Insertable, type Kysely, type RawBuilder } from 'kysely';
-import { BUCKET_COLUMNS, ROLLUP_DIMS, toBigInt, type LedgerDatabase, type RollupHourlyTable } from './schema.js';
+import { sql, type Kysely } from 'kysely';
+import type { AdjustmentRow } from './adjustments.js';
 import type { EventRow } from './rows.js';
+import { BUCKET_COLUMNS, DAILY_DIMS, HOURLY_DIMS, ROLLUP_SUM_COLUMNS, type LedgerDatabase } from './schema.js';
 
 /**
- * Incremental hourly rollups. Deltas are summed in memory per (hour, dimensions) first, so one
- * upsert statement never touches the same key twice (PostgreSQL rejects that for DO UPDATE), then
- * added to the stored row with ON CONFLICT ... DO UPDATE — the same SQL on both dialects.
+ * Incremental rollups, hourly (DESIGN §6's dimensions) and daily (without hour and key), kept in
+ * the same transaction as the rows they sum. Every write path first sums its freshly inserted
+ * events and adjustments in memory (RollupBatch), so one batch adds each rollup key once — one
+ * upsert row per key, which PostgreSQL requires for DO UPDATE and which keeps SQLite's B-tree
+ * work per event small — then adds the sums to the stored rows with ON CONFLICT ... DO UPDATE.
  */
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
-/** Rows per upsert statement: ~26 parameters each stays far below SQLite's and pg's limits. */
-const UPSERT_CHUNK = 200;
-
 export function floorTo(ms: number, unit: number): number {
   return Math.floor(ms / unit) * unit;
 }
 
-type RollupRow = Insertable<RollupHourlyTable>;
-type Sums = Record<string, bigint>;
+export type RollupTable = 'rollup_hourly' | 'rollup_daily';
 
-const SUM_COLUMNS = ['requests', 'cost_nano', 'unpriced_requests', 'estimated_requests', ...BUCKET_COLUMNS] as const;
+/** Columns of each rollup in the positional order of a RollupEntry. */
+export const ROLLUP_COLUMNS = {
+  rollup_hourly: ['hour_ms', ...HOURLY_DIMS, ...ROLLUP_SUM_COLUMNS],
+  rollup_daily: ['day_ms', ...DAILY_DIMS, ...ROLLUP_SUM_COLUMNS],
+} as const satisfies Record<RollupTable, readonly string[]>;
 
-function rollupKey(row: EventRow): { key: string; dims: Record<(typeof ROLLUP_DIMS)[number], string> } {
-  const dims = {
-    tenant: row.tenant,
-    project: row.project ?? '',
-    key_id: row.key_id ?? '',
-    feature: row.feature ?? '',
-    user_id: row.user_id ?? '',
-    provider: row.provider,
-    model: row.model,
-    requested_model: row.requested_model,
-  };
-  const hour = floorTo(Number(row.time_ms), HOUR_MS);
-  return { key: JSON.stringify([hour, ...ROLLUP_DIMS.map((d) => dims[d])]), dims };
+/** Primary key of each rollup (the ON CONFLICT target). */
+export const ROLLUP_KEYS = {
+  rollup_hourly: ['hour_ms', ...HOURLY_DIMS],
+  rollup_daily: ['day_ms', ...DAILY_DIMS],
+} as const satisfies Record<RollupTable, readonly string[]>;
+
+/** A sum stays a JS number while it is a safe integer and becomes a bigint past 2^53. */
+export type Sum = number | bigint;
+
+/**
+ * One rollup row being built: [bucket start ms, ...dimensions ('' for null), ...sums] in
+ * ROLLUP_COLUMNS order — positional, so SQLite binds it as is and PostgreSQL transposes it.
+ */
+export type RollupEntry = Array<string | Sum>;
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_SAFE_BIG = BigInt(MAX_SAFE);
+
+/** Exact addition that stays on fast doubles until a sum would leave the safe-integer range. */
+export function addSum(a: Sum, b: Sum): Sum {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const s = a + b;
+    if (s <= MAX_SAFE && s >= -MAX_SAFE) return s;
+  }
+  return BigInt(a) + BigInt(b);
 }
 
-/** Sums the given (freshly inserted) event rows into one delta per rollup key. */
-export function rollupDeltas(rows: readonly EventRow[]): RollupRow[] {
-  const byKey = new Map<string, { hour_ms: number; dims: Record<string, string>; sums: Sums }>();
-  for (const row of rows) {
-    const { key, dims } = rollupKey(row);
-    let entry = byKey.get(key);
-    if (entry === undefined) {
-      const sums: Sums = {};
-      for (const column of SUM_COLUMNS) sums[column] = 0n;
-      entry = { hour_ms: floorTo(Number(row.time_ms), HOUR_MS), dims, sums };
-      byKey.set(key, entry);
+/** A stored integer (bigint, number or pg's decimal string) as a Sum. */
+function toSum(value: unknown): Sum {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return value <= MAX_SAFE_BIG && value >= -MAX_SAFE_BIG ? Number(value) : value;
+  if (typeof value === 'string') return toSum(BigInt(value));
+  return 0;
+}
+
+/** Offsets inside an entry's sums (ROLLUP_SUM_COLUMNS order). */
+const REQUESTS = 0;
+const COST = 1;
+const UNPRICED = 2;
+const ESTIMATED = 3;
+const ADJUSTMENT = 4;
+const TOKENS = 5;
+const SUMS = ROLLUP_SUM_COLUMNS.length;
+const HOURLY_BASE = 1 + HOURLY_DIMS.length;
+const DAILY_BASE = 1 + DAILY_DIMS.length;
+
+interface Dimensions {
+  time_ms: unknown;
+  tenant: string;
+  project?: string | null;
+  key_id?: string | null;
+  feature?: string | null;
+  provider: string;
+  model: string;
+  requested_model: string;
+}
+
+/** Nested Maps keyed by one key column each (the leaf holds the entry). */
+type Trie = Map<string | number, unknown>;
+
+/**
+ * Finds or creates the entry whose key columns are `head`. A trie of Maps, not one Map keyed by a
+ * joined string: the dimension strings are mostly the same few instances, whose hashes V8
+ * caches, while a joined key would be a new string to build and hash for every event.
+ */
+function findEntry(root: Trie, head: ReadonlyArray<string | number>, all: RollupEntry[]): RollupEntry {
+  let level = root;
+  const last = head.length - 1;
+  for (let i = 0; i < last; i++) {
+    let next = level.get(head[i]!) as Trie | undefined;
+    if (next === undefined) {
+      next = new Map();
+      level.set(head[i]!, next);
     }
-    const s = entry.sums;
-    s.requests = (s.requests ?? 0n) + 1n;
-    if (row.cost_nano === null || row.cost_nano === undefined) {
-      s.unpriced_requests = (s.unpriced_requests ?? 0n) + 1n;
-    } else {
-      s.cost_nano = (s.cost_nano ?? 0n) + toBigInt(row.cost_nano);
-    }
-    if (row.usage_source === 'estimated') s.estimated_requests = (s.estimated_requests ?? 0n) + 1n;
-    for (const column of BUCKET_COLUMNS) {
-      s[column] = (s[column] ?? 0n) + toBigInt(row[column] ?? 0);
+    level = next;
+  }
+  let entry = level.get(head[last]!) as RollupEntry | undefined;
+  if (entry === undefined) {
+    entry = [...head];
+    for (let i = 0; i < SUMS; i++) entry.push(0);
+    level.set(head[last]!, entry);
+    all.push(entry);
+  }
+  return entry;
+}
+
+/** Orders entries by their key columns (bucket start numerically, then dimension strings). */
+function compareKeys(a: RollupEntry, b: RollupEntry, keyColumns: number): number {
+  for (let i = 0; i < keyColumns; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** In-memory sums of one write batch for both rollups. */
+export class RollupBatch {
+  readonly #hourlyTrie: Trie = new Map();
+  readonly #dailyTrie: Trie = new Map();
+  readonly #hourly: RollupEntry[] = [];
+  readonly #daily: RollupEntry[] = [];
+  /** Reused key buffers (one event at a time). */
+  readonly #hourKey = new Array<string | number>(HOURLY_BASE);
+  readonly #dayKey = new Array<string | number>(DAILY_BASE);
+
+  get isEmpty(): boolean {
+    return this.#hourly.length === 0;
+  }
+
+  /** Adds one freshly inserted event (call it only for rows actually inserted). */
+  addEvent(row: EventRow): void {
+    this.#addEventTo(this.#hourlyEntry(row), HOURLY_BASE, row);
+    this.#addEventTo(this.#dailyEntry(row), DAILY_BASE, row);
+  }
+
+  /** Adds one freshly inserted adjustment to adjustment_nano. */
+  addAdjustment(row: AdjustmentRow): void {
+    const amount = toSum(row.amount_nano);
+    const hourly = this.#hourlyEntry(row);
+    hourly[HOURLY_BASE + ADJUSTMENT] = addSum(hourly[HOURLY_BASE + ADJUSTMENT] as Sum, amount);
+    const daily = this.#dailyEntry(row);
+    daily[DAILY_BASE + ADJUSTMENT] = addSum(daily[DAILY_BASE + ADJUSTMENT] as Sum, amount);
+  }
+
+  /**
+   * The rows of one rollup. `sorted`: in one global key order, so that concurrent transactions
+   * (PostgreSQL replicas) lock rollup rows in the same order and cannot deadlock on each other.
+   */
+  rows(table: RollupTable, sorted = true): RollupEntry[] {
+    const hourly = table === 'rollup_hourly';
+    const entries = hourly ? this.#hourly : this.#daily;
+    if (!sorted) return [...entries];
+    const keyColumns = hourly ? HOURLY_BASE : DAILY_BASE;
+    return [...entries].sort((a, b) => compareKeys(a, b, keyColumns));
+  }
+
+  #hourlyEntry(row: Dimensions): RollupEntry {
+    const key = this.#hourKey;
+    key[0] = floorTo(typeof row.time_ms === 'number' ? row.time_ms : Number(row.time_ms), HOUR_MS);
+    // HOURLY_DIMS order.
+    key[1] = row.tenant;
+    key[2] = row.model;
+    key[3] = row.provider;
+    key[4] = row.requested_model;
+    key[5] = row.project ?? '';
+    key[6] = row.key_id ?? '';
+    key[7] = row.feature ?? '';
+    return findEntry(this.#hourlyTrie, key, this.#hourly);
+  }
+
+  #dailyEntry(row: Dimensions): RollupEntry {
+    const key = this.#dayKey;
+    key[0] = floorTo(typeof row.time_ms === 'number' ? row.time_ms : Number(row.time_ms), DAY_MS);
+    // DAILY_DIMS order.
+    key[1] = row.tenant;
+    key[2] = row.model;
+    key[3] = row.provider;
+    key[4] = row.requested_model;
+    key[5] = row.project ?? '';
+    key[6] = row.feature ?? '';
+    return findEntry(this.#dailyTrie, key, this.#daily);
+  }
+
+  #addEventTo(entry: RollupEntry, base: number, row: EventRow): void {
+    entry[base + REQUESTS] = (entry[base + REQUESTS] as number) + 1;
+    const cost = row.cost_nano;
+    if (cost === null || cost === undefined) entry[base + UNPRICED] = (entry[base + UNPRICED] as number) + 1;
+    else entry[base + COST] = addSum(entry[base + COST] as Sum, toSum(cost));
+    if (row.usage_source === 'estimated') entry[base + ESTIMATED] = (entry[base + ESTIMATED] as number) + 1;
+    for (let b = 0; b < BUCKET_COLUMNS.length; b++) {
+      const n = row[BUCKET_COLUMNS[b]!];
+      if (n === undefined || n === 0) continue;
+      const i = base + TOKENS + b;
+      entry[i] = addSum(entry[i] as Sum, toSum(n));
     }
   }
-  // One global key order: concurrent transactions (PostgreSQL replicas) then lock rollup rows in
-  // the same order and cannot deadlock on each other.
-  return [...byKey.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, { hour_ms, dims, sums }]) => ({ hour_ms, ...dims, ...sums }) as RollupRow);
 }
 
-function addExcluded(column: string): RawBuilder<bigint> {
-  return sql<bigint>`${sql.ref(`rollup_hourly.${column}`)} + ${sql.ref(`excluded.${column}`)}`;
+/** Rows per upsert statement: 26 parameters each stays below SQLite's (32766) and pg's limits. */
+const UPSERT_CHUNK = 1000;
+
+/** `col = table.col + excluded.col` for every sum column: the same SQL on both dialects. */
+export function incrementClause(table: RollupTable): string {
+  return ROLLUP_SUM_COLUMNS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(', ');
 }
 
-/** Adds deltas to rollup_hourly inside the caller's transaction. */
-export async function applyRollupDeltas(db: Kysely<LedgerDatabase>, deltas: readonly RollupRow[]): Promise<void> {
-  const increments: Record<string, RawBuilder<bigint>> = {};
-  for (const column of SUM_COLUMNS) increments[column] = addExcluded(column);
-  for (let i = 0; i < deltas.length; i += UPSERT_CHUNK) {
-    await db
-      .insertInto('rollup_hourly')
-      .values(deltas.slice(i, i + UPSERT_CHUNK))
-      .onConflict((oc) => oc.columns(['hour_ms', ...ROLLUP_DIMS]).doUpdateSet(increments))
-      .execute();
+/** Adds a batch's sums to both rollups inside the caller's transaction (any dialect). */
+export async function applyRollups(db: Kysely<LedgerDatabase>, batch: RollupBatch): Promise<void> {
+  for (const table of ['rollup_hourly', 'rollup_daily'] as const) {
+    const entries = batch.rows(table);
+    const columns = sql.join(ROLLUP_COLUMNS[table].map((c) => sql.ref(c)));
+    const keys = sql.join(ROLLUP_KEYS[table].map((c) => sql.ref(c)));
+    for (let i = 0; i < entries.length; i += UPSERT_CHUNK) {
+      const values = entries.slice(i, i + UPSERT_CHUNK).map((entry) => sql`(${sql.join(entry)})`);
+      await sql`insert into ${sql.table(table)} (${columns}) values ${sql.join(values)}
+        on conflict (${keys}) do update set ${sql.raw(incrementClause(table))}`.execute(db);
+    }
   }
+}
+
+/**
+ * @deprecated The hourly rows of freshly inserted events as objects (benchmarks/ledger-write.mjs
+ * builds its own statements from them); the write paths use RollupBatch.
+ */
+export function rollupDeltas(rows: readonly EventRow[]): Array<Record<string, string | Sum>> {
+  const batch = new RollupBatch();
+  for (const row of rows) batch.addEvent(row);
+  const columns = ROLLUP_COLUMNS.rollup_hourly;
+  return batch.rows('rollup_hourly').map((entry) => Object.fromEntries(columns.map((c, i) => [c, entry[i]!])));
 }

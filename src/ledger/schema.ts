@@ -73,26 +73,42 @@ export interface ReservationsTable {
   estimated_input_tokens: Int8;
 }
 
+/** The sums every rollup row carries (added up on conflict). */
+export interface RollupSums extends BucketColumns {
+  requests: Int8;
+  /** List cost of the priced events (unpriced ones add nothing). */
+  cost_nano: Int8;
+  unpriced_requests: Int8;
+  estimated_requests: Int8;
+  /** Signed sum of the adjustments (nano-USD) dated in this bucket. */
+  adjustment_nano: Int8Default;
+}
+
 /**
- * Hourly rollup. Nullable dimensions are stored as '' (a value the contract never allows for a
- * real dimension) because a primary key cannot hold NULLs; reads map '' back to null.
+ * Hourly rollup over DESIGN §6's dimensions (no user: per-user reports read raw events). Nullable
+ * dimensions are stored as '' (a value the contract never allows for a real dimension) because a
+ * primary key cannot hold NULLs; reads map '' back to null.
  */
-export interface RollupHourlyTable extends BucketColumns {
+export interface RollupHourlyTable extends RollupSums {
   hour_ms: Int8;
   tenant: string;
   project: string;
   key_id: string;
   feature: string;
-  user_id: string;
   provider: string;
   model: string;
   requested_model: string;
-  requests: Int8;
-  cost_nano: Int8;
-  unpriced_requests: Int8;
-  estimated_requests: Int8;
-  /** Sum of the adjustments (signed nano-USD) dated in this hour; added by migration 0002. */
-  adjustment_nano: Int8Default;
+}
+
+/** Daily (UTC) rollup: the hourly one without hour and key, for reports over whole days. */
+export interface RollupDailyTable extends RollupSums {
+  day_ms: Int8;
+  tenant: string;
+  project: string;
+  feature: string;
+  provider: string;
+  model: string;
+  requested_model: string;
 }
 
 /**
@@ -126,21 +142,33 @@ export interface LedgerDatabase {
   events: EventsTable;
   reservations: ReservationsTable;
   rollup_hourly: RollupHourlyTable;
+  rollup_daily: RollupDailyTable;
   adjustments: AdjustmentsTable;
 }
 
-/** Rollup dimensions in primary-key order (after hour_ms). */
-export const ROLLUP_DIMS = [
-  'tenant',
-  'project',
-  'key_id',
-  'feature',
-  'user_id',
-  'provider',
-  'model',
-  'requested_model',
-] as const;
-export type RollupDim = (typeof ROLLUP_DIMS)[number];
+/**
+ * Hourly rollup dimensions in primary-key order (after hour_ms). The order follows how reports
+ * group: tenant × model (× day) first, so that SQLite aggregates the most common report in key
+ * order, one group after the other, instead of sorting every row of the range into a temp B-tree.
+ */
+export const HOURLY_DIMS = ['tenant', 'model', 'provider', 'requested_model', 'project', 'key_id', 'feature'] as const;
+/** Daily rollup dimensions in primary-key order (after day_ms), ordered like HOURLY_DIMS. */
+export const DAILY_DIMS = ['tenant', 'model', 'provider', 'requested_model', 'project', 'feature'] as const;
+export type HourlyDim = (typeof HOURLY_DIMS)[number];
+export type DailyDim = (typeof DAILY_DIMS)[number];
+/** @deprecated the hourly dimensions under their first name (benchmarks/ledger-write.mjs). */
+export const ROLLUP_DIMS = HOURLY_DIMS;
+
+/** Sum columns of both rollups, in the order the write paths bind them. */
+export const ROLLUP_SUM_COLUMNS = [
+  'requests',
+  'cost_nano',
+  'unpriced_requests',
+  'estimated_requests',
+  'adjustment_nano',
+  ...BUCKET_COLUMNS,
+] as const satisfies ReadonlyArray<keyof RollupSums>;
+export type RollupSumColumn = (typeof ROLLUP_SUM_COLUMNS)[number];
 
 export function toBigInt(value: unknown): bigint {
   if (typeof value === 'bigint') return value;

@@ -265,6 +265,7 @@ for (const dialect of await ledgerDialects()) {
         }
         expect(await count('events')).toBe(0);
         expect(await count('rollup_hourly')).toBe(0);
+        expect(await count('rollup_daily')).toBe(0);
         expect(await count('reservations')).toBe(1); // 'a' is still open; 'r-new' rolled back
         expect(store.stats()).toMatchObject({ failedFlushes: 1, failedItems: 4 });
 

@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely';
-import { applyRollupDeltas, rollupDeltas } from './rollups.js';
+import { RollupBatch, applyRollups } from './rollups.js';
 import type { EventRow, ReservationRow } from './rows.js';
 import type { LedgerDatabase } from './schema.js';
 
 /**
- * Write statements shared by every dialect. All functions run inside the caller's transaction;
- * none commits. Multi-row statements keep a 500-item group commit to a handful of round trips.
+ * Write statements shared by every dialect (PostgreSQL's path; SQLite writes the same rows through
+ * prepared statements, see sqlite/bulk-writer.ts). All functions run inside the caller's
+ * transaction; none commits. Multi-row statements keep a 500-item group commit to a handful of
+ * round trips.
  */
 
 /** ~45 parameters per event row: 250 rows stay below SQLite's 32766 and pg's 65535 limits. */
@@ -40,8 +42,9 @@ export async function insertEventRows(db: Kysely<LedgerDatabase>, rows: readonly
       .execute();
     for (const r of returned) inserted.add(r.id);
   }
-  const fresh = [...unique.values()].filter((row) => inserted.has(row.id));
-  await applyRollupDeltas(db, rollupDeltas(fresh));
+  const rollups = new RollupBatch();
+  for (const row of unique.values()) if (inserted.has(row.id)) rollups.addEvent(row);
+  await applyRollups(db, rollups);
   return inserted;
 }
 

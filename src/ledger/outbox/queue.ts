@@ -45,6 +45,7 @@ export class OutboxQueue {
           .execute();
       }
       await trx.deleteFrom('rollup_hourly').execute();
+      await trx.deleteFrom('rollup_daily').execute();
     });
   }
 

@@ -47,7 +47,7 @@ async function openTarget(target: SeedTarget): Promise<{ sink: BulkSink; close: 
     database.pragma('cache_size = -262144');
     const db = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database }) });
     try {
-      await migrateToLatest(db as unknown as Kysely<unknown>);
+      await migrateToLatest(db as unknown as Kysely<unknown>, { dialect: 'sqlite' });
     } catch (err) {
       await db.destroy();
       throw err;
@@ -70,7 +70,7 @@ async function openTarget(target: SeedTarget): Promise<{ sink: BulkSink; close: 
   }
   const { db, schema } = openPostgresKysely({ url: target.url, ...(target.schema ? { schema: target.schema } : {}) });
   try {
-    await migrateToLatest(db as unknown as Kysely<unknown>, { schema });
+    await migrateToLatest(db as unknown as Kysely<unknown>, { schema, dialect: 'postgres' });
   } catch (err) {
     await db.destroy();
     throw err;

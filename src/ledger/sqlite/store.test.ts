@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerStore } from '../kysely-store.js';
 import { makeEvent, tempDir } from '../testing/fixtures.js';
@@ -60,5 +61,45 @@ describe('createSqliteStore: files and pragmas', () => {
     await store.migrate();
     await store.settle(makeEvent({ id: 'mem' }));
     expect((await store.getEvent('mem'))?.id).toBe('mem');
+  });
+});
+describe('createSqliteStore: the indexes the cost planner relies on', () => {
+  /** SQLite's plan for a statement, one detail line per step. */
+  function plan(sqlText: string, ...params: unknown[]): string[] {
+    const db = new Database(path, { readonly: true });
+    try {
+      return (db.prepare(`explain query plan ${sqlText}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail);
+    } finally {
+      db.close();
+    }
+  }
+
+  beforeEach(async () => {
+    const store = createSqliteStore({ path });
+    open.push(store);
+    await store.migrate();
+    await store.insertEvents([makeEvent({ id: 'u', user: 'u-1' }), makeEvent({ id: 'n', user: null })]);
+  });
+
+  it('reads one user over a range through the partial (user_id, time_ms) index', () => {
+    const detail = plan('select sum(cost_nano) from events where time_ms >= ? and time_ms < ? and user_id = ?', 0, 1, 'u-1');
+    expect(detail.join('\n')).toContain('events_user_time_idx (user_id=? AND time_ms>? AND time_ms<?)');
+  });
+
+  it('reads a range of days from the daily rollup by its primary key, a clustered table, grouping in key order', () => {
+    // The canonical report (tenant × model × day) aggregates in key order: no temp B-tree sort.
+    const detail = plan(
+      'select tenant, model, day_ms, sum(cost_nano) from rollup_daily where day_ms >= ? and day_ms < ? group by tenant, model, day_ms',
+      0,
+      1,
+    );
+    expect(detail).toEqual(['SEARCH rollup_daily USING PRIMARY KEY (day_ms>? AND day_ms<?)']);
+    const withoutRowid = new Database(path, { readonly: true });
+    try {
+      const ddl = withoutRowid.prepare("select sql from sqlite_master where name = 'rollup_daily'").get() as { sql: string };
+      expect(ddl.sql).toMatch(/without rowid$/i);
+    } finally {
+      withoutRowid.close();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { PertokenError } from '../../errors.js';
 import { KyselyLedgerStore, type LedgerStore } from '../kysely-store.js';
 import type { LedgerDatabase } from '../schema.js';
+import { SqliteBulkWriter } from './bulk-writer.js';
 
 /**
  * The embedded ledger: one better-sqlite3 connection in WAL mode behind Kysely.
@@ -70,5 +71,5 @@ export function openSqliteDatabase(options: SqliteStoreOptions): Database.Databa
 export function createSqliteStore(options: SqliteStoreOptions): LedgerStore {
   const database = openSqliteDatabase(options);
   const db = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database }) });
-  return new KyselyLedgerStore({ db, dialect: 'sqlite', maxBatch: options.maxBatch });
+  return new KyselyLedgerStore({ db, dialect: 'sqlite', maxBatch: options.maxBatch, sqliteWriter: new SqliteBulkWriter(database) });
 }

@@ -18,7 +18,7 @@ import { tempDir } from './fixtures.js';
  */
 
 export type DialectName = 'sqlite' | 'postgres';
-export type LedgerTable = 'events' | 'reservations' | 'rollup_hourly';
+export type LedgerTable = 'events' | 'reservations' | 'rollup_hourly' | 'rollup_daily';
 
 export const TEST_DATABASE_URL =
   process.env.PERTOKEN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -69,7 +69,7 @@ export function makeReservation(overrides: Partial<Reservation> = {}): Reservati
 }
 
 /** Reads a table's row count through a separate connection (what another process would see). */
-export function countRows(path: string, table: 'events' | 'reservations' | 'rollup_hourly'): number {
+export function countRows(path: string, table: 'events' | 'reservations' | 'rollup_hourly' | 'rollup_daily'): number {
   const db = new Database(path, { readonly: true });
   try {
     const row = db.prepare(`select count(*) as n from ${table}`).get() as { n: number };
