@@ -3,10 +3,11 @@
  * same generated events, side by side in one run:
  *   seed    pertoken's bulk loader (prepared statements, 50k-row transactions, rollups summed in memory)
  *   direct  store.insertEvents() in-process, 5000-event batches: the ledger's idempotent insert path
- *           as the ingestion API uses it, without HTTP, JSON and validation
+ *           as the ingestion API uses it (the same prepared statements on SQLite), without HTTP
+ *           and JSON
  *   api     POST /v1/usage/events to a `pertoken serve` process: JSON, zod validation, pricing,
  *           budget hooks, insertEvents — what a client sending usage sees
- * plus the seed loader into PostgreSQL (unnest batches) when PostgreSQL is reachable.
+ * plus the seed loader and store.insertEvents() into PostgreSQL when PostgreSQL is reachable.
  * Writes results/ingest.json next to this file. Sizes: LEDGER_SEED_EVENTS, LEDGER_INGEST_EVENTS.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import pg from 'pg';
-import { createSqliteStore, generateSeedRows, seedLedger } from '../../dist/ledger/index.js';
+import { createPostgresStore, createSqliteStore, generateSeedRows, seedLedger } from '../../dist/ledger/index.js';
 import { rowToEvent } from '../../dist/ledger/rows.js';
 import { createPriceBook } from '../../dist/pricing/index.js';
 import { END, canReach, fmt, machine, startServe } from './common.mjs';
@@ -96,6 +97,30 @@ async function phaseDirect(events) {
   return { events: events.length, seconds, eventsPerSecond: events.length / seconds };
 }
 
+/** store.insertEvents() into PostgreSQL (Kysely multi-row INSERT … RETURNING, rollup upserts). */
+async function phaseDirectPostgres(events) {
+  if (!(await canReach(PG_URL))) return { skipped: `PostgreSQL at ${new URL(PG_URL).host} is unreachable` };
+  const schema = `pertoken_bench_direct_${process.pid}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  try {
+    await admin.query(`create schema ${schema}`);
+    const store = createPostgresStore({ url: PG_URL, schema, poolSize: 2 });
+    try {
+      await store.migrate();
+      const started = performance.now();
+      for (let i = 0; i < events.length; i += BATCH) await store.insertEvents(events.slice(i, i + BATCH));
+      const seconds = (performance.now() - started) / 1000;
+      return { events: events.length, seconds, eventsPerSecond: events.length / seconds };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await admin.query(`drop schema if exists ${schema} cascade`);
+    await admin.end();
+  }
+}
+
 async function phaseApi(bodies, total) {
   const dir = join(work, 'serve');
   mkdirSync(dir, { recursive: true });
@@ -136,6 +161,8 @@ try {
   const { events, bodies } = ingestData();
   console.error('direct store.insertEvents ...');
   results.phases.direct = await phaseDirect(events);
+  console.error('direct store.insertEvents into PostgreSQL ...');
+  results.phases.directPostgres = await phaseDirectPostgres(events);
   console.error(`POST /v1/usage/events x${CONCURRENCY} ...`);
   results.phases.api = await phaseApi(bodies, events.length);
   results.phases.api.ratioToDirect = results.phases.api.eventsPerSecond / results.phases.direct.eventsPerSecond;
@@ -144,7 +171,7 @@ try {
   writeFileSync(new URL('./results/ingest.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
   const p = results.phases;
   const line = (name, r) => (r.skipped ? `| ${name} | skipped: ${r.skipped} | |` : `| ${name} | ${fmt(r.events)} | ${fmt(r.eventsPerSecond)} |`);
-  console.log(['| path | events | events/s |', '|---|---:|---:|', line('seed → SQLite', p.seedSqlite), line('seed → PostgreSQL', p.seedPostgres), line('store.insertEvents (SQLite)', p.direct), line(`POST /v1/usage/events ×${CONCURRENCY} (SQLite)`, p.api)].join('\n'));
+  console.log(['| path | events | events/s |', '|---|---:|---:|', line('seed → SQLite', p.seedSqlite), line('seed → PostgreSQL', p.seedPostgres), line('store.insertEvents (SQLite)', p.direct), line('store.insertEvents (PostgreSQL)', p.directPostgres), line(`POST /v1/usage/events ×${CONCURRENCY} (SQLite)`, p.api)].join('\n'));
   console.log(`API / direct: ${p.api.ratioToDirect.toFixed(2)}   machine: ${JSON.stringify(results.machine)}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
