@@ -256,6 +256,23 @@ for (const dialect of await ledgerDialects()) {
       expect(partial).toMatchObject({ requests: 0, adjustments_nano: -12_500_000_001n });
     });
 
+    it('keeps adjustments beyond 2^53 nano-USD exact, negative ones too, in rollup and raw answers', async () => {
+      const big = 2n ** 60n + 7n;
+      expect(await store.addAdjustment({ ...credit, id: 'big-charge', amount_nano: big })).toBe(true);
+      expect(await store.addAdjustment({ ...credit, id: 'big-credit', time: at('2026-11-23T10:30:00Z'), amount_nano: -big - 5n })).toBe(true);
+      for (const strategy of ['auto', 'raw'] as const) {
+        expect((await store.queryCosts(total(['hour']), strategy)).map((r) => [r.keys.hour, r.adjustments_nano, r.net_nano])).toEqual([
+          ['2026-11-23T09:00:00Z', big, big],
+          ['2026-11-23T10:00:00Z', -big - 5n, -big - 5n],
+        ]);
+        expect((await store.queryCosts(total([]), strategy))[0]?.adjustments_nano).toBe(-5n);
+      }
+      await store.addAdjustment({ ...credit, id: 'big-2', time: at('2026-11-23T15:00:00Z'), amount_nano: big });
+      for (const strategy of ['auto', 'raw'] as const) {
+        expect((await store.queryCosts(total(['tenant']), strategy))[0]?.net_nano).toBe(big - 5n);
+      }
+    });
+
     it.each([
       ['id', { id: 'has space' }, 'id'],
       ['tenant', { tenant: '' }, 'tenant'],

@@ -96,19 +96,56 @@ interface PartialRow {
   tokens: number[];
 }
 
-/** Parses packedSums' text (absent trailing token sums are zero). */
+const COST_FIELD = 1;
+const ADJUSTMENT_FIELD = 4;
+const TOKEN_FIELD = 5;
+const COMMA = 44;
+const MINUS = 45;
+const ZERO = 48;
+
+/**
+ * Parses packedSums' text (absent trailing token sums are zero) in one pass over its characters:
+ * splitting it would allocate 18 strings per group, and on a 25k-group report their garbage
+ * collection cost more than the parse. Up to 15 digits accumulate exactly in a double; a longer
+ * field (money past 10^15 nano-USD) is read from its text.
+ */
 function unpackSums(keys: Array<string | null>, text: string): PartialRow {
-  const p = text.split(',');
-  const tokens = new Array<number>(BUCKET_COLUMNS.length);
-  for (let i = 0; i < tokens.length; i++) tokens[i] = p.length > 5 + i ? Number(p[5 + i]) : 0;
+  const numbers = new Array<number>(TOKEN_FIELD + BUCKET_COLUMNS.length).fill(0);
+  const money: Array<bigint | undefined> = [undefined, undefined];
+  let field = 0;
+  let start = 0;
+  let value = 0;
+  let negative = false;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : COMMA;
+    if (c === MINUS) {
+      negative = true;
+    } else if (c !== COMMA) {
+      value = value * 10 + (c - ZERO);
+    } else {
+      const digits = i - start - (negative ? 1 : 0);
+      if (digits > 15) {
+        const exact = BigInt(text.slice(start, i));
+        if (field === COST_FIELD) money[0] = exact;
+        else if (field === ADJUSTMENT_FIELD) money[1] = exact;
+        else numbers[field] = Number(exact);
+      } else {
+        numbers[field] = negative ? -value : value;
+      }
+      field++;
+      start = i + 1;
+      value = 0;
+      negative = false;
+    }
+  }
   return {
     keys,
-    requests: Number(p[0]),
-    cost_nano: BigInt(p[1]!),
-    unpriced_requests: Number(p[2]),
-    estimated_requests: Number(p[3]),
-    adjustment_nano: BigInt(p[4]!),
-    tokens,
+    requests: numbers[0]!,
+    cost_nano: money[0] ?? BigInt(numbers[COST_FIELD]!),
+    unpriced_requests: numbers[2]!,
+    estimated_requests: numbers[3]!,
+    adjustment_nano: money[1] ?? BigInt(numbers[ADJUSTMENT_FIELD]!),
+    tokens: numbers.slice(TOKEN_FIELD),
   };
 }
 
@@ -124,23 +161,46 @@ async function aggregate(
   for (const [column, value] of dims) where.push(sql`${sql.ref(column)} = ${value}`);
   const groups = groupBy.map((key, i) => sql`${groupExpr(key, source)} as ${sql.ref(`g${i}`)}`);
   const groupClause =
-    groupBy.length === 0 ? sql`` : sql` group by ${sql.join(groupBy.map((key) => groupExpr(key, source)))}`;
+    groupBy.length === 0 ? sql`` : sql` group by ${sql.join(inKeyOrder(groupBy).map((key) => groupExpr(key, source)))}`;
   const query = sql<Record<string, unknown>>`select ${sql.join([...groups, packedSums(source)])} from ${sql.table(
     source,
   )} where ${sql.join(where, sql` and `)}${groupClause}`;
   const { rows } = await query.execute(db);
+  const aliases = groupBy.map((_, i) => `g${i}`);
   const out: PartialRow[] = [];
   for (const row of rows) {
     if (typeof row.sums !== 'string') continue; // an ungrouped aggregate over no rows
-    const part = unpackSums(
-      groupBy.map((key, i) => labels.value(key, row[`g${i}`])),
-      row.sums,
-    );
+    const keys = new Array<string | null>(groupBy.length);
+    for (let i = 0; i < groupBy.length; i++) keys[i] = labels.value(groupBy[i]!, row[aliases[i]!]);
+    const part = unpackSums(keys, row.sums);
     // A credit alone has no requests; a group of zero requests and zero adjustments is noise.
     if (part.requests === 0 && part.adjustment_nano === 0n) continue;
     out.push(part);
   }
   return out;
+}
+
+/** Position of each group key in the rollups' primary keys (time bucket first, see HOURLY_DIMS). */
+const KEY_ORDER: Readonly<Record<GroupKey, number>> = {
+  hour: 0,
+  day: 1,
+  tenant: 2,
+  model: 3,
+  provider: 4,
+  requested_model: 5,
+  project: 6,
+  key: 7,
+  feature: 8,
+  user: 9,
+};
+
+/**
+ * GROUP BY terms in primary-key order (the result does not depend on it). SQLite finds the
+ * order itself; PostgreSQL 15 sorts by the terms as written, and sorting by the bucket first (a
+ * bigint with few values) before the text dimensions was ~10% faster on the 30-day report.
+ */
+function inKeyOrder(groupBy: readonly GroupKey[]): GroupKey[] {
+  return [...groupBy].sort((a, b) => KEY_ORDER[a] - KEY_ORDER[b]);
 }
 
 /** Group-key values as the API shows them; day and hour labels formatted once per bucket. */
@@ -266,16 +326,20 @@ export async function queryCosts(db: Db, query: CostQuery, strategy: CostStrateg
   // One source answered (a range of whole days, say): its groups are already distinct.
   const partials = answers.length === 1 ? answers[0]! : merge(answers);
 
-  const rows = partials.map((p) => ({ p, net: p.cost_nano + p.adjustment_nano }));
-  rows.sort((a, b) => (a.net === b.net ? compareKeys(a.p.keys, b.p.keys) : a.net > b.net ? -1 : 1));
-  return rows.map(({ p, net }) => {
+  // `approx` (a double, monotonic in net) decides most comparisons without BigInt arithmetic.
+  const rows = partials.map((p) => {
+    const net = p.cost_nano + p.adjustment_nano;
+    return { p, net, approx: Number(net) };
+  });
+  rows.sort((a, b) => {
+    if (a.approx !== b.approx) return a.approx > b.approx ? -1 : 1;
+    return a.net === b.net ? compareKeys(a.p.keys, b.p.keys) : a.net > b.net ? -1 : 1;
+  });
+  return rows.map(({ p, net }): CostRow => {
     const keys: CostRow['keys'] = {};
-    groupBy.forEach((key, i) => (keys[key] = p.keys[i] ?? null));
+    for (let i = 0; i < groupBy.length; i++) keys[groupBy[i]!] = p.keys[i] ?? null;
     const tokens: Buckets = {};
-    BUCKETS.forEach((bucket, i) => {
-      const n = p.tokens[i] ?? 0;
-      if (n !== 0) tokens[bucket] = n;
-    });
+    for (let i = 0; i < BUCKETS.length; i++) if (p.tokens[i] !== 0) tokens[BUCKETS[i]!] = p.tokens[i]!;
     return {
       keys,
       requests: p.requests,
