@@ -62,8 +62,8 @@ function groupExpr(key: GroupKey, source: CostSource): RawBuilder<unknown> {
  * The sums of a group as ONE text column, `requests,cost,unpriced,estimated,adjustment,tok_…` in
  * ROLLUP_SUM_COLUMNS order, instead of 18 integer columns: better-sqlite3 builds a result row
  * property by property and a BigInt per integer, which cost more than the aggregation itself on
- * a 25k-group report (~250 ms vs ~100 ms); one string per group, split in JS, is exact (decimal
- * digits; money parsed as BigInt) and the same SQL on PostgreSQL. NULL means "no rows" (an
+ * a 25k-group report (~250 ms vs ~100 ms); one string per group, parsed by unpackSums, is exact
+ * (decimal digits; money read as BigInt) and the same SQL on PostgreSQL. NULL means "no rows" (an
  * ungrouped aggregate over nothing); events.cost_nano is the one nullable column summed.
  */
 function packedSums(source: CostSource): RawBuilder<unknown> {

@@ -12,7 +12,10 @@ export interface LedgerTruth {
   events: number;
   cost: bigint;
   tokens: bigint;
-  /** The same totals as the rollups see them: a doubled rollup increment shows up here. */
+  /**
+   * The same totals as the rollups see them: a doubled rollup increment shows up here (hourly's;
+   * ledgerTruth throws when the daily rollup's totals differ from them).
+   */
   rollupRequests: bigint;
   rollupCost: bigint;
   rollupTokens: bigint;
@@ -23,11 +26,18 @@ export async function ledgerTruth(admin: pg.Client, schema: string): Promise<Led
   const raw = await admin.query<{ n: string; cost: string | null; tokens: string | null }>(
     `select count(*) as n, sum(cost_nano) as cost, sum(tok_input + tok_output) as tokens from ${schema}.events`,
   );
-  const rollup = await admin.query<{ n: string | null; cost: string | null; tokens: string | null }>(
-    `select sum(requests) as n, sum(cost_nano) as cost, sum(tok_input + tok_output) as tokens from ${schema}.rollup_hourly`,
-  );
+  const rollupSums = (table: 'rollup_hourly' | 'rollup_daily') =>
+    admin.query<{ n: string | null; cost: string | null; tokens: string | null }>(
+      `select sum(requests) as n, sum(cost_nano) as cost, sum(tok_input + tok_output) as tokens from ${schema}.${table}`,
+    );
+  const rollup = await rollupSums('rollup_hourly');
+  const daily = (await rollupSums('rollup_daily')).rows[0];
   const r = raw.rows[0];
   const u = rollup.rows[0];
+  // Both rollups are written in the same transactions: totals that differ mean one was skipped or doubled.
+  if (JSON.stringify(daily) !== JSON.stringify(u)) {
+    throw new Error(`rollup_daily totals ${JSON.stringify(daily)} differ from rollup_hourly ${JSON.stringify(u)}`);
+  }
   return {
     ids: new Set(ids.rows.map((row) => row.id)),
     events: Number(r?.n ?? 0),
