@@ -218,7 +218,11 @@ async function startGovernance(config: Config, env: Env, dataDir: string, store:
 function openLedger(config: Config, env: Env, dataDir: string, log: Logger): { store: Store; admin: LedgerStore; replicated: ReplicatedStore | null } {
   const databaseUrl = env.PERTOKEN_DATABASE_URL;
   if (!databaseUrl) {
-    const embedded = createSqliteStore({ path: join(dataDir, 'ledger.sqlite'), synchronous: config.ledger.synchronous });
+    const embedded = createSqliteStore({
+      path: join(dataDir, 'ledger.sqlite'),
+      synchronous: config.ledger.synchronous,
+      onCheckpointError: (err) => log.error({ err }, 'ledger: WAL checkpoint worker failed; checkpoints run inline from now on'),
+    });
     return { store: embedded, admin: embedded, replicated: null };
   }
   const replicated = createReplicatedStore({
@@ -226,7 +230,10 @@ function openLedger(config: Config, env: Env, dataDir: string, log: Logger): { s
     postgresUrl: databaseUrl,
     ...(env.PERTOKEN_DATABASE_SCHEMA ? { schema: env.PERTOKEN_DATABASE_SCHEMA } : {}),
     synchronous: config.ledger.synchronous,
-    onError: (err, context) => log.warn({ err, context }, 'ledger outbox: PostgreSQL write failed; events stay in the outbox and are retried'),
+    onError: (err, context) =>
+      context === 'checkpoint'
+        ? log.error({ err }, 'ledger outbox: WAL checkpoint worker failed; checkpoints run inline from now on')
+        : log.warn({ err, context }, 'ledger outbox: PostgreSQL write failed; events stay in the outbox and are retried'),
   });
   return { store: replicated, admin: replicated.shared, replicated };
 }

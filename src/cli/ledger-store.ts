@@ -49,7 +49,7 @@ export function ledgerTarget(flags: LedgerFlags, env: Env): SeedTarget {
 /** Opens and migrates the ledger; the caller closes it. */
 export async function openLedger(flags: LedgerFlags, env: Env): Promise<LedgerStore> {
   const target = ledgerTarget(flags, env);
-  const store = target.kind === 'postgres' ? createPostgresStore({ url: target.url }) : createSqliteStore({ path: target.path });
+  const store = target.kind === 'postgres' ? createPostgresStore({ url: target.url }) : createSqliteStore({ path: target.path, checkpoint: 'inline' });
   try {
     await store.migrate();
   } catch (err) {

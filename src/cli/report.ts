@@ -55,7 +55,7 @@ async function localCosts(options: ReportOptions): Promise<CostsJson> {
   if (from >= to) throw new PertokenError('invalid_request', 'must be earlier than --to', { param: '--from' });
   const query = { from, to, groupBy: parseGroupBy(options.groupBy), filter: parseFilters(params) };
   const dir = resolve(options.dataDir ?? process.env.PERTOKEN_DATA_DIR ?? '.pertoken');
-  const store = createSqliteStore({ path: join(dir, 'ledger.sqlite') });
+  const store = createSqliteStore({ path: join(dir, 'ledger.sqlite'), checkpoint: 'inline' });
   try {
     await store.migrate();
     return presentCosts(query, await store.queryCosts(query));

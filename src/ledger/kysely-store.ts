@@ -63,6 +63,8 @@ export interface KyselyStoreOptions {
   maxBatch?: number;
   /** PostgreSQL schema of the ledger tables, for the migrator (see LedgerMigratorOptions). */
   schema?: string;
+  /** Runs at close after the last commit, before the database closes (stops helpers such as the checkpointer). */
+  beforeClose?: (() => Promise<void>) | undefined;
 }
 
 export class KyselyLedgerStore implements LedgerStore {
@@ -71,6 +73,7 @@ export class KyselyLedgerStore implements LedgerStore {
   readonly #committer: GroupCommitter<WriteOp>;
   readonly #schema: string | undefined;
   readonly #sqliteWriter: SqliteBulkWriter | undefined;
+  readonly #beforeClose: (() => Promise<void>) | undefined;
   #closed = false;
 
   constructor(options: KyselyStoreOptions) {
@@ -78,6 +81,7 @@ export class KyselyLedgerStore implements LedgerStore {
     this.#db = options.db;
     this.#schema = options.schema;
     this.#sqliteWriter = options.sqliteWriter;
+    this.#beforeClose = options.beforeClose;
     const db = options.db;
     const fast = options.sqliteWriter;
     this.#committer = new GroupCommitter<WriteOp>({
@@ -202,7 +206,11 @@ export class KyselyLedgerStore implements LedgerStore {
     try {
       await this.#committer.close();
     } finally {
-      await this.#db.destroy();
+      try {
+        await this.#beforeClose?.();
+      } finally {
+        await this.#db.destroy();
+      }
     }
   }
 

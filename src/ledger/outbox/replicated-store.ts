@@ -5,7 +5,7 @@ import { isRowDataError, isTransientDatabaseError, toStoreError } from '../postg
 import { createPostgresStore } from '../postgres/store.js';
 import type { CostStrategy } from '../queries.js';
 import type { LedgerDatabase } from '../schema.js';
-import { openSqliteDatabase, type SqliteSynchronous } from '../sqlite/store.js';
+import { openSqliteDatabase, startCheckpointer, type SqliteSynchronous } from '../sqlite/store.js';
 import type {
   CostQuery,
   CostRow,
@@ -42,7 +42,8 @@ import { Shipper, type DrainResult, type OutboxErrorContext, type ShipperStats }
  * needs its own outbox file: recovery would settle another live process's reservations.
  */
 
-export type ReplicatedErrorContext = OutboxErrorContext | 'pool';
+/** Where a replicated-store error came from: shipping, the pool, or the outbox's WAL checkpointer. */
+export type ReplicatedErrorContext = OutboxErrorContext | 'pool' | 'checkpoint';
 
 export interface ReplicatedStoreOptions {
   /** The local SQLite outbox file (one per replica; parent directories are created). */
@@ -102,9 +103,10 @@ export function createReplicatedStore(options: ReplicatedStoreOptions): Replicat
     queryTimeoutMs: options.queryTimeoutMs,
     onError: (err) => onError(err, 'pool'),
   });
-  const database = openSqliteDatabase({ path: options.outboxPath, synchronous: options.synchronous });
+  const outbox = { path: options.outboxPath, synchronous: options.synchronous, onCheckpointError: (err: Error) => onError(err, 'checkpoint') };
+  const database = openSqliteDatabase(outbox);
   const db = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database }) });
-  const local = new KyselyLedgerStore({ db, dialect: 'sqlite', maxBatch: options.maxBatch });
+  const local = new KyselyLedgerStore({ db, dialect: 'sqlite', maxBatch: options.maxBatch, beforeClose: startCheckpointer(database, outbox) });
   const shipper = new Shipper({
     queue: new OutboxQueue(db),
     target: remote,

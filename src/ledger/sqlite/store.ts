@@ -6,6 +6,7 @@ import { PertokenError } from '../../errors.js';
 import { KyselyLedgerStore, type LedgerStore } from '../kysely-store.js';
 import type { LedgerDatabase } from '../schema.js';
 import { SqliteBulkWriter } from './bulk-writer.js';
+import { WalCheckpointer } from './checkpointer.js';
 
 /**
  * The embedded ledger: one better-sqlite3 connection in WAL mode behind Kysely.
@@ -28,6 +29,16 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Items per group-commit transaction. Default 512. */
   maxBatch?: number;
+  /**
+   * Where WAL checkpoints run: 'background' (default for files) on a worker thread, so the event
+   * loop never waits for one (sqlite/checkpointer.ts); 'inline' leaves SQLite's auto-checkpoint
+   * inside the committing call (short-lived CLI processes).
+   */
+  checkpoint?: 'background' | 'inline';
+  /** Pause between background checkpoints (WalCheckpointerOptions.intervalMs). */
+  checkpointIntervalMs?: number;
+  /** Told when the background checkpointer fails (the store falls back to inline checkpoints). */
+  onCheckpointError?: (err: Error) => void;
 }
 
 function isMemory(path: string): boolean {
@@ -68,8 +79,28 @@ export function openSqliteDatabase(options: SqliteStoreOptions): Database.Databa
   return db;
 }
 
+/**
+ * Starts the background checkpointer for a file database unless told 'inline'; returns what stops
+ * it (to run before the connection closes), or undefined when there is none.
+ */
+export function startCheckpointer(database: Database.Database, options: SqliteStoreOptions): (() => Promise<void>) | undefined {
+  if (isMemory(options.path) || options.checkpoint === 'inline') return undefined;
+  const checkpointer = new WalCheckpointer(database, {
+    path: options.path,
+    ...(options.checkpointIntervalMs === undefined ? {} : { intervalMs: options.checkpointIntervalMs }),
+    ...(options.onCheckpointError === undefined ? {} : { onError: options.onCheckpointError }),
+  });
+  return () => checkpointer.close();
+}
+
 export function createSqliteStore(options: SqliteStoreOptions): LedgerStore {
   const database = openSqliteDatabase(options);
   const db = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database }) });
-  return new KyselyLedgerStore({ db, dialect: 'sqlite', maxBatch: options.maxBatch, sqliteWriter: new SqliteBulkWriter(database) });
+  return new KyselyLedgerStore({
+    db,
+    dialect: 'sqlite',
+    maxBatch: options.maxBatch,
+    sqliteWriter: new SqliteBulkWriter(database),
+    beforeClose: startCheckpointer(database, options),
+  });
 }

@@ -1,0 +1,169 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+
+/**
+ * WAL checkpoints off the event loop.
+ *
+ * SQLite's auto-checkpoint runs inside the COMMIT that pushes the WAL past 1000 pages, on the
+ * thread that commits: better-sqlite3 is synchronous, so every in-flight request waited for the
+ * copy and its two fsyncs (10–30 ms on this VM's disk; it was the tail of the gateway's p99).
+ * Under `synchronous=NORMAL` a commit itself never fsyncs, so with auto-checkpoint off the event
+ * loop does no disk flush at all. A worker thread with its own connection runs PASSIVE checkpoints
+ * instead: they copy committed frames into the database file without taking the write lock, so
+ * commits on the main connection carry on meanwhile.
+ *
+ * A PASSIVE checkpoint can only copy the frames that existed when it started; under a steady write
+ * load it may never catch up with the end of the WAL, and the WAL restarts from its beginning only
+ * once it has. Past `restartFrames` the worker therefore runs one RESTART checkpoint, which waits
+ * for the write lock and holds it while it copies the few frames the PASSIVE ones left: a short,
+ * rare stall (once per `restartFrames` pages, not once per 1000) in exchange for a bounded WAL.
+ *
+ * If the worker cannot start or fails, the connection goes back to SQLite's auto-checkpoint, so a
+ * broken worker costs latency, never an ever-growing WAL.
+ */
+
+export interface WalCheckpointerOptions {
+  /** The database file (the worker opens its own connection to it). */
+  path: string;
+  /** Pause between PASSIVE checkpoints. Default 250 ms. */
+  intervalMs?: number;
+  /** WAL length (pages) past which a RESTART checkpoint bounds it. Default 16384 (64 MiB at 4 KiB). */
+  restartFrames?: number;
+  /** Told when the worker fails (the connection is back on auto-checkpoint by then). */
+  onError?: (err: Error) => void;
+  /** The SQLite driver module the worker loads; tests point it elsewhere to make the worker fail. */
+  driver?: string;
+}
+
+export interface CheckpointResult {
+  /** The checkpoint could not finish (a lock was held); it is retried on the next tick. */
+  busy: boolean;
+  /** Frames in the WAL when the checkpoint ran. */
+  walFrames: number;
+  /** Frames of the WAL now copied into the database file. */
+  checkpointedFrames: number;
+}
+
+/** SQLite's default auto-checkpoint threshold, restored when the worker is gone. */
+const AUTO_CHECKPOINT_PAGES = 1000;
+
+/** CommonJS, run with `eval`: no file to locate next to the compiled module or under vitest. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { fileMustExist: true });
+db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
+const run = (mode) => {
+  const [row] = db.pragma('wal_checkpoint(' + mode + ')');
+  return { busy: row.busy !== 0, walFrames: row.log, checkpointedFrames: row.checkpointed };
+};
+const tick = () => {
+  const result = run('PASSIVE');
+  return result.walFrames >= workerData.restartFrames ? run('RESTART') : result;
+};
+let timer = null;
+const schedule = () => {
+  timer = setTimeout(() => {
+    try { tick(); } catch (err) { parentPort.postMessage({ type: 'failed', message: String(err && err.message || err) }); return; }
+    schedule();
+  }, workerData.intervalMs);
+};
+parentPort.on('message', (message) => {
+  if (message.type === 'checkpoint') {
+    try { parentPort.postMessage({ type: 'result', id: message.id, result: tick() }); }
+    catch (err) { parentPort.postMessage({ type: 'result', id: message.id, error: String(err && err.message || err) }); }
+  } else if (message.type === 'close') {
+    clearTimeout(timer);
+    db.close();
+    parentPort.close();
+  }
+});
+schedule();
+`;
+
+type WorkerMessage =
+  | { type: 'failed'; message: string }
+  | { type: 'result'; id: number; result?: CheckpointResult; error?: string };
+
+interface Waiter {
+  resolve: (result: CheckpointResult) => void;
+  reject: (err: Error) => void;
+}
+
+export class WalCheckpointer {
+  readonly #database: Database.Database;
+  readonly #worker: Worker;
+  readonly #onError: (err: Error) => void;
+  readonly #waiters = new Map<number, Waiter>();
+  #nextId = 1;
+  #failed: Error | null = null;
+  #exited: Promise<void>;
+
+  /** Turns auto-checkpoint off on `database` and starts the worker. */
+  constructor(database: Database.Database, options: WalCheckpointerOptions) {
+    this.#database = database;
+    this.#onError = options.onError ?? (() => undefined);
+    database.pragma('wal_autocheckpoint = 0');
+    this.#worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        path: options.path,
+        driver: options.driver ?? createRequire(import.meta.url).resolve('better-sqlite3'),
+        intervalMs: options.intervalMs ?? 250,
+        restartFrames: options.restartFrames ?? 16_384,
+        busyTimeoutMs: 5000,
+      },
+    });
+    // A background helper: it must never keep the process alive on its own.
+    this.#worker.unref();
+    this.#worker.on('message', (message: WorkerMessage) => this.#receive(message));
+    this.#worker.on('error', (err) => this.#fail(err));
+    this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
+  }
+
+  /** Set once the worker failed; the connection is on auto-checkpoint from then on. */
+  get failure(): Error | null {
+    return this.#failed;
+  }
+
+  /** Runs one checkpoint now (as a tick would) and reports how far the WAL is copied. */
+  checkpoint(): Promise<CheckpointResult> {
+    if (this.#failed !== null) return Promise.reject(this.#failed);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiters.set(id, { resolve, reject });
+      this.#worker.postMessage({ type: 'checkpoint', id });
+    });
+  }
+
+  /** Stops the worker; the connection's own close then checkpoints what is left. */
+  async close(): Promise<void> {
+    if (this.#failed === null) this.#worker.postMessage({ type: 'close' });
+    await this.#exited;
+  }
+
+  #receive(message: WorkerMessage): void {
+    if (message.type === 'failed') {
+      this.#fail(new Error(message.message));
+    } else if (message.type === 'result') {
+      const waiter = this.#waiters.get(message.id);
+      this.#waiters.delete(message.id);
+      if (message.result !== undefined) waiter?.resolve(message.result);
+      else waiter?.reject(new Error(message.error ?? 'checkpoint failed'));
+    }
+  }
+
+  #fail(err: Error): void {
+    if (this.#failed !== null) return;
+    this.#failed = new Error(`WAL checkpoint worker failed, back to auto-checkpoint: ${err.message}`, { cause: err });
+    try {
+      if (this.#database.open) this.#database.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+    } finally {
+      for (const waiter of this.#waiters.values()) waiter.reject(this.#failed);
+      this.#waiters.clear();
+      void this.#worker.terminate();
+      this.#onError(this.#failed);
+    }
+  }
+}
