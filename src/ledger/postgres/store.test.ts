@@ -128,6 +128,19 @@ describe.skipIf(skip !== null)(`PostgreSQL pool and schema${skip ? ` — ${skip}
     expect(path.rows[0]?.search_path).toBe(schema);
   });
 
+  it('gives report queries 32MB of work_mem unless told otherwise; the URL or workMem override it', async () => {
+    const workMem = async (pool: LedgerPool): Promise<string | undefined> =>
+      (await sql<{ work_mem: string }>`show work_mem`.execute(kysely(pool))).rows[0]?.work_mem;
+    expect(await workMem(createPostgresPool({ url: TEST_DATABASE_URL, schema }))).toBe('32MB');
+    expect(await workMem(createPostgresPool({ url: TEST_DATABASE_URL, schema, workMem: '8MB' }))).toBe('8MB');
+    const url = new URL(TEST_DATABASE_URL);
+    url.searchParams.set('options', '-c work_mem=64MB');
+    expect(await workMem(createPostgresPool({ url: url.toString(), schema }))).toBe('64MB');
+    expect(() => createPostgresPool({ url: TEST_DATABASE_URL, schema, workMem: '32MB; drop table events' })).toThrow(
+      expect.objectContaining({ code: 'config_invalid', param: 'workMem' }),
+    );
+  });
+
   it('drops a connection whose statement outlived queryTimeoutMs instead of reusing it', async () => {
     const pool = createPostgresPool({ url: TEST_DATABASE_URL, schema, poolSize: 1, queryTimeoutMs: 300 });
     const db = kysely(pool);
