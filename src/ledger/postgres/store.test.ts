@@ -128,10 +128,13 @@ describe.skipIf(skip !== null)(`PostgreSQL pool and schema${skip ? ` — ${skip}
     expect(path.rows[0]?.search_path).toBe(schema);
   });
 
-  it('gives report queries 32MB of work_mem unless told otherwise; the URL or workMem override it', async () => {
+  it('plans reports for SSDs with 32MB of work_mem unless told otherwise; the URL or workMem override it', async () => {
     const workMem = async (pool: LedgerPool): Promise<string | undefined> =>
       (await sql<{ work_mem: string }>`show work_mem`.execute(kysely(pool))).rows[0]?.work_mem;
     expect(await workMem(createPostgresPool({ url: TEST_DATABASE_URL, schema }))).toBe('32MB');
+    const db = kysely(createPostgresPool({ url: TEST_DATABASE_URL, schema }));
+    const cost = await sql<{ random_page_cost: string }>`show random_page_cost`.execute(db);
+    expect(cost.rows[0]?.random_page_cost).toBe('1.1');
     expect(await workMem(createPostgresPool({ url: TEST_DATABASE_URL, schema, workMem: '8MB' }))).toBe('8MB');
     const url = new URL(TEST_DATABASE_URL);
     url.searchParams.set('options', '-c work_mem=64MB');
