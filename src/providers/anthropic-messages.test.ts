@@ -139,3 +139,54 @@ describe('anthropic messages: streamed tool use', () => {
     expect(result.completed).toBe(true);
   });
 });
+
+describe('anthropic messages: stream tap, content events left unparsed', () => {
+  const event = (data: { type: string } & Record<string, unknown>) => `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
+  const start = event({ type: 'message_start', message: { model: 'claude-sonnet-4-5-20250929', usage: { input_tokens: 12, output_tokens: 1 } } });
+  const text = (piece: string) => event({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } });
+  const end =
+    event({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 9 } }) + event({ type: 'message_stop' });
+
+  it('text that names the state events changes nothing, and keeps its order', () => {
+    const pieces = ['The ', 'error', ' said ', 'message_stop', ' and ', 'message_delta', '.'];
+    const sse = Buffer.from(
+      start + event({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) + pieces.map(text).join('') +
+        event({ type: 'ping' }) + event({ type: 'content_block_stop', index: 0 }) + end,
+    );
+    for (const { name, chunks } of chunkings(sse)) {
+      const { forwarded, result } = feedChunks(anthropicMessagesAdapter.createStreamTap(request()), chunks);
+      expect(forwarded.equals(sse), name).toBe(true);
+      expect(result.outputText, name).toBe(pieces.join(''));
+      expect(result.usage?.buckets, name).toEqual({ input: 12, output: 9 });
+      expect(result.completed, name).toBe(true);
+      expect(result.streamError, name).toBeNull();
+    }
+  });
+
+  it('events spelled with escapes are still read; a partial output is estimated from the text', () => {
+    const sse = Buffer.from(
+      start + text('Hello') + text(' world') +
+        'event: error\ndata: {"type":"\\u0065rror","\\u0065rror":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+    );
+    const { result } = feedChunks(anthropicMessagesAdapter.createStreamTap(request()), [sse]);
+    expect(result.streamError).toBe('overloaded_error: Overloaded');
+    expect(result.completed).toBe(false);
+    expect(result.outputText).toBe('Hello world');
+    expect(result.usage?.source).toBe('estimated');
+    expect(result.usage?.buckets.output).toBe(countTokens('Hello world', 'claude-sonnet-4-5-20250929'));
+
+    const stop = 'event: message_stop\ndata: {"type":"message\\u005Fstop"}\n\n';
+    expect(feedChunks(anthropicMessagesAdapter.createStreamTap(request()), [Buffer.from(start + text('Hi') + stop)]).result.completed).toBe(true);
+  });
+
+  it('the event: line does not decide: a message_delta under another name is still read', () => {
+    const sse = Buffer.from(
+      start + text('Hi') + 'event: content_block_delta\ndata: {"type":"message_delta","delta":{},"usage":{"output_tokens":4}}\n\n' +
+        'data: {"type":"message_stop"}\n\n',
+    );
+    const { result } = feedChunks(anthropicMessagesAdapter.createStreamTap(request()), [sse]);
+    expect(result.usage?.buckets).toEqual({ input: 12, output: 4 });
+    expect(result.completed).toBe(true);
+    expect(result.outputText).toBe('Hi');
+  });
+});

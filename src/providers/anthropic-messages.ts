@@ -8,6 +8,8 @@ import {
   requireModel,
   requireObjectBody,
 } from './request.js';
+import { DeferredText, streamTapResult } from './deferred-text.js';
+import { hasEscapedNameChar, mentionPattern } from './raw-json.js';
 import { createPassthroughTap, createSseTap, emptyTapResult, parseJsonData, type EventVerdict } from './sse.js';
 import {
   arrayOrEmpty,
@@ -143,18 +145,25 @@ function readMessagesBody(body: unknown): TapResult {
 export const INCOMPLETE_STREAM_ISSUE =
   'stream ended before the final message_delta: output tokens estimated from the streamed text';
 
+/** The event types that change usage, model, completion or error: these are parsed as they pass. */
+const STATE_EVENT = mentionPattern(['message_start', 'message_delta', 'message_stop', 'error']);
+
 /**
  * Anthropic streams: `message_start` carries message.usage (input side and an initial output
  * count); each `message_delta` carries CUMULATIVE usage, so the latest value of each field wins and
  * nothing is summed. An `error` event can arrive inside a 200 stream; `message_stop` ends it.
+ *
+ * Only those four are parsed as they pass. The rest is told apart by a raw search of the data (not
+ * by the SSE `event:` name: the JSON `type` is what counts): content block events are kept
+ * unparsed for the output text, which is only read to estimate usage; anything else adds nothing.
  */
 function createMessagesTap(request: PreparedRequest, options?: StreamTapOptions): StreamTap {
   let merged: JsonObject | null = null;
   let finalUsageSeen = false;
   let servedModel: string | null = null;
-  let outputText = '';
   let completed = false;
   let streamError: string | null = null;
+  const outputText = new DeferredText((data) => blockText(parseJsonData(data)));
 
   const mergeUsage = (usage: unknown): void => {
     if (!isRecord(usage)) return;
@@ -165,6 +174,10 @@ function createMessagesTap(request: PreparedRequest, options?: StreamTapOptions)
   };
 
   const onEvent = (data: string): EventVerdict => {
+    if (!STATE_EVENT.test(data) && !hasEscapedNameChar(data)) {
+      outputText.defer(data); // content blocks; a ping or block stop just adds no text
+      return 'forward';
+    }
     const event = parseJsonData(data);
     if (!isRecord(event)) return 'forward';
     switch (event['type']) {
@@ -174,20 +187,10 @@ function createMessagesTap(request: PreparedRequest, options?: StreamTapOptions)
         mergeUsage(message['usage']);
         break;
       }
-      case 'content_block_start': {
-        // A tool call's name is generated output too; its input follows as partial_json deltas.
-        const block = recordOrEmpty(event['content_block']);
-        if (block['type'] === 'tool_use' || block['type'] === 'server_tool_use') {
-          outputText += typeof block['name'] === 'string' ? block['name'] : '';
-        }
+      case 'content_block_start':
+      case 'content_block_delta':
+        outputText.append(blockText(event));
         break;
-      }
-      case 'content_block_delta': {
-        const delta = recordOrEmpty(event['delta']);
-        const piece = delta['text'] ?? delta['thinking'] ?? delta['partial_json'];
-        if (typeof piece === 'string') outputText += piece;
-        break;
-      }
       case 'message_delta':
         if (isRecord(event['usage'])) {
           mergeUsage(event['usage']);
@@ -210,13 +213,13 @@ function createMessagesTap(request: PreparedRequest, options?: StreamTapOptions)
     return 'forward';
   };
 
-  const usage = (): Usage | null => {
+  const usage = (text: () => string): Usage | null => {
     if (merged === null) return null;
     if (finalUsageSeen) return anthropicUsage(merged);
     // Only message_start arrived: its input side is exact, its output count is a placeholder.
     // Keep the exact input and estimate the output from what was streamed.
     const buckets = anthropicBuckets(merged);
-    const streamed = countTokens(outputText, servedModel ?? request.model);
+    const streamed = countTokens(text(), servedModel ?? request.model);
     buckets.output = Math.max(streamed, (buckets.output ?? 0) + (buckets.reasoning ?? 0));
     buckets.reasoning = 0;
     return buildUsage(buckets, { source: 'estimated', raw: merged, issues: [INCOMPLETE_STREAM_ISSUE] });
@@ -225,10 +228,31 @@ function createMessagesTap(request: PreparedRequest, options?: StreamTapOptions)
   return createSseTap(
     {
       onEvent: (event) => onEvent(event.data),
-      result: () => ({ usage: usage(), servedModel, outputText, completed, streamError }),
+      result: () => {
+        const text = outputText.snapshot();
+        return streamTapResult({ usage: usage(text), servedModel, completed, streamError }, text);
+      },
     },
     options,
   );
+}
+
+/** Text a content block event adds: a tool call's name (its input follows as partial_json), or a delta. */
+function blockText(event: unknown): string {
+  if (!isRecord(event)) return '';
+  if (event['type'] === 'content_block_start') {
+    const block = recordOrEmpty(event['content_block']);
+    if (block['type'] === 'tool_use' || block['type'] === 'server_tool_use') {
+      return typeof block['name'] === 'string' ? block['name'] : '';
+    }
+    return '';
+  }
+  if (event['type'] === 'content_block_delta') {
+    const delta = recordOrEmpty(event['delta']);
+    const piece = delta['text'] ?? delta['thinking'] ?? delta['partial_json'];
+    return typeof piece === 'string' ? piece : '';
+  }
+  return '';
 }
 
 export const anthropicMessagesAdapter: ProviderAdapter = {

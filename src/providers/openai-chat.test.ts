@@ -151,3 +151,106 @@ describe('openai chat: stream tap', () => {
     expect(result.usage?.buckets).toEqual({ input: 38, output: 2 });
   });
 });
+
+describe('openai chat: stream tap, content chunks left unparsed', () => {
+  const data = (chunk: Record<string, unknown>) => `data: ${JSON.stringify(chunk)}\n\n`;
+  const content = (text: string, model = 'gpt-4o-2024-08-06') =>
+    data({ id: 'c', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { content: text }, finish_reason: null }], usage: null });
+  const usageChunk = (model = 'gpt-4o-2024-08-06') =>
+    data({ id: 'c', model, choices: [], usage: { prompt_tokens: 30, completion_tokens: 7, total_tokens: 37 } });
+  const DONE = 'data: [DONE]\n\n';
+
+  it('a stream without the usage chunk: no usage, and the full text for the estimate, in every chunking', () => {
+    const fixture = loadWireBuffer('openai-chat-stream-usage.sse');
+    const noUsage = withoutBlocks(fixture, USAGE_CHUNK);
+    for (const { name, chunks } of chunkings(noUsage)) {
+      const { forwarded, result } = feedChunks(openaiChatAdapter.createStreamTap(streamRequest(false)), chunks);
+      expect(forwarded.equals(noUsage), name).toBe(true);
+      expect(result.usage, name).toBeNull();
+      expect(result.completed, name).toBe(true);
+      expect(result.servedModel, name).toBe('gpt-4o-mini-2024-07-18');
+      expect(result.outputText, name).toBe('Hello! How can I help you today?');
+    }
+    const request = streamRequest(false);
+    const { result } = feedChunks(openaiChatAdapter.createStreamTap(request), [noUsage]);
+    const estimate = estimateUsage({
+      model: result.servedModel ?? request.model,
+      promptText: request.promptText,
+      outputText: result.outputText,
+      hasNonTextInput: false,
+    });
+    expect(estimate.buckets.output).toBe(countTokens('Hello! How can I help you today?', 'gpt-4o-mini-2024-07-18'));
+  });
+
+  it('content and tool arguments that spell "usage", "error" or "model" change nothing', () => {
+    const pieces = ['usage', '"usage": {"prompt_tokens": 1}', 'error', '{"error":{"message":"x"}}', 'model', '"model":"other"'];
+    const toolCall = data({
+      model: 'gpt-4o-2024-08-06',
+      choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { name: 'usage', arguments: '{"usage":{"a":1},"model":"x","error":{}}' } }] } }],
+      usage: null,
+    });
+    const sse = Buffer.from(pieces.map((piece) => content(piece)).join('') + toolCall + usageChunk() + DONE);
+    for (const { name, chunks } of chunkings(sse)) {
+      const { forwarded, result } = feedChunks(openaiChatAdapter.createStreamTap(streamRequest(false)), chunks);
+      expect(forwarded.equals(withoutBlocks(sse, USAGE_CHUNK)), name).toBe(true);
+      expect(result.usage?.buckets, name).toEqual({ input: 30, output: 7 });
+      expect(result.servedModel, name).toBe('gpt-4o-2024-08-06');
+      expect(result.streamError, name).toBeNull();
+      expect(result.outputText, name).toBe(pieces.join('') + 'usage{"usage":{"a":1},"model":"x","error":{}}');
+    }
+  });
+
+  it('an error object mid-stream sets the stream error; the text around it stays in order', () => {
+    const sse = Buffer.from(
+      content('Hello') +
+        content(' there') +
+        data({ model: 'gpt-4o-2024-08-06', choices: [{ index: 0, delta: { content: ',' } }], error: { message: 'partial outage', type: 'server_error' } }) +
+        content(' friend') +
+        DONE,
+    );
+    for (const { name, chunks } of chunkings(sse)) {
+      const { forwarded, result } = feedChunks(openaiChatAdapter.createStreamTap(streamRequest(false)), chunks);
+      expect(forwarded.equals(sse), name).toBe(true);
+      expect(result.streamError, name).toBe('partial outage');
+      expect(result.outputText, name).toBe('Hello there, friend');
+      expect(result.usage, name).toBeNull();
+    }
+  });
+
+  it('the served model is the latest one sent, even when it changes mid-stream', () => {
+    const sse = Buffer.from(content('a', 'gpt-4o') + content('b', 'gpt-4o') + content('c', 'gpt-4o-2024-08-06') + content('d', '') + DONE);
+    const { result } = feedChunks(openaiChatAdapter.createStreamTap(streamRequest(false)), [sse]);
+    expect(result.servedModel).toBe('gpt-4o-2024-08-06');
+    expect(result.outputText).toBe('abcd');
+  });
+
+  it('a usage key spelled with escapes is still read, and its chunk still hidden', () => {
+    const escaped = 'data: {"model":"gpt-4o-2024-08-06","choices":[],"\\u0075sage":{"prompt_tokens":30,"completion_tokens":7}}\n\n';
+    const sse = Buffer.from(content('Hi') + escaped + DONE);
+    const { forwarded, result } = feedChunks(openaiChatAdapter.createStreamTap(streamRequest(false)), [sse]);
+    expect(result.usage?.buckets).toEqual({ input: 30, output: 7 });
+    expect(forwarded.toString()).toBe(content('Hi') + DONE);
+  });
+
+  it('reads pretty-printed chunks the same way', () => {
+    const pretty = (chunk: Record<string, unknown>) => `data: ${JSON.stringify(chunk, null, 1).replaceAll('\n', ' ')}\n\n`;
+    const sse = Buffer.from(
+      pretty({ model: 'grok-3', choices: [{ index: 0, delta: { content: 'Coca' } }], usage: null }) +
+        pretty({ model: 'grok-3', choices: [{ index: 0, delta: { content: '-Cola' } }], usage: null }) +
+        pretty({ model: 'grok-3', choices: [], usage: { prompt_tokens: 38, completion_tokens: 2 } }) +
+        DONE,
+    );
+    const { result } = feedChunks(openaiChatAdapter.createStreamTap(streamRequest(true)), [sse]);
+    expect(result.usage?.buckets).toEqual({ input: 38, output: 2 });
+    expect(result.outputText).toBe('Coca-Cola');
+    expect(result.servedModel).toBe('grok-3');
+  });
+
+  it('a long stream keeps its whole text', () => {
+    const words = Array.from({ length: 600 }, (_, i) => ` w${i}`);
+    const sse = Buffer.from(words.map((word) => content(word)).join('') + DONE);
+    const { result } = feedChunks(openaiChatAdapter.createStreamTap(streamRequest(false)), [sse]);
+    expect(result.outputText).toBe(words.join(''));
+    expect({ ...result }.outputText).toBe(words.join(''));
+  });
+});

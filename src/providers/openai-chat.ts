@@ -9,6 +9,8 @@ import {
   requireModel,
   requireObjectBody,
 } from './request.js';
+import { DeferredText, streamTapResult } from './deferred-text.js';
+import { hasEscapedNameChar, keyIsAbsentOrString, nonNullKeyPattern } from './raw-json.js';
 import { createSseTap, emptyTapResult, parseJsonData, type EventVerdict } from './sse.js';
 import {
   arrayOrEmpty,
@@ -158,11 +160,18 @@ function chatDeltaText(choice: JsonObject): string {
   return text;
 }
 
+/** A chunk that may carry usage or an error: OpenAI sends `"usage":null` on every chunk. */
+const USAGE_OR_ERROR = nonNullKeyPattern(['usage', 'error']);
+
 /**
  * Tap for OpenAI chunk streams (chat and legacy completions): `data: {chunk}` events ending with
  * `data: [DONE]`. Usage is the latest non-null `usage` seen (the include_usage chunk, or any
  * compatible server that reports it on every chunk). The include_usage chunk (`choices: []` with
  * usage) is dropped when the client did not ask for it.
+ *
+ * Only chunks that can change usage, model or error are parsed as they pass: one with a non-null
+ * `usage` or an `error` key, or a `model` other than the one already known (the first chunk).
+ * Content chunks are kept unparsed for the output text, which is only read to estimate usage.
  */
 export function createOpenAIChunkTap(
   request: PreparedRequest,
@@ -171,13 +180,29 @@ export function createOpenAIChunkTap(
 ): StreamTap {
   let usageRaw: unknown = null;
   let servedModel: string | null = null;
-  let outputText = '';
   let completed = false;
   let streamError: string | null = null;
 
+  const textOfChunk = (chunk: unknown): string => {
+    if (!isRecord(chunk)) return '';
+    let text = '';
+    for (const choice of arrayOrEmpty(chunk['choices'])) if (isRecord(choice)) text += deltaText(choice);
+    return text;
+  };
+  const outputText = new DeferredText((data) => textOfChunk(parseJsonData(data)));
+
+  /** True when the chunk cannot change usage, model or error: only its text matters. */
+  const onlyText = (data: string): boolean =>
+    !USAGE_OR_ERROR.test(data) && keyIsAbsentOrString(data, 'model', servedModel) && !hasEscapedNameChar(data);
+
   const onEvent = (data: string): EventVerdict => {
-    if (data.trim() === '[DONE]') {
+    // A JSON chunk starts with `{`: only other data can be the [DONE] sentinel (trim allocates).
+    if (data.charCodeAt(0) !== 0x7b && data.trim() === '[DONE]') {
       completed = true;
+      return 'forward';
+    }
+    if (onlyText(data)) {
+      outputText.defer(data);
       return 'forward';
     }
     const chunk = parseJsonData(data);
@@ -186,11 +211,10 @@ export function createOpenAIChunkTap(
     if (isRecord(chunk['error'])) {
       streamError = stringOrNull(chunk['error']['message']) ?? 'upstream stream error';
     }
-    const choices = arrayOrEmpty(chunk['choices']);
-    for (const choice of choices) if (isRecord(choice)) outputText += deltaText(choice);
+    outputText.append(textOfChunk(chunk));
     if (isRecord(chunk['usage'])) {
       usageRaw = chunk['usage'];
-      if (choices.length === 0 && !request.clientWantsUsage) return 'drop';
+      if (arrayOrEmpty(chunk['choices']).length === 0 && !request.clientWantsUsage) return 'drop';
     }
     return 'forward';
   };
@@ -198,7 +222,10 @@ export function createOpenAIChunkTap(
   return createSseTap(
     {
       onEvent: (event) => onEvent(event.data),
-      result: () => ({ usage: openaiChatUsage(usageRaw), servedModel, outputText, completed, streamError }),
+      result: () => {
+        const text = outputText.snapshot();
+        return streamTapResult({ usage: openaiChatUsage(usageRaw), servedModel, completed, streamError }, text);
+      },
     },
     options,
   );

@@ -176,3 +176,48 @@ describe('openai responses: prepare()', () => {
     expect(error.param).toBe(param);
   });
 });
+
+describe('openai responses: stream tap, text deltas left unparsed', () => {
+  const delta = (piece: string, type = 'response.output_text.delta') =>
+    sseEvent({ type, sequence_number: 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: piece });
+  const completed = sseEvent({
+    type: 'response.completed',
+    sequence_number: 9,
+    response: { model: 'gpt-4.1-2025-04-14', status: 'completed', output: [], usage: { input_tokens: 10, output_tokens: 6, total_tokens: 16 } },
+  });
+
+  it('deltas that spell event names change nothing, and text keeps its order around parsed events', () => {
+    const sse = Buffer.from(
+      delta('The ') + delta('response') + delta(' had an ') + delta('error') +
+        sseEvent({ type: 'response.output_item.added', sequence_number: 2, output_index: 1, item: { type: 'function_call', name: 'lookup', arguments: '' } }) +
+        delta('{"q":', 'response.function_call_arguments.delta') + delta('"response.completed"}', 'response.function_call_arguments.delta') +
+        sseEvent({ type: 'response.output_text.done', sequence_number: 3, text: 'The response had an error' }) +
+        completed,
+    );
+    for (const { name, chunks } of chunkings(sse)) {
+      const { forwarded, result } = feedChunks(openaiResponsesAdapter.createStreamTap(request()), chunks);
+      expect(forwarded.equals(sse), name).toBe(true);
+      expect(result.outputText, name).toBe('The response had an errorlookup{"q":"response.completed"}');
+      expect(result.usage?.buckets, name).toEqual({ input: 10, output: 6 });
+      expect(result.servedModel, name).toBe('gpt-4.1-2025-04-14');
+      expect(result.completed, name).toBe(true);
+      expect(result.streamError, name).toBeNull();
+    }
+  });
+
+  it('events spelled with escapes are still read', () => {
+    const escaped = completed
+      .replace('"type":"response.completed"', '"type":"response\\u002ecompleted"')
+      .replace('"response":{', '"r\\u0065sponse":{');
+    expect(escaped).not.toContain('"response"');
+    const { result } = feedChunks(openaiResponsesAdapter.createStreamTap(request()), [Buffer.from(delta('Hi') + escaped)]);
+    expect(result.completed).toBe(true);
+    expect(result.usage?.buckets).toEqual({ input: 10, output: 6 });
+    expect(result.servedModel).toBe('gpt-4.1-2025-04-14');
+    expect(result.outputText).toBe('Hi');
+
+    const error = 'event: error\ndata: {"type":"\\u0065rror","code":"rate_limit_exceeded","message":"Slow down"}\n\n';
+    const errorResult = feedChunks(openaiResponsesAdapter.createStreamTap(request()), [Buffer.from(delta('Hi') + error)]).result;
+    expect(errorResult.streamError).toBe('Slow down');
+  });
+});

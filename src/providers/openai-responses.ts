@@ -8,6 +8,8 @@ import {
   requireModel,
   requireObjectBody,
 } from './request.js';
+import { DeferredText, streamTapResult } from './deferred-text.js';
+import { hasEscapedNameChar, mentionPattern } from './raw-json.js';
 import { createSseTap, emptyTapResult, parseJsonData, type EventVerdict } from './sse.js';
 import {
   arrayOrEmpty,
@@ -153,26 +155,47 @@ const TEXT_DELTAS = new Set([
   'response.function_call_arguments.delta',
   'response.custom_tool_call_input.delta',
 ]);
+/** Other events add no text and are not kept (`response.output_text.done` repeats the whole text). */
+const TEXT_DELTA = mentionPattern([...TEXT_DELTAS]);
+/**
+ * What an event must mention to change anything but text: a `response` object (model, usage,
+ * terminal status), an `error` event, or an output item (a function call's name, a web search).
+ */
+const STATE_MARKER = mentionPattern(['response', 'error', 'response.output_item.added', 'response.output_item.done']);
+
+function deltaText(event: unknown): string {
+  if (!isRecord(event)) return '';
+  const type = event['type'];
+  const delta = event['delta'];
+  return typeof type === 'string' && TEXT_DELTAS.has(type) && typeof delta === 'string' ? delta : '';
+}
 
 /**
  * Responses streams are typed events; usage arrives only in the terminal one
  * (`response.completed`, `response.incomplete` or `response.failed`) as `response.usage`.
  * Nothing is hidden from the client.
+ *
+ * The text deltas, most of a stream, are kept unparsed for the output text (only read to estimate
+ * usage): a raw search of their data shows they mention none of STATE_MARKER. The rest is parsed.
  */
 function createResponsesTap(_request: PreparedRequest, options?: StreamTapOptions): StreamTap {
   let usageRaw: unknown = null;
   let servedModel: string | null = null;
-  let outputText = '';
   let completed = false;
   let streamError: string | null = null;
   let webSearchCalls = 0;
+  const outputText = new DeferredText((data) => deltaText(parseJsonData(data)));
 
   const onEvent = (data: string): EventVerdict => {
+    if (!STATE_MARKER.test(data) && !hasEscapedNameChar(data)) {
+      if (TEXT_DELTA.test(data)) outputText.defer(data);
+      return 'forward';
+    }
     const event = parseJsonData(data);
     if (!isRecord(event)) return 'forward';
     const type = event['type'];
     if (typeof type === 'string' && TEXT_DELTAS.has(type) && typeof event['delta'] === 'string') {
-      outputText += event['delta'];
+      outputText.append(event['delta']);
       return 'forward';
     }
     if (type === 'error') {
@@ -181,7 +204,7 @@ function createResponsesTap(_request: PreparedRequest, options?: StreamTapOption
     }
     const item = recordOrEmpty(event['item']);
     if (type === 'response.output_item.added' && item['type'] === 'function_call' && typeof item['name'] === 'string') {
-      outputText += item['name']; // the arguments follow as deltas
+      outputText.append(item['name']); // the arguments follow as deltas
     }
     if (type === 'response.output_item.done' && item['type'] === 'web_search_call') webSearchCalls++;
     const response = event['response'];
@@ -199,13 +222,10 @@ function createResponsesTap(_request: PreparedRequest, options?: StreamTapOption
   return createSseTap(
     {
       onEvent: (event) => onEvent(event.data),
-      result: () => ({
-        usage: openaiResponsesUsage(usageRaw, webSearchCalls),
-        servedModel,
-        outputText,
-        completed,
-        streamError,
-      }),
+      result: () => {
+        const text = outputText.snapshot();
+        return streamTapResult({ usage: openaiResponsesUsage(usageRaw, webSearchCalls), servedModel, completed, streamError }, text);
+      },
     },
     options,
   );

@@ -81,6 +81,23 @@ describe('SseReader', () => {
     }
   });
 
+  it('never reads stale bytes left in its buffer past the pending data as a line end', () => {
+    const reader = new SseReader();
+    expect(events(reader.push(Buffer.from('data: a long first event\n\n')))).toEqual([
+      { type: 'message', data: 'a long first event', id: null },
+    ]);
+    expect(reader.push(Buffer.from('data: b'))).toEqual([]);
+    expect(events(reader.push(Buffer.from('\n\n')))).toEqual([{ type: 'message', data: 'b', id: null }]);
+  });
+
+  it('reads many CR-only and LF-only lines arriving in one chunk', () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `data: ${i}`);
+    for (const end of ['\r', '\n', '\r\n']) {
+      const input = Buffer.from(lines.map((line) => `${line}${end}${end}`).join(''));
+      expect(readAll([input]).map((b) => b.event?.data)).toEqual(lines.map((_, i) => String(i)));
+    }
+  });
+
   it('reassembles a large event arriving in many small chunks', () => {
     const payload = JSON.stringify({ text: 'é'.repeat(150_000) });
     const input = Buffer.from(`event: response.completed\ndata: ${payload}\n\ndata: next\n\n`);

@@ -28,7 +28,12 @@ export const DEFAULT_MAX_EVENT_BYTES = 32 * 1024 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
+const SPACE = 0x20;
+const COLON = 0x3a;
 const EMPTY = Buffer.alloc(0);
+const DATA_FIELD = Buffer.from('data');
+const EVENT_FIELD = Buffer.from('event');
+const ID_FIELD = Buffer.from('id');
 
 export class SseReader {
   private readonly maxEventBytes: number;
@@ -50,7 +55,8 @@ export class SseReader {
   private skipping = false;
   private atStreamStart = true;
   private type = '';
-  private data: string[] = [];
+  /** The `data:` lines joined with "\n", or null before the first (no event to dispatch). */
+  private data: string | null = null;
   private id: string | null = null;
 
   constructor(options: { maxEventBytes?: number } = {}) {
@@ -70,9 +76,7 @@ export class SseReader {
   flush(): SseBlock[] {
     const blocks = this.scan(true);
     if (this.end > this.start) {
-      if (!this.skipping && this.lineStart < this.end) {
-        this.parseLine(this.store.toString('utf8', this.lineStart, this.end));
-      }
+      if (!this.skipping && this.lineStart < this.end) this.parseLine(this.lineStart, this.end);
       blocks.push(this.dispatch(this.take(this.end)));
     }
     this.lineContinued = false;
@@ -101,7 +105,8 @@ export class SseReader {
 
   /** Hands out bytes [start, upTo) as an independent Buffer (the store is reused). */
   private take(upTo: number): Buffer {
-    const raw = Buffer.from(this.store.subarray(this.start, upTo));
+    const raw = Buffer.allocUnsafe(upTo - this.start);
+    this.store.copy(raw, 0, this.start, upTo);
     this.start = upTo;
     return raw;
   }
@@ -115,22 +120,34 @@ export class SseReader {
 
   private scan(final: boolean): SseBlock[] {
     const blocks: SseBlock[] = [];
-    const store = this.store;
+    const end = this.end;
+    // Line ends are found with indexOf (native memchr) instead of a byte loop. It cannot stop at
+    // `end` and the spare capacity holds stale bytes, so it searches a view that ends there.
+    const view = end === this.store.length ? this.store : this.store.subarray(0, end);
+    // Next LF / CR at or after i; -1: none before `end`. Each is searched again only once passed,
+    // so every byte is looked at once per kind even in CR-only or LF-only streams.
+    let nextLf = -2;
+    let nextCr = -2;
     let i = this.pos;
-    while (i < this.end) {
-      const byte = store[i];
-      if (byte !== LF && byte !== CR) {
-        i++;
-        continue;
+    while (i < end) {
+      if (nextLf !== -1 && nextLf < i) nextLf = view.indexOf(LF, i);
+      if (nextCr !== -1 && nextCr < i) nextCr = view.indexOf(CR, i);
+      const eol = nextCr === -1 || (nextLf !== -1 && nextLf < nextCr) ? nextLf : nextCr;
+      if (eol === -1) {
+        i = end;
+        break;
       }
       let terminator = 1;
-      if (byte === CR) {
-        if (i + 1 < this.end) terminator = store[i + 1] === LF ? 2 : 1;
-        else if (!final) break; // a CR at the end may be the first half of CRLF: wait for more
+      if (eol === nextCr) {
+        if (eol + 1 < end) terminator = view[eol + 1] === LF ? 2 : 1;
+        else if (!final) {
+          i = eol; // a CR at the end may be the first half of CRLF: wait for more
+          break;
+        }
       }
-      const blank = i === this.lineStart && !this.lineContinued;
-      if (!blank && !this.skipping) this.parseLine(store.toString('utf8', this.lineStart, i));
-      i += terminator;
+      const blank = eol === this.lineStart && !this.lineContinued;
+      if (!blank && !this.skipping) this.parseLine(this.lineStart, eol);
+      i = eol + terminator;
       this.lineStart = i;
       this.lineContinued = false;
       if (blank) {
@@ -153,26 +170,41 @@ export class SseReader {
     return { raw, event: null };
   }
 
-  private parseLine(line: string): void {
+  /**
+   * One line, bytes [start, end) of the store. Field names are compared as bytes and only the
+   * value of a field that is kept gets decoded: decoding from just after `data: ` gives the same
+   * text as decoding the line and slicing, because UTF-8 resynchronises at an ASCII byte.
+   */
+  private parseLine(start: number, end: number): void {
+    const store = this.store;
     if (this.atStreamStart) {
       this.atStreamStart = false;
-      if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+      if (end - start >= 3 && store[start] === 0xef && store[start + 1] === 0xbb && store[start + 2] === 0xbf) {
+        start += 3; // byte order mark
+      }
     }
-    if (line.length === 0 || line[0] === ':') return; // comment / keepalive
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? '' : line.slice(colon + 1);
-    if (value[0] === ' ') value = value.slice(1);
-    if (field === 'event') this.type = value;
-    else if (field === 'data') this.data.push(value);
-    else if (field === 'id' && !value.includes('\0')) this.id = value;
+    if (start === end || store[start] === COLON) return; // comment / keepalive
+    let colon = start;
+    while (colon < end && store[colon] !== COLON) colon++;
+    let valueStart = colon < end ? colon + 1 : end;
+    if (valueStart < end && store[valueStart] === SPACE) valueStart++;
+    const nameLength = colon - start;
+    if (fieldIs(store, start, nameLength, DATA_FIELD)) {
+      const value = store.toString('utf8', valueStart, end);
+      this.data = this.data === null ? value : `${this.data}\n${value}`;
+    } else if (fieldIs(store, start, nameLength, EVENT_FIELD)) {
+      this.type = store.toString('utf8', valueStart, end);
+    } else if (fieldIs(store, start, nameLength, ID_FIELD)) {
+      const value = store.toString('utf8', valueStart, end);
+      if (!value.includes('\0')) this.id = value;
+    }
   }
 
   private dispatch(raw: Buffer): SseBlock {
     this.atStreamStart = false;
     let event: SseEvent | null = null;
-    if (!this.skipping && this.data.length > 0) {
-      event = { type: this.type || 'message', data: this.data.join('\n'), id: this.id };
+    if (!this.skipping && this.data !== null) {
+      event = { type: this.type || 'message', data: this.data, id: this.id };
     }
     this.skipping = false;
     this.resetFields();
@@ -181,9 +213,15 @@ export class SseReader {
 
   private resetFields(): void {
     this.type = '';
-    this.data = [];
+    this.data = null;
     this.id = null;
   }
+}
+
+function fieldIs(store: Buffer, start: number, length: number, name: Buffer): boolean {
+  if (length !== name.length) return false;
+  for (let k = 0; k < length; k++) if (store[start + k] !== name[k]) return false;
+  return true;
 }
 
 /** What a provider's stream tap does with each event: keep it for the client or hide it. */

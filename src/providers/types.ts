@@ -44,7 +44,10 @@ export interface TapResult {
   usage: Usage | null;
   /** The model that served the request according to the upstream. */
   servedModel: string | null;
-  /** Output text seen so far (stream deltas or body), for estimation only; never stored. */
+  /**
+   * Output text seen so far (stream deltas or body), for estimation only; never stored. Stream taps
+   * work it out on first read, since most streams end with usage and never need it.
+   */
   outputText: string;
   /** True when the provider signalled a normal end ([DONE], message_stop, response.completed). */
   completed: boolean;

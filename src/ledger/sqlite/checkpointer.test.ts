@@ -42,7 +42,7 @@ describe('WalCheckpointer', () => {
   it('turns auto-checkpoint off on the store connection and copies the WAL from its worker', async () => {
     const store = await openStore();
     const probe = openSqliteDatabase({ path });
-    closers.push(() => probe.close());
+    closers.push(() => void probe.close());
     await writeEvents(store, 0, 300);
     // The writer never checkpointed: every frame written so far is still only in the WAL...
     const before = probe.pragma('wal_checkpoint(NOOP)', { simple: false }) as Array<{ log: bigint; checkpointed: bigint }>;
@@ -59,7 +59,7 @@ describe('WalCheckpointer', () => {
   it('keeps the WAL bounded: after a full checkpoint the next commits reuse it from the start', async () => {
     const store = await openStore();
     const probe = openSqliteDatabase({ path });
-    closers.push(() => probe.close());
+    closers.push(() => void probe.close());
     const checkpointer = new WalCheckpointer(probe, { path, intervalMs: 60_000 });
     closers.push(() => checkpointer.close());
     await writeEvents(store, 0, 200);
@@ -77,7 +77,7 @@ describe('WalCheckpointer', () => {
   it('bounds the WAL with a RESTART checkpoint past restartFrames', async () => {
     const store = await openStore();
     const probe = openSqliteDatabase({ path });
-    closers.push(() => probe.close());
+    closers.push(() => void probe.close());
     const checkpointer = new WalCheckpointer(probe, { path, intervalMs: 60_000, restartFrames: 1 });
     closers.push(() => checkpointer.close());
     await writeEvents(store, 0, 100);
@@ -85,13 +85,13 @@ describe('WalCheckpointer', () => {
     expect(result.checkpointedFrames).toBe(result.walFrames);
     // RESTART waited for readers and reset the WAL: the next writer starts at its beginning.
     await writeEvents(store, 1, 1);
-    const [{ log }] = probe.pragma('wal_checkpoint(NOOP)') as Array<{ log: bigint }>;
+    const [{ log }] = probe.pragma('wal_checkpoint(NOOP)') as [{ log: bigint }];
     expect(Number(log)).toBeLessThan(Number(result.walFrames));
   });
 
   it('falls back to auto-checkpoint and reports the failure when the worker cannot start', async () => {
     const database = openSqliteDatabase({ path });
-    closers.push(() => database.close());
+    closers.push(() => void database.close());
     const broken = join(dir, 'broken-driver.cjs');
     writeFileSync(broken, "throw new Error('driver missing');\n");
     const failures: Error[] = [];
@@ -110,10 +110,10 @@ describe('WalCheckpointer', () => {
     closers.push(() => inline.close());
     await inline.migrate();
     const probe = openSqliteDatabase({ path });
-    closers.push(() => probe.close());
+    closers.push(() => void probe.close());
     await writeEvents(inline, 0, 300);
     // Inline: SQLite's own auto-checkpoint ran inside the commits, so the WAL was rewound.
-    const [{ log }] = probe.pragma('wal_checkpoint(NOOP)') as Array<{ log: bigint }>;
+    const [{ log }] = probe.pragma('wal_checkpoint(NOOP)') as [{ log: bigint }];
     expect(Number(log)).toBeLessThan(1100);
     const memory = createSqliteStore({ path: ':memory:' });
     closers.push(() => memory.close());
