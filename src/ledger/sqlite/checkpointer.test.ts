@@ -39,7 +39,7 @@ async function writeEvents(store: LedgerStore, round: number, count: number): Pr
 const walBytes = (): number => statSync(`${path}-wal`).size;
 
 describe('WalCheckpointer', () => {
-  it('turns auto-checkpoint off on the store connection and copies the WAL from its worker', async () => {
+  it('moves auto-checkpoint off the committing connection and copies the WAL from its worker', async () => {
     const store = await openStore();
     const probe = openSqliteDatabase({ path });
     closers.push(() => void probe.close());
@@ -74,19 +74,19 @@ describe('WalCheckpointer', () => {
     expect(walBytes()).toBeLessThanOrEqual(afterFirstRound * 1.5);
   });
 
-  it('bounds the WAL with a RESTART checkpoint past restartFrames', async () => {
-    const store = await openStore();
-    const probe = openSqliteDatabase({ path });
-    closers.push(() => void probe.close());
-    const checkpointer = new WalCheckpointer(probe, { path, intervalMs: 60_000, restartFrames: 1 });
+  it('bounds the WAL: past inlineCheckpointFrames the committing connection checkpoints what is left', async () => {
+    const database = openSqliteDatabase({ path });
+    closers.push(() => void database.close());
+    // The worker never runs here (a minute between checkpoints): the inline checkpoint alone must
+    // keep the WAL short. Without it 300 commits of a 2-page row each would pass 600 frames.
+    const checkpointer = new WalCheckpointer(database, { path, intervalMs: 60_000, inlineCheckpointFrames: 200 });
     closers.push(() => checkpointer.close());
-    await writeEvents(store, 0, 100);
-    const result = await checkpointer.checkpoint();
-    expect(result.checkpointedFrames).toBe(result.walFrames);
-    // RESTART waited for readers and reset the WAL: the next writer starts at its beginning.
-    await writeEvents(store, 1, 1);
-    const [{ log }] = probe.pragma('wal_checkpoint(NOOP)') as [{ log: bigint }];
-    expect(Number(log)).toBeLessThan(Number(result.walFrames));
+    expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(200n);
+    database.exec('create table filler (body blob)');
+    const insert = database.prepare('insert into filler values (?)');
+    for (let i = 0; i < 300; i++) insert.run(Buffer.alloc(6000, i));
+    const [{ log }] = database.pragma('wal_checkpoint(NOOP)') as [{ log: bigint }];
+    expect(Number(log)).toBeLessThan(300);
   });
 
   it('falls back to auto-checkpoint and reports the failure when the worker cannot start', async () => {
@@ -99,7 +99,7 @@ describe('WalCheckpointer', () => {
       const checkpointer = new WalCheckpointer(database, { path, driver: broken, onError: (err) => (failures.push(err), resolve()) });
       closers.push(() => checkpointer.close());
     });
-    expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(0n);
+    expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(32768n);
     await failed;
     expect(failures[0]?.message).toMatch(/WAL checkpoint worker failed.*driver missing/);
     expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(1000n);

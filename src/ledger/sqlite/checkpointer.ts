@@ -8,19 +8,21 @@ import type Database from 'better-sqlite3';
  * SQLite's auto-checkpoint runs inside the COMMIT that pushes the WAL past 1000 pages, on the
  * thread that commits: better-sqlite3 is synchronous, so every in-flight request waited for the
  * copy and its two fsyncs (10–30 ms on this VM's disk; it was the tail of the gateway's p99).
- * Under `synchronous=NORMAL` a commit itself never fsyncs, so with auto-checkpoint off the event
- * loop does no disk flush at all. A worker thread with its own connection runs PASSIVE checkpoints
- * instead: they copy committed frames into the database file without taking the write lock, so
- * commits on the main connection carry on meanwhile.
+ * Under `synchronous=NORMAL` a commit itself never fsyncs. A worker thread with its own connection
+ * runs PASSIVE checkpoints instead: they copy committed frames into the database file (and do the
+ * fsyncs) without taking the write lock, so commits on the main connection carry on meanwhile.
  *
- * A PASSIVE checkpoint can only copy the frames that existed when it started; under a steady write
- * load it may never catch up with the end of the WAL, and the WAL restarts from its beginning only
- * once it has. Past `restartFrames` the worker therefore runs one RESTART checkpoint, which waits
- * for the write lock and holds it while it copies the few frames the PASSIVE ones left: a short,
- * rare stall (once per `restartFrames` pages, not once per 1000) in exchange for a bounded WAL.
+ * What the worker cannot do is rewind the WAL: SQLite starts it over only when a write begins
+ * after every frame was copied, and under a steady write load a concurrent checkpoint always
+ * finishes a few frames behind. So the committing connection keeps an auto-checkpoint, at
+ * `inlineCheckpointFrames` instead of 1000: when it fires, the worker has copied all but the
+ * last moments' frames, the inline checkpoint copies those, and the next write rewinds. One short
+ * stall per `inlineCheckpointFrames` pages instead of a full one per 1000. (Not a RESTART from the
+ * worker: that holds the write lock while it copies, and the main thread would sleep in
+ * SQLite's busy handler, whose back-off turned a 30 ms hold into a 250 ms stall in a benchmark.)
  *
- * If the worker cannot start or fails, the connection goes back to SQLite's auto-checkpoint, so a
- * broken worker costs latency, never an ever-growing WAL.
+ * If the worker cannot start or fails, the connection goes back to SQLite's default
+ * auto-checkpoint: a broken worker costs latency, never an ever-growing WAL.
  */
 
 export interface WalCheckpointerOptions {
@@ -28,8 +30,11 @@ export interface WalCheckpointerOptions {
   path: string;
   /** Pause between PASSIVE checkpoints. Default 250 ms. */
   intervalMs?: number;
-  /** WAL length (pages) past which a RESTART checkpoint bounds it. Default 16384 (64 MiB at 4 KiB). */
-  restartFrames?: number;
+  /**
+   * WAL length (pages) at which the committing connection checkpoints inline what the worker has
+   * not copied yet, which lets the WAL rewind. Default 32768 (128 MiB at 4 KiB pages).
+   */
+  inlineCheckpointFrames?: number;
   /** Told when the worker fails (the connection is back on auto-checkpoint by then). */
   onError?: (err: Error) => void;
   /** The SQLite driver module the worker loads; tests point it elsewhere to make the worker fail. */
@@ -47,6 +52,7 @@ export interface CheckpointResult {
 
 /** SQLite's default auto-checkpoint threshold, restored when the worker is gone. */
 const AUTO_CHECKPOINT_PAGES = 1000;
+const INLINE_CHECKPOINT_FRAMES = 32_768;
 
 /** CommonJS, run with `eval`: no file to locate next to the compiled module or under vitest. */
 const WORKER_SOURCE = `
@@ -58,20 +64,16 @@ const run = (mode) => {
   const [row] = db.pragma('wal_checkpoint(' + mode + ')');
   return { busy: row.busy !== 0, walFrames: row.log, checkpointedFrames: row.checkpointed };
 };
-const tick = () => {
-  const result = run('PASSIVE');
-  return result.walFrames >= workerData.restartFrames ? run('RESTART') : result;
-};
 let timer = null;
 const schedule = () => {
   timer = setTimeout(() => {
-    try { tick(); } catch (err) { parentPort.postMessage({ type: 'failed', message: String(err && err.message || err) }); return; }
+    try { run('PASSIVE'); } catch (err) { parentPort.postMessage({ type: 'failed', message: String(err && err.message || err) }); return; }
     schedule();
   }, workerData.intervalMs);
 };
 parentPort.on('message', (message) => {
   if (message.type === 'checkpoint') {
-    try { parentPort.postMessage({ type: 'result', id: message.id, result: tick() }); }
+    try { parentPort.postMessage({ type: 'result', id: message.id, result: run('PASSIVE') }); }
     catch (err) { parentPort.postMessage({ type: 'result', id: message.id, error: String(err && err.message || err) }); }
   } else if (message.type === 'close') {
     clearTimeout(timer);
@@ -100,18 +102,19 @@ export class WalCheckpointer {
   #failed: Error | null = null;
   #exited: Promise<void>;
 
-  /** Turns auto-checkpoint off on `database` and starts the worker. */
+  /** Moves `database`'s auto-checkpoint to inlineCheckpointFrames and starts the worker. */
   constructor(database: Database.Database, options: WalCheckpointerOptions) {
     this.#database = database;
     this.#onError = options.onError ?? (() => undefined);
-    database.pragma('wal_autocheckpoint = 0');
+    const inlineFrames = options.inlineCheckpointFrames ?? INLINE_CHECKPOINT_FRAMES;
+    if (!Number.isSafeInteger(inlineFrames) || inlineFrames < 1) throw new RangeError(`inlineCheckpointFrames must be a positive integer, got ${inlineFrames}`);
+    database.pragma(`wal_autocheckpoint = ${inlineFrames}`);
     this.#worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
         path: options.path,
         driver: options.driver ?? createRequire(import.meta.url).resolve('better-sqlite3'),
         intervalMs: options.intervalMs ?? 250,
-        restartFrames: options.restartFrames ?? 16_384,
         busyTimeoutMs: 5000,
       },
     });
@@ -122,12 +125,12 @@ export class WalCheckpointer {
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
   }
 
-  /** Set once the worker failed; the connection is on auto-checkpoint from then on. */
+  /** Set once the worker failed; the connection is on SQLite's default auto-checkpoint from then on. */
   get failure(): Error | null {
     return this.#failed;
   }
 
-  /** Runs one checkpoint now (as a tick would) and reports how far the WAL is copied. */
+  /** Runs one PASSIVE checkpoint now (as the timer would) and reports how far the WAL is copied. */
   checkpoint(): Promise<CheckpointResult> {
     if (this.#failed !== null) return Promise.reject(this.#failed);
     const id = this.#nextId++;
