@@ -84,7 +84,8 @@ async function runPhase(name, phase) {
   const upstream = await startChild('./upstream.mjs', { ...phase.upstream, outputTokens: SETTINGS.outputTokens }, pinTo('0'));
   const proxy = await startChild('./bare-proxy.mjs', { upstream: upstream.url }, pinTo('1'));
   const profile = SETTINGS.profileGateway ? ['--cpu-prof', `--cpu-prof-dir=${new URL('./results/profiles', import.meta.url).pathname}`] : [];
-  const gateway = await startChild('./gateway.mjs', { upstream: upstream.url, dataDir }, { ...pinTo('1'), execArgv: profile });
+  const gatewayFlags = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const gateway = await startChild('./gateway.mjs', { upstream: upstream.url, dataDir }, { ...pinTo('1'), execArgv: [...profile, ...gatewayFlags] });
   const load = await startChild('./load.mjs', {}, pinTo('0'));
   const servers = { direct: upstream, proxy, gateway };
   const all = { upstream, proxy, gateway, load };

@@ -1,5 +1,4 @@
-import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
-import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
+import { createRequire } from 'node:module';
 import type { Usage } from './types.js';
 
 /**
@@ -20,6 +19,31 @@ export type TokenCounting =
  * An empty disallow set with nothing allowed encodes such text as ordinary characters.
  */
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+type BpeCount = (text: string, options: typeof PLAIN_TEXT) => number;
+const requireModule = createRequire(import.meta.url);
+const bpeCounts = new Map<BpeEncoding, BpeCount>();
+
+/**
+ * The BPE tables are loaded on first use, not at import. Both hold ~29 MB of small heap objects
+ * that every major GC must mark (a full GC took 18 ms with them, 2 ms without: those pauses were
+ * the gateway's p99 stalls, all streams in flight waiting at once) and take ~0.25 s to build, while
+ * most calls report their usage and never need them. Loaded synchronously (the CommonJS build),
+ * so counting stays a plain function.
+ */
+function bpeCount(encoding: BpeEncoding): BpeCount {
+  let count = bpeCounts.get(encoding);
+  if (count === undefined) {
+    count = (requireModule(`gpt-tokenizer/cjs/encoding/${encoding}`) as { countTokens: BpeCount }).countTokens;
+    bpeCounts.set(encoding, count);
+  }
+  return count;
+}
+
+/** Which BPE encodings have been loaded so far (they load on the first count that needs them). */
+export function loadedEncodings(): BpeEncoding[] {
+  return [...bpeCounts.keys()];
+}
 
 /**
  * Characters per token for English/code text (ASCII), by family. Sources and calibration:
@@ -76,7 +100,7 @@ export function countTokens(text: string, model: string): number {
   if (text.length === 0) return 0;
   const counting = tokenCountingFor(model);
   if (counting.kind === 'bpe') {
-    return counting.encoding === 'o200k_base' ? countO200k(text, PLAIN_TEXT) : countCl100k(text, PLAIN_TEXT);
+    return bpeCount(counting.encoding)(text, PLAIN_TEXT);
   }
   return countByRatio(text, counting.charsPerToken);
 }

@@ -7,19 +7,21 @@ import type Database from 'better-sqlite3';
  *
  * SQLite's auto-checkpoint runs inside the COMMIT that pushes the WAL past 1000 pages, on the
  * thread that commits: better-sqlite3 is synchronous, so every in-flight request waited for the
- * copy and its two fsyncs (10–30 ms on this VM's disk; it was the tail of the gateway's p99).
+ * copy and its two fsyncs (10–30 ms on this VM's disk, every in-flight request stalled at once).
  * Under `synchronous=NORMAL` a commit itself never fsyncs. A worker thread with its own connection
  * runs PASSIVE checkpoints instead: they copy committed frames into the database file (and do the
  * fsyncs) without taking the write lock, so commits on the main connection carry on meanwhile.
  *
- * What the worker cannot do is rewind the WAL: SQLite starts it over only when a write begins
- * after every frame was copied, and under a steady write load a concurrent checkpoint always
- * finishes a few frames behind. So the committing connection keeps an auto-checkpoint, at
- * `inlineCheckpointFrames` instead of 1000: when it fires, the worker has copied all but the
- * last moments' frames, the inline checkpoint copies those, and the next write rewinds. One short
- * stall per `inlineCheckpointFrames` pages instead of a full one per 1000. (Not a RESTART from the
- * worker: that holds the write lock while it copies, and the main thread would sleep in
- * SQLite's busy handler, whose back-off turned a 30 ms hold into a 250 ms stall in a benchmark.)
+ * The WAL is rewound (written again from its start) only when a write begins after every frame
+ * was copied; a checkpoint running beside a steady write load usually finishes a few frames
+ * behind, so the worker alone cannot bound it. The committing connection therefore keeps an
+ * auto-checkpoint, at `inlineCheckpointFrames` instead of 1000: by then the worker has copied all
+ * but the last moments' frames, the inline checkpoint copies those, and the next write rewinds.
+ * One short stall per `inlineCheckpointFrames` pages instead of a full one per 1000. Two things
+ * measured worse in the gateway benchmark: a RESTART from the worker (it holds the write lock
+ * while it copies, and the main thread sleeps in SQLite's busy handler, whose back-off turned a
+ * 30 ms hold into a 250 ms stall), and running the worker's next pass at once while behind (its
+ * back-to-back fsyncs of the WAL made the main thread's appends to it wait: 90–300 ms stalls).
  *
  * If the worker cannot start or fails, the connection goes back to SQLite's default
  * auto-checkpoint: a broken worker costs latency, never an ever-growing WAL.
