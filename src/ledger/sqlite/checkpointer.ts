@@ -144,6 +144,9 @@ export class WalCheckpointer {
 
   /** Stops the worker; the connection's own close then checkpoints what is left. */
   async close(): Promise<void> {
+    // Referenced again while it winds down: otherwise a process with nothing else left to do
+    // exits right here (code 13, unsettled top-level await), in the middle of its shutdown.
+    this.#worker.ref();
     if (this.#failed === null) this.#worker.postMessage({ type: 'close' });
     await this.#exited;
   }
