@@ -89,7 +89,7 @@ export class KyselyLedgerStore implements LedgerStore {
       write:
         fast === undefined
           ? (ops) => db.transaction().execute((trx) => applyWriteOps(trx, ops))
-          : (ops) => this.#withSqliteWriter((w) => w.transaction(() => w.applyWriteOps(ops))),
+          : (ops) => this.#withSqliteWriter((w) => w.transactionWithoutBlocking(() => w.applyWriteOps(ops))),
     });
   }
 
@@ -102,7 +102,7 @@ export class KyselyLedgerStore implements LedgerStore {
    * Runs synchronous better-sqlite3 work while holding Kysely's (only) connection, so it can never
    * interleave with a Kysely transaction that is open on the same database handle.
    */
-  #withSqliteWriter<T>(fn: (writer: SqliteBulkWriter) => T): Promise<T> {
+  #withSqliteWriter<T>(fn: (writer: SqliteBulkWriter) => T | Promise<T>): Promise<T> {
     const writer = this.#sqliteWriter;
     if (writer === undefined) throw new Error('no SQLite writer');
     return this.#db.connection().execute(async () => fn(writer));
@@ -126,9 +126,9 @@ export class KyselyLedgerStore implements LedgerStore {
     const inserted =
       this.#sqliteWriter === undefined
         ? await this.#db.transaction().execute((trx) => insertEventRows(trx, rows))
-        : await this.#withSqliteWriter((w) => {
+        : await this.#withSqliteWriter(async (w) => {
             const ids = new Set<string>();
-            w.transaction(() => w.insertEvents(rows, ids));
+            await w.transactionWithoutBlocking(() => w.insertEvents(rows, ids));
             return ids;
           });
     const accepted: string[] = [];

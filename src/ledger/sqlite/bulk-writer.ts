@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PertokenError } from '../../errors.js';
 import { ROLLUP_COLUMNS, ROLLUP_KEYS, RollupBatch, incrementClause, type RollupTable } from '../rollups.js';
 import type { EventRow, ReservationRow } from '../rows.js';
 import { BUCKET_COLUMNS } from '../schema.js';
@@ -35,19 +37,55 @@ interface Statements {
   upsert: Record<RollupTable, Database.Statement>;
 }
 
+/** Back-off between attempts while another connection holds the write lock (ms). */
+const LOCK_RETRY_MAX_DELAY_MS = 20;
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
 export class SqliteBulkWriter {
   readonly #database: Database.Database;
+  readonly #busyTimeoutMs: number;
   #statements: Statements | undefined;
   /** One reusable parameter array: binding copies it, so it can be refilled per row. */
   readonly #eventValues = new Array<unknown>(EVENT_COLUMNS.length);
 
   constructor(database: Database.Database) {
     this.#database = database;
+    this.#busyTimeoutMs = Number(database.pragma('busy_timeout', { simple: true }));
   }
 
   /** Runs `fn` in one IMMEDIATE transaction (rolled back if it throws). */
   transaction<T>(fn: () => T): T {
     return this.#database.transaction(fn).immediate();
+  }
+
+  /**
+   * transaction(), but a wait for the write lock never blocks the event loop. With SQLite's
+   * busy_timeout the waiting happens inside the synchronous call, sleeping the whole process
+   * (another process writing the file, or the checkpointer's RESTART, see checkpointer.ts). Here
+   * the attempt fails at once and is retried after a timer, for as long as busy_timeout allows.
+   * A failed attempt changed nothing: the lock is taken at BEGIN IMMEDIATE, before any write.
+   */
+  async transactionWithoutBlocking<T>(fn: () => T): Promise<T> {
+    const deadline = performance.now() + this.#busyTimeoutMs;
+    for (let delay = 1; ; delay = Math.min(delay * 2, LOCK_RETRY_MAX_DELAY_MS)) {
+      const database = this.#database;
+      database.pragma('busy_timeout = 0');
+      try {
+        return database.transaction(fn).immediate();
+      } catch (err) {
+        if (!isBusy(err)) throw err;
+        if (performance.now() >= deadline) {
+          throw new PertokenError('store_unavailable', `ledger is locked by another writer for over ${this.#busyTimeoutMs} ms`, { cause: err });
+        }
+      } finally {
+        database.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
+      }
+      await sleep(delay);
+    }
   }
 
   /**

@@ -103,3 +103,51 @@ describe('createSqliteStore: the indexes the cost planner relies on', () => {
     }
   });
 });
+
+describe('createSqliteStore: another writer holding the lock', () => {
+  it('waits for the write lock on a timer, never blocking the event loop, then commits', async () => {
+    const store = createSqliteStore({ path });
+    open.push(store);
+    await store.migrate();
+    const other = new Database(path);
+    other.exec('begin immediate'); // another process's long write transaction
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 5);
+    try {
+      const settled = store.settle(makeEvent({ id: 'after-lock' }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // With SQLite's busy handler the settle would hold the thread until the lock came free,
+      // and no timer could run meanwhile (here: ever, the lock is released by this same thread).
+      expect(ticks).toBeGreaterThan(3);
+      const reader = new Database(path, { readonly: true });
+      expect(reader.prepare("select count(*) as n from events where id = 'after-lock'").get()).toEqual({ n: 0 });
+      reader.close();
+      other.exec('commit');
+      await settled;
+      expect(await store.getEvent('after-lock')).not.toBeNull();
+    } finally {
+      clearInterval(ticker);
+      if (other.inTransaction) other.exec('rollback');
+      other.close();
+    }
+  });
+
+  it('gives up with store_unavailable once busyTimeoutMs has passed, and commits nothing', async () => {
+    const store = createSqliteStore({ path, busyTimeoutMs: 150 });
+    open.push(store);
+    await store.migrate();
+    const other = new Database(path);
+    other.exec('begin immediate');
+    try {
+      await expect(store.insertEvents([makeEvent({ id: 'never' })])).rejects.toMatchObject({
+        code: 'store_unavailable',
+        message: expect.stringContaining('locked by another writer for over 150 ms'),
+      });
+    } finally {
+      other.exec('rollback');
+      other.close();
+    }
+    expect(await store.getEvent('never')).toBeNull();
+    expect(await store.insertEvents([makeEvent({ id: 'never' })])).toEqual({ accepted: ['never'], duplicate: [] });
+  });
+});
