@@ -65,7 +65,7 @@ export class SqliteBulkWriter {
   /**
    * transaction(), but a wait for the write lock never blocks the event loop. With SQLite's
    * busy_timeout the waiting happens inside the synchronous call, sleeping the whole process
-   * (another process writing the file, or the checkpointer's RESTART, see checkpointer.ts). Here
+   * while another process (a CLI `reprice` or `prune`, say) writes the file. Here
    * the attempt fails at once and is retried after a timer, for as long as busy_timeout allows.
    * A failed attempt changed nothing: the lock is taken at BEGIN IMMEDIATE, before any write.
    */

@@ -89,20 +89,6 @@ describe('WalCheckpointer', () => {
     expect(Number(log)).toBeLessThan(300);
   });
 
-  it('bounds the WAL with a RESTART past restartFrames, and the next write rewinds it', async () => {
-    const store = await openStore();
-    const probe = openSqliteDatabase({ path });
-    closers.push(() => void probe.close());
-    const checkpointer = new WalCheckpointer(probe, { path, intervalMs: 60_000, restartFrames: 1 });
-    closers.push(() => checkpointer.close());
-    await writeEvents(store, 0, 100);
-    const result = await checkpointer.checkpoint();
-    expect(result.checkpointedFrames).toBe(result.walFrames);
-    await writeEvents(store, 1, 1);
-    const [{ log }] = probe.pragma('wal_checkpoint(NOOP)') as [{ log: bigint }];
-    expect(Number(log)).toBeLessThan(Number(result.walFrames));
-  });
-
   it('falls back to auto-checkpoint and reports the failure when the worker cannot start', async () => {
     const database = openSqliteDatabase({ path });
     closers.push(() => void database.close());
@@ -113,7 +99,7 @@ describe('WalCheckpointer', () => {
       const checkpointer = new WalCheckpointer(database, { path, driver: broken, onError: (err) => (failures.push(err), resolve()) });
       closers.push(() => checkpointer.close());
     });
-    expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(65536n);
+    expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(32768n);
     await failed;
     expect(failures[0]?.message).toMatch(/WAL checkpoint worker failed.*driver missing/);
     expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(1000n);

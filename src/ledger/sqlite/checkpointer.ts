@@ -14,15 +14,16 @@ import type Database from 'better-sqlite3';
  *
  * The WAL is rewound (written again from its start) only when a write begins after every frame
  * was copied; a checkpoint running beside a steady write load usually finishes a few frames
- * behind, so PASSIVE passes alone do not bound it. Past `restartFrames` the worker runs one
- * RESTART checkpoint: it takes the write lock, copies the residue and lets the next write rewind.
- * The committing connection does not sleep meanwhile: the ledger's writes try the lock without
- * waiting and retry on a timer (SqliteBulkWriter.transactionWithoutBlocking) — with SQLite's own
- * busy handler the main thread slept through it, and its back-off turned a 30 ms hold into a
- * 250 ms stall in a benchmark run. (Also measured worse: re-running the worker at once while it
- * is behind; its back-to-back fsyncs of the WAL made the main thread's appends wait, 90–300 ms.)
- * As a backstop, should RESTART keep failing (a reader that never finishes), the committing
- * connection keeps an auto-checkpoint at `inlineCheckpointFrames` instead of 1000.
+ * behind, so the worker alone cannot bound it. The committing connection therefore keeps an
+ * auto-checkpoint, at `inlineCheckpointFrames` instead of 1000: by then the worker has copied all
+ * but the last moments' frames, the inline checkpoint copies those, and the next write rewinds.
+ * One short stall per `inlineCheckpointFrames` pages instead of a full one per 1000. Measured
+ * worse in the gateway benchmark, and dropped: a RESTART from the worker (the main connection's
+ * next transaction still waited inside SQLite while it ran — with the busy handler, and without
+ * it too, most likely in the WAL read-lock retry loop, which sleeps whatever the busy timeout:
+ * 150–250 ms event-loop stalls in two runs), and
+ * running the worker's next pass at once while behind (its back-to-back fsyncs of the WAL made the
+ * main thread's appends to it wait: 90–300 ms stalls).
  *
  * If the worker cannot start or fails, the connection goes back to SQLite's default
  * auto-checkpoint: a broken worker costs latency, never an ever-growing WAL.
@@ -33,9 +34,10 @@ export interface WalCheckpointerOptions {
   path: string;
   /** Pause between PASSIVE checkpoints. Default 250 ms. */
   intervalMs?: number;
-  /** WAL length (pages) past which the worker runs a RESTART checkpoint. Default 8192 (32 MiB at 4 KiB pages). */
-  restartFrames?: number;
-  /** Backstop: WAL length at which the committing connection checkpoints inline. Default 65536. */
+  /**
+   * WAL length (pages) at which the committing connection checkpoints inline what the worker has
+   * not copied yet, which lets the WAL rewind. Default 32768 (128 MiB at 4 KiB pages).
+   */
   inlineCheckpointFrames?: number;
   /** Told when the worker fails (the connection is back on auto-checkpoint by then). */
   onError?: (err: Error) => void;
@@ -54,8 +56,7 @@ export interface CheckpointResult {
 
 /** SQLite's default auto-checkpoint threshold, restored when the worker is gone. */
 const AUTO_CHECKPOINT_PAGES = 1000;
-const RESTART_FRAMES = 8192;
-const INLINE_CHECKPOINT_FRAMES = 65_536;
+const INLINE_CHECKPOINT_FRAMES = 32_768;
 
 /** CommonJS, run with `eval`: no file to locate next to the compiled module or under vitest. */
 const WORKER_SOURCE = `
@@ -68,19 +69,15 @@ const run = (mode) => {
   return { busy: row.busy !== 0, walFrames: row.log, checkpointedFrames: row.checkpointed };
 };
 let timer = null;
-const tick = () => {
-  const result = run('PASSIVE');
-  return result.walFrames >= workerData.restartFrames ? run('RESTART') : result;
-};
 const schedule = () => {
   timer = setTimeout(() => {
-    try { tick(); } catch (err) { parentPort.postMessage({ type: 'failed', message: String(err && err.message || err) }); return; }
+    try { run('PASSIVE'); } catch (err) { parentPort.postMessage({ type: 'failed', message: String(err && err.message || err) }); return; }
     schedule();
   }, workerData.intervalMs);
 };
 parentPort.on('message', (message) => {
   if (message.type === 'checkpoint') {
-    try { parentPort.postMessage({ type: 'result', id: message.id, result: tick() }); }
+    try { parentPort.postMessage({ type: 'result', id: message.id, result: run('PASSIVE') }); }
     catch (err) { parentPort.postMessage({ type: 'result', id: message.id, error: String(err && err.message || err) }); }
   } else if (message.type === 'close') {
     clearTimeout(timer);
@@ -122,7 +119,6 @@ export class WalCheckpointer {
         path: options.path,
         driver: options.driver ?? createRequire(import.meta.url).resolve('better-sqlite3'),
         intervalMs: options.intervalMs ?? 250,
-        restartFrames: options.restartFrames ?? RESTART_FRAMES,
         busyTimeoutMs: 5000,
       },
     });
@@ -138,7 +134,7 @@ export class WalCheckpointer {
     return this.#failed;
   }
 
-  /** Runs one checkpoint now (as the timer would) and reports how far the WAL is copied. */
+  /** Runs one PASSIVE checkpoint now (as the timer would) and reports how far the WAL is copied. */
   checkpoint(): Promise<CheckpointResult> {
     if (this.#failed !== null) return Promise.reject(this.#failed);
     const id = this.#nextId++;
