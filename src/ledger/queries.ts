@@ -3,7 +3,7 @@ import { PertokenError } from '../errors.js';
 import { BUCKETS, type Buckets } from '../usage/index.js';
 import { DIM_COLUMN, NULLABLE_DIMS, formatDay, formatHour, resolveWindow } from './filters.js';
 import { DAY_MS, HOUR_MS } from './rollups.js';
-import { BUCKET_COLUMNS, ROLLUP_SUM_COLUMNS, toNumber, type LedgerDatabase } from './schema.js';
+import { BUCKET_COLUMNS, ROLLUP_SUM_COLUMNS, SUM_OFFSET, toNumber, type LedgerDatabase } from './schema.js';
 import type { CostQuery, CostRow, GroupKey } from './types.js';
 import { GROUP_KEYS } from './types.js';
 
@@ -96,9 +96,9 @@ interface PartialRow {
   tokens: number[];
 }
 
-const COST_FIELD = 1;
-const ADJUSTMENT_FIELD = 4;
-const TOKEN_FIELD = 5;
+const COST_FIELD = SUM_OFFSET.cost_nano;
+const ADJUSTMENT_FIELD = SUM_OFFSET.adjustment_nano;
+const TOKEN_FIELD = SUM_OFFSET.tok_input;
 const COMMA = 44;
 const MINUS = 45;
 const ZERO = 48;

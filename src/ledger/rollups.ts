@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { AdjustmentRow } from './adjustments.js';
 import type { EventRow } from './rows.js';
-import { BUCKET_COLUMNS, DAILY_DIMS, HOURLY_DIMS, ROLLUP_SUM_COLUMNS, type LedgerDatabase } from './schema.js';
+import { BUCKET_COLUMNS, DAILY_DIMS, HOURLY_DIMS, ROLLUP_SUM_COLUMNS, SUM_OFFSET, type LedgerDatabase } from './schema.js';
 
 /**
  * Incremental rollups, hourly (DESIGN §6's dimensions) and daily (without hour and key), kept in
@@ -61,13 +61,13 @@ function toSum(value: unknown): Sum {
   return 0;
 }
 
-/** Offsets inside an entry's sums (ROLLUP_SUM_COLUMNS order). */
-const REQUESTS = 0;
-const COST = 1;
-const UNPRICED = 2;
-const ESTIMATED = 3;
-const ADJUSTMENT = 4;
-const TOKENS = 5;
+/** Offsets inside an entry's sums. */
+const REQUESTS = SUM_OFFSET.requests;
+const COST = SUM_OFFSET.cost_nano;
+const UNPRICED = SUM_OFFSET.unpriced_requests;
+const ESTIMATED = SUM_OFFSET.estimated_requests;
+const ADJUSTMENT = SUM_OFFSET.adjustment_nano;
+const TOKENS = SUM_OFFSET.tok_input;
 const SUMS = ROLLUP_SUM_COLUMNS.length;
 const HOURLY_BASE = 1 + HOURLY_DIMS.length;
 const DAILY_BASE = 1 + DAILY_DIMS.length;

@@ -70,12 +70,12 @@ export class SqliteBulkWriter {
    * A failed attempt changed nothing: the lock is taken at BEGIN IMMEDIATE, before any write.
    */
   async transactionWithoutBlocking<T>(fn: () => T): Promise<T> {
+    const database = this.#database;
     const deadline = performance.now() + this.#busyTimeoutMs;
     for (let delay = 1; ; delay = Math.min(delay * 2, LOCK_RETRY_MAX_DELAY_MS)) {
-      const database = this.#database;
       database.pragma('busy_timeout = 0');
       try {
-        return database.transaction(fn).immediate();
+        return this.transaction(fn);
       } catch (err) {
         if (!isBusy(err)) throw err;
         if (performance.now() >= deadline) {

@@ -146,8 +146,9 @@ export class WalCheckpointer {
 
   /** Stops the worker; the connection's own close then checkpoints what is left. */
   async close(): Promise<void> {
-    // Referenced again while it winds down: otherwise a process with nothing else left to do
-    // exits right here (code 13, unsettled top-level await), in the middle of its shutdown.
+    // Referenced again while it winds down: an unref'd worker keeps nothing alive, so a process
+    // with nothing else left to do may exit while awaiting its exit, mid-shutdown (a benchmark
+    // script did, with code 13: unsettled top-level await).
     this.#worker.ref();
     if (this.#failed === null) this.#worker.postMessage({ type: 'close' });
     await this.#exited;
