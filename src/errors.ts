@@ -105,6 +105,19 @@ export interface OpenAIErrorBody {
   error: { type: string; code: string; message: string; param: string | null };
 }
 
+/**
+ * The one way to reject bad input: names the offending field first (`--from`, `prices[0].to`,
+ * `tokens.input`), so the CLI prints "error: prices[0].to: must be after …" and HTTP puts it in
+ * `param`. Configuration errors keep their own code (500 at start, not a client's 400).
+ */
+export function invalidInput(
+  param: string,
+  message: string,
+  code: 'invalid_request' | 'invalid_header' | 'config_invalid' = 'invalid_request',
+): PertokenError {
+  return new PertokenError(code, message, { param });
+}
+
 /** Wraps anything thrown into a PertokenError without losing the original as `cause`. */
 export function toPertokenError(err: unknown): PertokenError {
   if (err instanceof PertokenError) return err;

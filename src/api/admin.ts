@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { PertokenError } from '../errors.js';
+import { ACTOR_NAME, matchesId } from '../ids.js';
 import { parseJsonBody, readBody, sendJson, type Router } from '../http/index.js';
 import { presentBudget, presentKey, presentProject, presentTenant, type Actor, type Governance } from '../governance/index.js';
 import { requireAdminToken, resolveReader, scopeTenant } from './auth.js';
@@ -105,7 +106,7 @@ export function registerAdminRoutes(router: Router, deps: ApiDeps): void {
 /** `admin`, or `admin:<name>` when the caller says who it is (the CLI sends the OS user). */
 function actorOf(req: IncomingMessage): Actor {
   const named = req.headers['x-pertoken-actor'];
-  const name = typeof named === 'string' && /^[A-Za-z0-9._@:+-]{1,64}$/.test(named) ? `admin:${named}` : 'admin';
+  const name = matchesId(ACTOR_NAME, named) ? `admin:${named}` : 'admin';
   return { name, remote: req.socket.remoteAddress ?? null };
 }
 

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { PertokenError } from '../errors.js';
+import { DIMENSION_ID, EVENT_ID, idSchema } from '../ids.js';
 import type { UsageEvent } from '../ledger/index.js';
 import { parseUsd, type PriceBook } from '../pricing/index.js';
 import { BUCKETS, checkUsage, type Bucket } from '../usage/index.js';
 
 export const MAX_BATCH = 5000;
 
-const id = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '1-128 characters of A-Z a-z 0-9 . _ : -');
-const dim = z.string().regex(/^[A-Za-z0-9._:@\/+-]{1,128}$/, '1-128 characters of A-Z a-z 0-9 . _ : @ / + -');
+const id = idSchema(EVENT_ID);
+const dim = idSchema(DIMENSION_ID);
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const tokens = z.object(Object.fromEntries(BUCKETS.map((b) => [b, count.optional()])) as Record<Bucket, z.ZodOptional<typeof count>>).strict();
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { BUDGET_ID, CONFIG_NAME, DIMENSION_ID, idSchema, KEY_ID } from '../ids.js';
 
 /** Names that appear in routes, metrics and price_ref: short and predictable. */
-const name = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, 'letters, digits, ".", "_" or "-", up to 63 characters');
+const name = idSchema(CONFIG_NAME);
 
 const positiveMs = z.number().int().positive();
 
@@ -85,10 +86,9 @@ const demo = z
   .default({ ttft_ms: 150, itl_ms: 15 });
 
 /** Tenant and project ids travel in attribution headers: the same character set. */
-const dimId = z.string().regex(/^[A-Za-z0-9._:@\/+-]{1,128}$/, '1-128 characters of A-Z a-z 0-9 . _ : @ / + -');
-/** Key ids are part of the key string `pt-<id>-<secret>`, so they hold no `-`. */
-export const keyIdSchema = z.string().regex(/^[a-z0-9][a-z0-9_]{2,62}$/, '3-63 characters of a-z 0-9 _, starting with a letter or digit');
-const budgetId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, '1-128 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit');
+const dimId = idSchema(DIMENSION_ID);
+export const keyIdSchema = idSchema(KEY_ID);
+const budgetId = idSchema(BUDGET_ID);
 const perMinute = z.number().int().positive().max(1_000_000_000);
 const metadata = z.record(z.string().max(64), z.string().max(512)).refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
 const instant = z.iso.datetime({ offset: true });

@@ -1,10 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { PertokenError } from '../errors.js';
+import { invalidInput, PertokenError } from '../errors.js';
 import type { Identity } from '../governance/index.js';
+import { DIMENSION_ID, TAG_PART, matchesId } from '../ids.js';
 import type { Attribution } from '../ledger/index.js';
 
-const ID_CHARS = /^[A-Za-z0-9._:@\/+-]{1,128}$/;
-const TAG_PART = /^[A-Za-z0-9._:\/+-]{1,64}$/;
 const MAX_TAGS = 16;
 export const DEFAULT_TENANT = 'default';
 
@@ -13,9 +12,7 @@ function header(headers: IncomingHttpHeaders, name: string): string | null {
   if (value === undefined) return null;
   if (Array.isArray(value)) throw new PertokenError('invalid_header', `${name} must be sent once`, { param: name });
   if (value.length === 0) return null;
-  if (!ID_CHARS.test(value)) {
-    throw new PertokenError('invalid_header', `${name} must be 1-128 characters of A-Z a-z 0-9 . _ : @ / + -`, { param: name });
-  }
+  if (!matchesId(DIMENSION_ID, value)) throw invalidInput(name, `${name} must be ${DIMENSION_ID.description}`, 'invalid_header');
   return value;
 }
 
@@ -29,8 +26,8 @@ function parseTags(raw: string | string[] | undefined): Record<string, string> {
     const eq = pair.indexOf('=');
     const key = pair.slice(0, eq).trim();
     const value = pair.slice(eq + 1).trim();
-    if (eq <= 0 || !TAG_PART.test(key) || !TAG_PART.test(value)) {
-      throw new PertokenError('invalid_header', `${param} must be k=v pairs separated by commas (1-64 characters of A-Z a-z 0-9 . _ : / + -); bad pair "${pair.slice(0, 40)}"`, { param });
+    if (eq <= 0 || !matchesId(TAG_PART, key) || !matchesId(TAG_PART, value)) {
+      throw new PertokenError('invalid_header', `${param} must be k=v pairs separated by commas (${TAG_PART.description}); bad pair "${pair.slice(0, 40)}"`, { param });
     }
     tags[key] = value;
   }

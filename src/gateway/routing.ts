@@ -1,12 +1,8 @@
 import type { RouteConfig, RoutingConfig, UpstreamConfig } from '../config/index.js';
 import { PertokenError } from '../errors.js';
+import { globToRegExp } from '../glob.js';
 import type { WireKind } from '../providers/index.js';
 
-/** Shell-style glob (`*`, `?`) compiled once; model names are matched case-sensitively. */
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
-}
 
 /** One model to try and the upstream that serves it. */
 export interface PlanStep {

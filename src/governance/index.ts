@@ -13,5 +13,4 @@ export { presentKey, presentTenant, presentProject, presentBudget, presentAudit,
 export { parseKeyId, looksLikeVirtualKey, KEY_PREFIX } from './keys.js';
 export { periodBounds, type PeriodBounds } from './period.js';
 export { worstCaseCost, maxOutputTokens, DEFAULT_MAX_OUTPUT_TOKENS } from './worst-case.js';
-export { globMatch } from './glob.js';
 export type { Actor, AuditEntry, Budget, BudgetAlert, KeyInfo, Project, Tenant } from './types.js';

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { KEY_ID } from '../ids.js';
 import type { SecretHash } from './types.js';
 
 /**
@@ -16,7 +17,7 @@ import type { SecretHash } from './types.js';
 
 export const KEY_PREFIX = 'pt-';
 const SECRET_BYTES = 32;
-const KEY_PATTERN = /^pt-([a-z0-9][a-z0-9_]{2,62})-([A-Za-z0-9_-]{16,256})$/;
+const KEY_PATTERN = new RegExp(`^pt-(${KEY_ID.pattern.source.slice(1, -1)})-([A-Za-z0-9_-]{16,256})$`);
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** A fresh key id: `k` + 15 random base32 characters (75 bits). */

@@ -11,7 +11,7 @@ import { governedAuthenticator, verifyKey } from './authenticate.js';
 import { applicableBudgets, budgetCounter, clampNano, CounterSeeder, ThresholdWatcher, type BudgetCounter, type LedgerCosts } from './budgets.js';
 import { Directory } from './directory.js';
 import { Gatekeeper, type AdmitRequest, type Admission } from './gate.js';
-import { globMatch } from './glob.js';
+import { globMatch } from '../glob.js';
 import type { Authenticator, Identity } from './identity.js';
 import { keyInfo, presentAlert, presentAudit } from './present.js';
 import { budgetStatus, budgetTenant } from './status.js';

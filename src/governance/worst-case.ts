@@ -1,6 +1,6 @@
 import type { PriceBook, UnitPrice } from '../pricing/index.js';
 import type { Bucket } from '../usage/index.js';
-import { globMatch } from './glob.js';
+import { globMatch } from '../glob.js';
 
 /**
  * The most a request can cost, reserved against budgets before it is sent:

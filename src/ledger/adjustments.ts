@@ -1,5 +1,6 @@
 import type { Insertable, Kysely } from 'kysely';
 import { PertokenError } from '../errors.js';
+import { EVENT_ID } from '../ids.js';
 import { isValidEventId } from './ids.js';
 import { RollupBatch, applyRollups } from './rollups.js';
 import { rowToEvent } from './rows.js';
@@ -125,7 +126,7 @@ export async function insertAdjustmentRows(db: Db, rows: readonly AdjustmentRow[
 /** Appends one manual adjustment; false when its id was already recorded (nothing added). */
 export async function addManualAdjustment(db: Db, adjustment: ManualAdjustment, now: Date = new Date()): Promise<boolean> {
   const a = adjustment;
-  if (!isValidEventId(a.id)) throw invalid('id must be 1..128 characters of [A-Za-z0-9._:-]', 'id');
+  if (!isValidEventId(a.id)) throw invalid(`id must be ${EVENT_ID.description}`, 'id');
   if (typeof a.tenant !== 'string' || a.tenant === '') throw invalid('tenant is required', 'tenant');
   if (typeof a.provider !== 'string' || a.provider === '') throw invalid('provider is required', 'provider');
   if (typeof a.model !== 'string' || a.model === '') throw invalid('model is required', 'model');

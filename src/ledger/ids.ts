@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EVENT_ID, matchesId } from '../ids.js';
 
 /**
  * Event ids. The gateway mints ULIDs (48-bit ms time + 80 random bits, 26 chars of Crockford
@@ -13,7 +14,6 @@ const RANDOM_CHARS = 16;
 const MAX_TIME_MS = 2 ** 48 - 1;
 const RANDOM_MAX = (1n << 80n) - 1n;
 
-const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 
 /** Monotonic state of this process: the last ms used and the random part issued with it. */
@@ -60,9 +60,9 @@ export function newEventId(now?: Date): string {
   return encode(BigInt(ms), TIME_CHARS) + encode(random, RANDOM_CHARS);
 }
 
-/** Whether `id` can be stored as an event id: 1..128 chars of [A-Za-z0-9._:-]. */
+/** Whether `id` can be stored as an event id (the EVENT_ID rule). */
 export function isValidEventId(id: unknown): id is string {
-  return typeof id === 'string' && EVENT_ID.test(id);
+  return matchesId(EVENT_ID, id);
 }
 
 /** Whether `id` is a canonical ULID as minted by newEventId (uppercase Crockford base32). */

@@ -1,5 +1,6 @@
 import { PertokenError } from '../errors.js';
 import { BUCKETS, type Bucket, type Buckets, type UsageSource } from '../usage/index.js';
+import { EVENT_ID } from '../ids.js';
 import { isValidEventId } from './ids.js';
 import {
   bucketColumn,
@@ -72,7 +73,7 @@ function bucketValues(buckets: Buckets, param: string): Record<`tok_${Bucket}`, 
 /** Validates an event and maps it to a row; throws invalid_request naming the bad field. */
 export function eventToRow(event: UsageEvent, param = 'event'): EventRow {
   if (!isValidEventId(event.id)) {
-    throw invalid('id must be 1..128 characters of [A-Za-z0-9._:-]', `${param}.id`);
+    throw invalid(`id must be ${EVENT_ID.description}`, `${param}.id`);
   }
   if (typeof event.tenant !== 'string') throw invalid('tenant must be a string', `${param}.tenant`);
   const cost = event.cost_nano;
@@ -157,7 +158,7 @@ export function rowToEvent(row: Selectable<EventsTable>): UsageEvent {
 
 export function reservationToRow(r: Reservation, param = 'reservation'): ReservationRow {
   if (!isValidEventId(r.id)) {
-    throw invalid('id must be 1..128 characters of [A-Za-z0-9._:-]', `${param}.id`);
+    throw invalid(`id must be ${EVENT_ID.description}`, `${param}.id`);
   }
   const estimated = r.estimated_input_tokens;
   if (!Number.isSafeInteger(estimated) || estimated < 0) {

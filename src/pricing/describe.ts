@@ -2,7 +2,7 @@ import { BUCKETS, type Bucket } from '../usage/index.js';
 import type { ConfiguredPriceBook } from './book.js';
 import { listCatalogProviders } from './genai.js';
 import { rateText } from './notes.js';
-import { globToRegExp } from './overrides.js';
+import { globToRegExp, isGlob } from '../glob.js';
 import type { EffectiveRates } from './types.js';
 
 /** One line of `pertoken prices [MODEL]`. */
@@ -45,7 +45,7 @@ export async function describePrices(book: ConfiguredPriceBook, options: Describ
   };
 
   const overridePairs = book.overrides.map((o) => ({ provider: o.provider, model: o.model }));
-  const glob = model?.includes('*') ? globToRegExp(model) : null;
+  const glob = model !== undefined && isGlob(model) ? globToRegExp(model) : null;
   if (provider !== undefined && model !== undefined && !glob) {
     add(book.rates(provider, model, at, 0));
   } else if (model !== undefined && !glob) {

@@ -1,4 +1,5 @@
 import { PertokenError } from '../errors.js';
+import { globToRegExp, isGlob } from '../glob.js';
 import type { Bucket } from '../usage/index.js';
 import { formatDecimalScaled, parseDecimalScaled } from './money.js';
 import { sheetFromOverride, type RateSheet } from './sheet.js';
@@ -123,7 +124,7 @@ function compileOne(entry: unknown, index: number): CompiledOverride {
     to,
     fromMs,
     toMs,
-    glob: model.includes('*') ? globToRegExp(model) : null,
+    glob: isGlob(model) ? globToRegExp(model) : null,
     sheet: hasPrices ? sheetFromOverride(scaled) : null,
     discount,
     batchDiscount,
@@ -148,15 +149,6 @@ export function overridesFor(overrides: readonly CompiledOverride[], provider: s
   const p = provider.toLowerCase();
   const lower = names.map((n) => n.toLowerCase());
   return overrides.filter((o) => o.provider === p && (o.glob ? names.some((n) => o.glob?.test(n)) : lower.includes(o.model.toLowerCase())));
-}
-
-/** `gpt-4o*` -> /^gpt-4o.*$/i: `*` is the only wildcard, everything else literal. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}$`, 'i');
 }
 
 function requireName(value: unknown, param: string): string {
