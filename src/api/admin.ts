@@ -3,8 +3,8 @@ import { PertokenError } from '../errors.js';
 import { ACTOR_NAME, matchesId } from '../ids.js';
 import { parseJsonBody, readBody, sendJson, type Router } from '../http/index.js';
 import { presentBudget, presentKey, presentProject, presentTenant, type Actor, type Governance } from '../governance/index.js';
+import { parseInstant, parseLimit } from '../ledger/index.js';
 import { requireAdminToken, resolveReader, scopeTenant } from './auth.js';
-import { parseInstant, parseLimit } from './params.js';
 import type { ApiDeps } from './routes.js';
 
 /**

@@ -1,15 +1,23 @@
 import type { Logger } from 'pino';
 import { PertokenError } from '../errors.js';
 import { parseJsonBody, readBody, sendJson, sendText, type Router } from '../http/index.js';
-import type { GroupKey, Store } from '../ledger/index.js';
+import {
+  parseFilters,
+  parseGroupBy,
+  parseInstant,
+  parseLimit,
+  parseRange,
+  presentCosts,
+  presentEvent,
+  type GroupKey,
+  type Store,
+} from '../ledger/index.js';
 import type { PertokenMetrics } from '../metrics/index.js';
 import type { PriceBook } from '../pricing/index.js';
 import type { Governance, Reader } from '../governance/index.js';
 import { registerAdminRoutes } from './admin.js';
 import { requireAdmin, resolveReader, scopeTenant } from './auth.js';
 import { parseEventBatch, type IngestReply } from './ingest.js';
-import { parseFilters, parseGroupBy, parseInstant, parseLimit, parseRange } from './params.js';
-import { presentCosts, presentEvent } from './present.js';
 
 export interface ApiDeps {
   store: Store;

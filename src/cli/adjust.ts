@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { parseInstant } from '../api/index.js';
+import { parseInstant } from '../ledger/index.js';
 import { PertokenError } from '../errors.js';
 import { newEventId } from '../ledger/index.js';
 import { formatUsd, parseUsd } from '../pricing/index.js';

@@ -4,7 +4,7 @@ import { rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
-import { parseInstant, presentEvent } from '../api/index.js';
+import { parseInstant, presentEvent } from '../ledger/index.js';
 import { PertokenError } from '../errors.js';
 import { GROUP_KEYS, type GroupKey, type UsageEvent } from '../ledger/index.js';
 import { formatUsd } from '../pricing/index.js';

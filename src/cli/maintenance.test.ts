@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { presentCosts } from '../api/index.js';
+import { presentCosts } from '../ledger/index.js';
 import { PertokenError } from '../errors.js';
 import { createSqliteStore, type LedgerStore, type UsageEvent } from '../ledger/index.js';
 import { adjustCommand } from './adjust.js';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { createPriceBook, describePrices, formatPriceTable } from '../pricing/index.js';
-import { parseInstant } from '../api/index.js';
+import { parseInstant } from '../ledger/index.js';
 import { parseFormat, resolveConfig } from './context.js';
 
 export function pricesCommand(): Command {

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { request } from 'undici';
-import { parseGroupBy, parseFilters, parseInstant, presentCosts, type CostsJson } from '../api/index.js';
+import { parseGroupBy, parseFilters, parseInstant, presentCosts, type CostsJson } from '../ledger/index.js';
 import { PertokenError } from '../errors.js';
 import { createSqliteStore } from '../ledger/index.js';
 import { BUCKETS } from '../usage/index.js';

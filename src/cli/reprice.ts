@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { parseInstant } from '../api/index.js';
+import { parseInstant } from '../ledger/index.js';
 import { PertokenError } from '../errors.js';
 import type { RepricePricer, RepriceResult } from '../ledger/index.js';
 import { createPriceBook, formatUsd, type PriceBook } from '../pricing/index.js';

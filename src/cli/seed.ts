@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { parseInstant } from '../api/index.js';
+import { parseInstant } from '../ledger/index.js';
 import { PertokenError } from '../errors.js';
 import { SEED_LIMITS, SEED_MODELS, seedLedger, type SeedProgress } from '../ledger/index.js';
 import { createPriceBook } from '../pricing/index.js';

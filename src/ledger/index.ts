@@ -12,6 +12,8 @@ export { GroupCommitter, DEFAULT_MAX_BATCH, type GroupCommitOptions, type GroupC
 export type { LedgerDatabase, EventsTable, ReservationsTable, RollupHourlyTable, RollupDailyTable } from './schema.js';
 export type { CostStrategy } from './queries.js';
 export { MAX_PAGE } from './events.js';
+export { parseFilters, parseGroupBy, parseInstant, parseLimit, parseRange } from './query-params.js';
+export { presentCosts, presentEvent, type CostsJson, type CostMoneyJson, type CostRowJson } from './present.js';
 export { INTERRUPTED_ISSUE } from './recovery.js';
 export { SettleRetrier, type SettleRetryOptions } from './retry.js';
 export {

@@ -1,4 +1,4 @@
-import type { CostQuery, CostRow, UsageEvent } from '../ledger/index.js';
+import type { CostQuery, CostRow, UsageEvent } from './types.js';
 import { formatUsd } from '../pricing/index.js';
 import { BUCKETS, type Buckets } from '../usage/index.js';
 

@@ -1,5 +1,5 @@
 import { PertokenError } from '../errors.js';
-import { GROUP_KEYS, type GroupKey } from '../ledger/index.js';
+import { GROUP_KEYS, type GroupKey } from './types.js';
 
 const DAY_MS = 86_400_000;
 
