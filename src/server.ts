@@ -9,7 +9,7 @@ import { toPertokenError } from './errors.js';
 import { createModelRouter, registerGatewayRoutes, UpstreamPools } from './gateway/index.js';
 import { createCounters, type Counters } from './counters/index.js';
 import { Governance, openAccess, openGovernanceStore, type Authenticator, type GovernanceStore } from './governance/index.js';
-import { Router, sendError } from './http/index.js';
+import { ContextVars, Router, sendError } from './http/index.js';
 import { createReplicatedStore, createSqliteStore, newEventId, SettleRetrier, startRetentionJob, type InterruptedPricer, type LedgerStore, type ReplicatedStore, type Store } from './ledger/index.js';
 import { PertokenMetrics } from './metrics/index.js';
 import { createPriceBook, type PriceBook } from './pricing/index.js';
@@ -36,6 +36,8 @@ export interface App {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Requests currently being served (SIGTERM waits for them). */
   readonly inflight: number;
+  /** Every route the app serves (method and pattern), in registration order. */
+  routes(): ReadonlyArray<{ method: string; pattern: string }>;
 }
 
 /** Builds the request handler from its dependencies; constructs nothing itself. */
@@ -72,6 +74,7 @@ export function createApp(deps: AppDeps): App {
     get inflight() {
       return inflight;
     },
+    routes: () => router.routes(),
     handle(req, res) {
       inflight++;
       res.once('close', () => inflight--);
@@ -79,7 +82,7 @@ export function createApp(deps: AppDeps): App {
       Promise.resolve()
         .then(() => {
           const { handler, params } = router.match(req.method ?? 'GET', url.pathname);
-          return handler({ req, res, url, params });
+          return handler({ req, res, url, params, vars: new ContextVars() });
         })
         .catch((err: unknown) => {
           const error = sendError(res, err);

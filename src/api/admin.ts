@@ -4,8 +4,8 @@ import { ACTOR_NAME, matchesId } from '../ids.js';
 import { parseJsonBody, readBody, sendJson, type Router } from '../http/index.js';
 import { presentBudget, presentKey, presentProject, presentTenant, type Actor, type Governance } from '../governance/index.js';
 import { parseInstant, parseLimit } from '../ledger/index.js';
-import { requireAdminToken, resolveReader, scopeTenant } from './auth.js';
-import type { ApiDeps } from './routes.js';
+import { readerOf, scopeTenant } from './auth.js';
+import type { ApiDeps } from './deps.js';
 
 /**
  * The governance API of DESIGN §3: tenants, projects, keys and budgets under /api/v1/admin (admin
@@ -17,70 +17,72 @@ export function registerAdminRoutes(router: Router, deps: ApiDeps): void {
     if (!deps.governance) throw new PertokenError('not_found', 'governance is not enabled on this server');
     return deps.governance;
   };
-  const admin = async (req: IncomingMessage): Promise<{ gov: Governance; actor: Actor; body: () => Promise<unknown> }> => {
-    requireAdminToken(req.headers, deps.adminToken);
-    return { gov: gov(), actor: actorOf(req), body: () => readJson(req, deps.maxBodyBytes) };
-  };
+  // The admin token was checked by the /api/v1/admin guard (routes.ts) before any handler runs.
+  const admin = (req: IncomingMessage): { gov: Governance; actor: Actor; body: () => Promise<unknown> } => ({
+    gov: gov(),
+    actor: actorOf(req),
+    body: () => readJson(req, deps.maxBodyBytes),
+  });
 
   router.on('POST', '/api/v1/admin/tenants', async ({ req, res }) => {
-    const { gov, actor, body } = await admin(req);
+    const { gov, actor, body } = admin(req);
     const saved = await gov.admin.putTenant(await body(), actor);
     sendJson(res, saved.created ? 201 : 200, presentTenant(saved.value));
   });
   router.on('GET', '/api/v1/admin/tenants', async ({ req, res }) => {
-    const { gov } = await admin(req);
+    const { gov } = admin(req);
     sendJson(res, 200, { tenants: (await gov.tenants()).map(presentTenant) });
   });
 
   router.on('POST', '/api/v1/admin/projects', async ({ req, res }) => {
-    const { gov, actor, body } = await admin(req);
+    const { gov, actor, body } = admin(req);
     const saved = await gov.admin.putProject(await body(), actor);
     sendJson(res, saved.created ? 201 : 200, presentProject(saved.value));
   });
   router.on('GET', '/api/v1/admin/projects', async ({ req, res, url }) => {
-    const { gov } = await admin(req);
+    const { gov } = admin(req);
     sendJson(res, 200, { projects: (await gov.projects(url.searchParams.get('tenant') ?? undefined)).map(presentProject) });
   });
 
   router.on('POST', '/api/v1/admin/keys', async ({ req, res }) => {
-    const { gov, actor, body } = await admin(req);
+    const { gov, actor, body } = admin(req);
     const created = await gov.admin.createKey(await body(), actor);
     sendJson(res, 201, { ...presentKey(created.info), key: created.key });
   });
   router.on('GET', '/api/v1/admin/keys', async ({ req, res, url }) => {
-    const { gov } = await admin(req);
+    const { gov } = admin(req);
     sendJson(res, 200, { keys: (await gov.keys(url.searchParams.get('tenant') ?? undefined)).map((k) => presentKey(k, deps.now())) });
   });
   router.on('GET', '/api/v1/admin/keys/:id', async ({ req, res, params }) => {
-    const { gov } = await admin(req);
+    const { gov } = admin(req);
     sendJson(res, 200, presentKey(await gov.key(params.id ?? ''), deps.now()));
   });
   router.on('POST', '/api/v1/admin/keys/:id/rotate', async ({ req, res, params }) => {
-    const { gov, actor, body } = await admin(req);
+    const { gov, actor, body } = admin(req);
     const rotated = await gov.admin.rotateKey(params.id ?? '', await body(), actor);
     sendJson(res, 200, { ...presentKey(rotated.info), key: rotated.key });
   });
   router.on('DELETE', '/api/v1/admin/keys/:id', async ({ req, res, params }) => {
-    const { gov, actor } = await admin(req);
+    const { gov, actor } = admin(req);
     sendJson(res, 200, presentKey(await gov.admin.revokeKey(params.id ?? '', actor), deps.now()));
   });
 
   router.on('POST', '/api/v1/admin/budgets', async ({ req, res }) => {
-    const { gov, actor, body } = await admin(req);
+    const { gov, actor, body } = admin(req);
     const saved = await gov.admin.putBudget(await body(), actor);
     sendJson(res, saved.created ? 201 : 200, presentBudget(saved.value));
   });
   router.on('GET', '/api/v1/admin/budgets', async ({ req, res }) => {
-    const { gov } = await admin(req);
+    const { gov } = admin(req);
     sendJson(res, 200, { budgets: (await gov.budgetDefinitions()).map(presentBudget) });
   });
   router.on('DELETE', '/api/v1/admin/budgets/:id', async ({ req, res, params }) => {
-    const { gov, actor } = await admin(req);
+    const { gov, actor } = admin(req);
     sendJson(res, 200, presentBudget(await gov.admin.deleteBudget(params.id ?? '', actor)));
   });
 
   router.on('GET', '/api/v1/admin/audit', async ({ req, res, url }) => {
-    const { gov } = await admin(req);
+    const { gov } = admin(req);
     const params = url.searchParams;
     const from = parseInstant(params.get('from'), 'from');
     const to = parseInstant(params.get('to'), 'to');
@@ -90,16 +92,15 @@ export function registerAdminRoutes(router: Router, deps: ApiDeps): void {
     sendJson(res, 200, { entries });
   });
   router.on('GET', '/api/v1/admin/alerts', async ({ req, res, url }) => {
-    const { gov } = await admin(req);
+    const { gov } = admin(req);
     const from = parseInstant(url.searchParams.get('from'), 'from');
     const to = parseInstant(url.searchParams.get('to'), 'to');
     sendJson(res, 200, { alerts: await gov.alerts({ ...(from ? { from } : {}), ...(to ? { to } : {}), limit: parseLimit(url.searchParams.get('limit'), 1000, 10_000) }) });
   });
 
-  router.on('GET', '/api/v1/budgets', async ({ req, res, url }) => {
-    const reader = await resolveReader(req.headers, deps.adminToken, deps.governance);
-    const tenant = scopeTenant(reader, url.searchParams.get('tenant'), 'tenant');
-    sendJson(res, 200, { budgets: await gov().budgets(tenant) });
+  router.on('GET', '/api/v1/budgets', async (ctx) => {
+    const tenant = scopeTenant(readerOf(ctx), ctx.url.searchParams.get('tenant'), 'tenant');
+    sendJson(ctx.res, 200, { budgets: await gov().budgets(tenant) });
   });
 }
 

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { PertokenError } from '../errors.js';
 import { looksLikeVirtualKey, presentedKey, type Reader } from '../governance/index.js';
+import { ContextKey, type Middleware, type RequestContext } from '../http/index.js';
 
 /** Hashed first, so the comparison is constant-time whatever the lengths. */
 function isAdminToken(presented: string, adminToken: string): boolean {
@@ -14,7 +15,7 @@ function isAdminToken(presented: string, adminToken: string): boolean {
  * Guards /api/v1 and the event API when an admin token is configured. Both sides are hashed first
  * so the comparison is constant-time whatever the lengths.
  */
-export function requireAdmin(headers: IncomingHttpHeaders, adminToken: string | null): void {
+function requireAdmin(headers: IncomingHttpHeaders, adminToken: string | null): void {
   if (adminToken === null) return;
   const presented = presentedKey(headers);
   if (presented === null) throw new PertokenError('unauthorized', 'this endpoint needs the admin token (Authorization: Bearer …)');
@@ -25,7 +26,7 @@ export function requireAdmin(headers: IncomingHttpHeaders, adminToken: string | 
  * The admin API changes keys and budgets: it is closed unless PERTOKEN_ADMIN_TOKEN is set, even
  * on an install whose read API is open.
  */
-export function requireAdminToken(headers: IncomingHttpHeaders, adminToken: string | null): void {
+function requireAdminToken(headers: IncomingHttpHeaders, adminToken: string | null): void {
   if (adminToken === null) throw new PertokenError('forbidden', 'the admin API is disabled: set PERTOKEN_ADMIN_TOKEN on the server');
   requireAdmin(headers, adminToken);
 }
@@ -39,7 +40,7 @@ export interface KeyReaders {
  * its own tenant only. Without an admin token the read API stays open, as on a bare install —
  * but a presented `pt-` key still narrows the caller to its tenant.
  */
-export async function resolveReader(headers: IncomingHttpHeaders, adminToken: string | null, keys: KeyReaders | undefined): Promise<Reader> {
+async function resolveReader(headers: IncomingHttpHeaders, adminToken: string | null, keys: KeyReaders | undefined): Promise<Reader> {
   const presented = presentedKey(headers);
   if (presented !== null && adminToken !== null && isAdminToken(presented, adminToken)) return { kind: 'admin' };
   if (presented !== null && keys && looksLikeVirtualKey(presented)) return keys.keyReader(presented);
@@ -54,4 +55,44 @@ export function scopeTenant(reader: Reader, asked: string | null | undefined, pa
     throw new PertokenError('forbidden', `virtual key ${reader.key_id} may only read tenant "${reader.tenant}"`, { param });
   }
   return reader.tenant;
+}
+
+/** Who is reading, as the read guard resolved it. */
+export const READER = new ContextKey<Reader>('reader');
+
+export interface GuardDeps {
+  adminToken: string | null;
+  governance?: KeyReaders;
+}
+
+/**
+ * The guards of the API, mounted on path prefixes (`Router.use`) so that a route added under a
+ * prefix later cannot forget its check:
+ * - `/api/v1/admin/*`: the admin token, and only when one is configured;
+ * - `/api/v1/*`: the admin token or a `read` key, the resolved reader in `ctx.vars` (READER);
+ * - the ingest routes (`/v1/usage/*`): the admin token when one is configured.
+ */
+export function adminGuard(deps: GuardDeps): Middleware {
+  return async ({ req }, next) => {
+    requireAdminToken(req.headers, deps.adminToken);
+    await next();
+  };
+}
+
+export function readGuard(deps: GuardDeps): Middleware {
+  return async (ctx, next) => {
+    ctx.vars.set(READER, await resolveReader(ctx.req.headers, deps.adminToken, deps.governance));
+    await next();
+  };
+}
+
+export function ingestGuard(deps: GuardDeps): Middleware {
+  return async ({ req }, next) => {
+    requireAdmin(req.headers, deps.adminToken);
+    await next();
+  };
+}
+
+export function readerOf(ctx: RequestContext): Reader {
+  return ctx.vars.get(READER);
 }

@@ -1,1 +1,2 @@
-export { registerApiRoutes, type ApiDeps } from './routes.js';
+export { registerApiRoutes } from './routes.js';
+export type { ApiDeps } from './deps.js';

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import { PertokenError } from '../errors.js';
 import { parseJsonBody, readBody, sendJson, sendText, type Router } from '../http/index.js';
 import {
@@ -10,30 +9,22 @@ import {
   presentCosts,
   presentEvent,
   type GroupKey,
-  type Store,
+
 } from '../ledger/index.js';
-import type { PertokenMetrics } from '../metrics/index.js';
-import type { PriceBook } from '../pricing/index.js';
 import type { Governance, Reader } from '../governance/index.js';
 import { registerAdminRoutes } from './admin.js';
-import { requireAdmin, resolveReader, scopeTenant } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { adminGuard, ingestGuard, readerOf, readGuard, scopeTenant } from './auth.js';
 import { parseEventBatch, type IngestReply } from './ingest.js';
 
-export interface ApiDeps {
-  store: Store;
-  priceBook: PriceBook;
-  metrics: PertokenMetrics;
-  log: Logger;
-  adminToken: string | null;
-  maxBodyBytes: number;
-  now(): Date;
-  /** Keys, budgets and the admin API; absent on a bare app (read API guarded by the admin token only). */
-  governance?: Governance;
-}
 
 export function registerApiRoutes(router: Router, deps: ApiDeps): void {
+  // Guards first, by prefix; admin before read so a read key never reaches the admin handlers.
+  router.use('/api/v1/admin', adminGuard(deps));
+  router.use('/api/v1', readGuard(deps));
+  router.use('/v1/usage', ingestGuard(deps));
+
   router.on('POST', '/v1/usage/events', async ({ req, res }) => {
-    requireAdmin(req.headers, deps.adminToken);
     const { events, rejected } = parseEventBatch(parseJsonBody(await readBody(req, deps.maxBodyBytes)), deps.priceBook);
     // Ingested spend counts against budgets too: counters are seeded before the insert, added after.
     const counters = events.length > 0 && deps.governance ? await deps.governance.beforeIngest(events) : null;
@@ -48,16 +39,17 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
     sendJson(res, 200, reply);
   });
 
-  router.on('GET', '/api/v1/costs', async ({ req, res, url }) => {
-    const reader = await resolveReader(req.headers, deps.adminToken, deps.governance);
+  router.on('GET', '/api/v1/costs', async (ctx) => {
+    const { res, url } = ctx;
+    const reader = readerOf(ctx);
     const { from, to } = parseRange(url.searchParams, deps.now());
     const query = { from, to, groupBy: parseGroupBy(url.searchParams.get('group_by')), filter: tenantFilter(reader, parseFilters(url.searchParams)) };
     sendJson(res, 200, presentCosts(query, await deps.store.queryCosts(query)));
   });
 
-  router.on('GET', '/api/v1/events', async ({ req, res, url }) => {
-    const reader = await resolveReader(req.headers, deps.adminToken, deps.governance);
-    const params = url.searchParams;
+  router.on('GET', '/api/v1/events', async (ctx) => {
+    const reader = readerOf(ctx);
+    const params = ctx.url.searchParams;
     const from = parseInstant(params.get('from'), 'from');
     const to = parseInstant(params.get('to'), 'to');
     const cursor = params.get('cursor');
@@ -68,11 +60,12 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
       filter: tenantFilter(reader, parseFilters(params)),
       limit: parseLimit(params.get('limit'), 100, 1000),
     });
-    sendJson(res, 200, { events: page.events.map(presentEvent), next_cursor: page.next_cursor });
+    sendJson(ctx.res, 200, { events: page.events.map(presentEvent), next_cursor: page.next_cursor });
   });
 
-  router.on('GET', '/api/v1/events/:id', async ({ req, res, params }) => {
-    const reader = await resolveReader(req.headers, deps.adminToken, deps.governance);
+  router.on('GET', '/api/v1/events/:id', async (ctx) => {
+    const { res, params } = ctx;
+    const reader = readerOf(ctx);
     const event = await deps.store.getEvent(params.id ?? '');
     if (!event) throw new PertokenError('not_found', `no event with id "${params.id}"`, { param: 'id' });
     scopeTenant(reader, event.tenant, 'id');

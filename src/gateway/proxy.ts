@@ -248,7 +248,7 @@ async function relayBody(deps: GatewayDeps, state: CallState, response: Dispatch
 
 async function relayStream(deps: GatewayDeps, state: CallState, response: Dispatcher.ResponseData, res: ServerResponse, signal: AbortSignal): Promise<void> {
   const tap = state.adapter.createStreamTap(state.prepared);
-  const markers = terminalMarkers(state.adapter.route);
+  const markers = terminalMarkers(state.adapter);
   const held: Buffer[] = [];
   res.writeHead(response.statusCode, { ...clientResponseHeaders(response.headers), ...state.extraHeaders });
   res.flushHeaders();

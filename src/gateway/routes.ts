@@ -1,22 +1,12 @@
 import { PertokenError } from '../errors.js';
 import type { Router } from '../http/index.js';
-import { adapterFor, type RouteId } from '../providers/index.js';
+import { ADAPTERS } from '../providers/index.js';
 import { handleModelCall, passThrough, type GatewayDeps } from './proxy.js';
 
-/** Client-facing paths of both wires (DESIGN §3), each bound to its provider adapter. */
-const MODEL_ROUTES: ReadonlyArray<[path: string, route: RouteId]> = [
-  ['/v1/chat/completions', 'openai.chat'],
-  ['/v1/completions', 'openai.completions'],
-  ['/v1/responses', 'openai.responses'],
-  ['/v1/embeddings', 'openai.embeddings'],
-  ['/v1/messages', 'anthropic.messages'],
-  ['/v1/messages/count_tokens', 'anthropic.count_tokens'],
-];
-
+/** Every adapter's client path (DESIGN §3) is a POST route bound to that adapter. */
 export function registerGatewayRoutes(router: Router, deps: GatewayDeps): void {
-  for (const [path, route] of MODEL_ROUTES) {
-    const adapter = adapterFor(route);
-    router.on('POST', path, ({ req, res }) => handleModelCall(deps, adapter, req, res));
+  for (const adapter of Object.values(ADAPTERS)) {
+    router.on('POST', adapter.clientPath, ({ req, res }) => handleModelCall(deps, adapter, req, res));
   }
   // Both wires list models at /v1/models; Anthropic's SDK always sends anthropic-version.
   router.on('GET', '/v1/models', async ({ req, res }) => {

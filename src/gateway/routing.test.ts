@@ -3,6 +3,7 @@ import { parseConfig } from '../config/index.js';
 import { PertokenError } from '../errors.js';
 import { resolveAttribution } from './attribution.js';
 import { createModelRouter } from './routing.js';
+import { adapterFor } from '../providers/index.js';
 import { splitAtTerminal, terminalMarkers } from './stream-end.js';
 
 const config = parseConfig({
@@ -72,19 +73,19 @@ describe('attribution headers', () => {
 describe('terminal event hold-back', () => {
   it('holds the [DONE] event and everything after it', () => {
     const bytes = Buffer.from('data: {"a":1}\n\ndata: [DONE]\n\n');
-    const [now, held] = splitAtTerminal(bytes, terminalMarkers('openai.chat'));
+    const [now, held] = splitAtTerminal(bytes, terminalMarkers(adapterFor('openai.chat')));
     expect(now.toString()).toBe('data: {"a":1}\n\n');
     expect(held.toString()).toBe('data: [DONE]\n\n');
   });
   it('backs up to the start of a named Anthropic event, CRLF too', () => {
     const bytes = Buffer.from('event: message_delta\r\ndata: {}\r\n\r\nevent: message_stop\r\ndata: {"type":"message_stop"}\r\n\r\n');
-    const [now, held] = splitAtTerminal(bytes, terminalMarkers('anthropic.messages'));
+    const [now, held] = splitAtTerminal(bytes, terminalMarkers(adapterFor('anthropic.messages')));
     expect(held.toString().startsWith('event: message_stop')).toBe(true);
     expect(Buffer.concat([now, held]).equals(bytes)).toBe(true);
   });
   it('passes everything through when no terminal marker is present', () => {
     const bytes = Buffer.from('data: {"type":"response.output_text.delta"}\n\n');
-    const [now, held] = splitAtTerminal(bytes, terminalMarkers('openai.responses'));
+    const [now, held] = splitAtTerminal(bytes, terminalMarkers(adapterFor('openai.responses')));
     expect(now.equals(bytes)).toBe(true);
     expect(held.length).toBe(0);
   });

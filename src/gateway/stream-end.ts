@@ -1,17 +1,19 @@
-/**
- * The event that tells a client "done" ([DONE], message_stop, response.completed) is held back
- * until the ledger has committed the request: a client that saw the end of a stream can count
- * on its cost being recorded, even if the process dies the next instant.
- */
-const TERMINAL_MARKERS: Record<string, readonly string[]> = {
-  'openai.chat': ['data: [DONE]'],
-  'openai.completions': ['data: [DONE]'],
-  'openai.responses': ['"type":"response.completed"', '"type":"response.incomplete"', '"type":"response.failed"'],
-  'anthropic.messages': ['event: message_stop', '"type":"message_stop"'],
-};
+import type { ProviderAdapter } from '../providers/index.js';
 
-export function terminalMarkers(route: string): readonly Buffer[] {
-  return (TERMINAL_MARKERS[route] ?? []).map((m) => Buffer.from(m));
+/**
+ * The event that tells a client "done" is held back until the ledger has committed the request:
+ * a client that saw the end of a stream can count on its cost being recorded, even if the process
+ * dies the next instant. Each adapter names its markers; they are turned into bytes once.
+ */
+const markerBytes = new WeakMap<ProviderAdapter, readonly Buffer[]>();
+
+export function terminalMarkers(adapter: ProviderAdapter): readonly Buffer[] {
+  let bytes = markerBytes.get(adapter);
+  if (bytes === undefined) {
+    bytes = (adapter.terminalMarkers ?? []).map((m) => Buffer.from(m));
+    markerBytes.set(adapter, bytes);
+  }
+  return bytes;
 }
 
 /**

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoUpstream, type DemoUpstream } from '../demo/index.js';
-import { ADMIN, call, chat, eventually, startGovApp, type GovApp } from './testing/app.js';
+import { startHarness, type GovernedHarness } from '../testing/harness.js';
+import { ADMIN, call, chat, eventually } from '../testing/http.js';
 
 let demo: DemoUpstream;
-let gw: GovApp;
+let gw: GovernedHarness;
 
 beforeAll(async () => {
   demo = await startDemoUpstream({ ttftMs: 1, itlMs: 0, seed: 3 });
-  gw = await startGovApp({ upstream: demo.url });
+  gw = await startHarness({ governance: true, adminToken: ADMIN,  upstream: demo.url });
 });
 afterAll(async () => {
   await gw.close();
@@ -33,8 +34,8 @@ describe('virtual keys at the gateway', () => {
     const open = await chat(gw.url, 'sk-anything', 'gpt-4o-mini', {}, { 'x-pertoken-tenant': 'tenant-b' });
     expect(open.status).toBe(200);
     eventB = String(open.headers['x-pertoken-request-id']);
-    await gw.ledger.flush();
-    expect((await gw.ledger.getEvent(eventB))?.tenant).toBe('tenant-b');
+    await gw.store.flush();
+    expect((await gw.store.getEvent(eventB))?.tenant).toBe('tenant-b');
     expect((await chat(gw.url, null)).status).toBe(200);
   });
 
@@ -57,8 +58,8 @@ describe('virtual keys at the gateway', () => {
     const ok = await chat(gw.url, keyA.key, 'gpt-4o-mini', {}, { 'x-pertoken-tenant': 'tenant-b', 'x-pertoken-project': 'other', 'x-pertoken-user': 'u1' });
     expect(ok.status).toBe(200);
     eventA = String(ok.headers['x-pertoken-request-id']);
-    await gw.ledger.flush();
-    expect(await gw.ledger.getEvent(eventA)).toMatchObject({ tenant: 'tenant-a', project: 'search', user: 'u1', key_id: keyA.id });
+    await gw.store.flush();
+    expect(await gw.store.getEvent(eventA)).toMatchObject({ tenant: 'tenant-a', project: 'search', user: 'u1', key_id: keyA.id });
     // Same through x-api-key, as the Anthropic SDK sends it.
     const anthropic = await call(gw.url, 'POST', '/v1/messages', { model: 'claude-3-5-haiku-latest', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }, null, { 'x-api-key': keyA.key });
     expect(anthropic.status).toBe(200);

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoUpstream, type DemoUpstream } from '../demo/index.js';
-import { ADMIN, call, chat, startGovApp, type GovApp } from './testing/app.js';
+import { startHarness, type GovernedHarness } from '../testing/harness.js';
+import { ADMIN, call, chat } from '../testing/http.js';
 
 let demo: DemoUpstream;
-let gw: GovApp;
+let gw: GovernedHarness;
 
 beforeAll(async () => {
   demo = await startDemoUpstream({ ttftMs: 1, itlMs: 0, seed: 11 });
-  gw = await startGovApp({ upstream: demo.url });
+  gw = await startHarness({ governance: true, adminToken: ADMIN,  upstream: demo.url });
 });
 afterAll(async () => {
   await gw.close();

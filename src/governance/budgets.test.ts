@@ -2,7 +2,8 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoUpstream, type DemoUpstream } from '../demo/index.js';
 import { createPriceBook, formatUsd, parseUsd } from '../pricing/index.js';
-import { call, chat, startGovApp, type GovApp } from './testing/app.js';
+import { startHarness, type GovernedHarness } from '../testing/harness.js';
+import { ADMIN, call, chat } from '../testing/http.js';
 import { worstCaseCost } from './worst-case.js';
 
 /**
@@ -10,12 +11,12 @@ import { worstCaseCost } from './worst-case.js';
  * alert-only thresholds, status, and 1,000 concurrent requests against a $1.00 budget.
  */
 let demo: DemoUpstream;
-let gw: GovApp;
+let gw: GovernedHarness;
 
 beforeAll(async () => {
   // Every generation runs to its max_tokens: a request's actual cost is its worst case.
   demo = await startDemoUpstream({ ttftMs: 2, itlMs: 0, seed: 7, maxOutputTokens: 100_000 });
-  gw = await startGovApp({ upstream: demo.url });
+  gw = await startHarness({ governance: true, adminToken: ADMIN,  upstream: demo.url });
 });
 afterAll(async () => {
   await gw.close();
@@ -26,8 +27,8 @@ const budget = (body: Record<string, unknown>) => call(gw.url, 'POST', '/api/v1/
 const tenantHeader = (tenant: string) => ({ 'x-pertoken-tenant': tenant });
 
 async function ledgerSpend(tenant: string): Promise<bigint> {
-  await gw.ledger.flush();
-  const rows = await gw.ledger.queryCosts({ from: new Date(0), to: new Date(Date.now() + 86_400_000), groupBy: [], filter: { tenant } });
+  await gw.store.flush();
+  const rows = await gw.store.queryCosts({ from: new Date(0), to: new Date(Date.now() + 86_400_000), groupBy: [], filter: { tenant } });
   return rows.reduce((n, r) => n + r.cost_nano, 0n);
 }
 
@@ -73,8 +74,8 @@ describe('budgets', () => {
     expect(reply.status).toBe(200);
     expect(reply.headers['x-pertoken-downgraded-from']).toBe('gpt-4o');
     expect(reply.json.model).toBe('gpt-4o-mini-2024-07-18');
-    await gw.ledger.flush();
-    const event = await gw.ledger.getEvent(String(reply.headers['x-pertoken-request-id']));
+    await gw.store.flush();
+    const event = await gw.store.getEvent(String(reply.headers['x-pertoken-request-id']));
     expect(event).toMatchObject({ requested_model: 'gpt-4o', model: 'gpt-4o-mini-2024-07-18', tenant: 'dg' });
     // A downgrade budget counts the downgraded spend but never blocks.
     expect((await chat(gw.url, 'sk-x', 'gpt-4o', { max_tokens: 20 }, tenantHeader('dg'))).status).toBe(200);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoUpstream, type DemoUpstream } from '../demo/index.js';
 import { formatUsd } from '../pricing/index.js';
-import { call, chat, eventually, redisAvailable, startGovApp, uniquePrefix, type GovApp } from './testing/app.js';
+import { startHarness, type GovernedHarness } from '../testing/harness.js';
+import { ADMIN, call, chat, eventually, redisAvailable, uniquePrefix } from '../testing/http.js';
 import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy.js';
 
 /**
@@ -17,12 +18,12 @@ if (!redisUp) console.warn(`SKIPPED: Redis outage tests need Redis at ${REDIS}`)
 describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => {
   let demo: DemoUpstream;
   let proxy: TcpProxy;
-  let gw: GovApp;
+  let gw: GovernedHarness;
 
   beforeAll(async () => {
     demo = await startDemoUpstream({ ttftMs: 1, itlMs: 0, seed: 31 });
     proxy = await startTcpProxy(REDIS);
-    gw = await startGovApp({ upstream: demo.url, redisUrl: proxy.url, keyPrefix: uniquePrefix(), commandTimeoutMs: 300 });
+    gw = await startHarness({ governance: true, adminToken: ADMIN,  upstream: demo.url, redisUrl: proxy.url, keyPrefix: uniquePrefix(), commandTimeoutMs: 300 });
     for (const [id, tenant, fail_mode] of [['open-b', 'open-co', 'open'], ['closed-b', 'closed-co', 'closed']]) {
       expect((await call(gw.url, 'POST', '/api/v1/admin/budgets', { id, scope: { tenant }, period: 'month', limit_usd: '5', fail_mode })).status).toBe(201);
     }
@@ -36,8 +37,8 @@ describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => 
   const send = (tenant: string) => chat(gw.url, 'sk-x', 'gpt-4o-mini', { max_tokens: 30 }, { 'x-pertoken-tenant': tenant });
 
   async function ledger(tenant: string): Promise<{ count: number; spent: bigint }> {
-    await gw.ledger.flush();
-    const page = await gw.ledger.listEvents({ filter: { tenant }, limit: 1000 });
+    await gw.store.flush();
+    const page = await gw.store.listEvents({ filter: { tenant }, limit: 1000 });
     return { count: page.events.length, spent: page.events.reduce((n, e) => n + (e.cost_nano ?? 0n), 0n) };
   }
 

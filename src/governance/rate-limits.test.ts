@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoUpstream, type DemoUpstream } from '../demo/index.js';
-import { call, chat, startGovApp, type GovApp } from './testing/app.js';
+import { startHarness, type GovernedHarness } from '../testing/harness.js';
+import { ADMIN, call, chat } from '../testing/http.js';
 
 let demo: DemoUpstream;
-let gw: GovApp;
+let gw: GovernedHarness;
 
 beforeAll(async () => {
   demo = await startDemoUpstream({ ttftMs: 1, itlMs: 0, seed: 5 });
-  gw = await startGovApp({ upstream: demo.url });
+  gw = await startHarness({ governance: true, adminToken: ADMIN,  upstream: demo.url });
 });
 afterAll(async () => {
   await gw.close();
@@ -53,8 +54,8 @@ describe('rate limits', () => {
     const reserve = 1000 - remaining[0]!;
     expect(reserve).toBeGreaterThanOrEqual(400);
     expect(reserve).toBeLessThan(430);
-    await gw.ledger.flush();
-    const first = await gw.ledger.getEvent(String(replies[0]?.headers['x-pertoken-request-id']));
+    await gw.store.flush();
+    const first = await gw.store.getEvent(String(replies[0]?.headers['x-pertoken-request-id']));
     const actual = (first?.buckets.input ?? 0) + (first?.buckets.output ?? 0);
     expect(actual).toBeLessThan(reserve);
     expect(remaining[1]).toBe(1000 - actual - reserve);

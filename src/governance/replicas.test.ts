@@ -5,7 +5,8 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoUpstream, type DemoUpstream } from '../demo/index.js';
 import { createPriceBook, formatUsd } from '../pricing/index.js';
-import { call, chat, eventually, redisAvailable, startGovApp, uniquePrefix, type GovApp } from './testing/app.js';
+import { startHarness, type GovernedHarness } from '../testing/harness.js';
+import { ADMIN, call, chat, eventually, redisAvailable, uniquePrefix } from '../testing/http.js';
 import { worstCaseCost } from './worst-case.js';
 
 /**
@@ -20,7 +21,7 @@ if (!redisUp) console.warn(`SKIPPED: replica tests need Redis at ${REDIS}`);
 describe.skipIf(!redisUp)('three replicas sharing Redis (needs Redis at 127.0.0.1:6379)', () => {
   let demo: DemoUpstream;
   let dir: string;
-  let replicas: GovApp[];
+  let replicas: GovernedHarness[];
 
   beforeAll(async () => {
     demo = await startDemoUpstream({ ttftMs: 2, itlMs: 0, seed: 21, maxOutputTokens: 100_000 });
@@ -29,7 +30,7 @@ describe.skipIf(!redisUp)('three replicas sharing Redis (needs Redis at 127.0.0.
     const governanceDb = join(dir, 'governance.sqlite');
     replicas = [];
     // One at a time: the first creates the shared governance tables.
-    for (let i = 0; i < 3; i++) replicas.push(await startGovApp({ upstream: demo.url, redisUrl: REDIS, keyPrefix, governanceDb }));
+    for (let i = 0; i < 3; i++) replicas.push(await startHarness({ governance: true, adminToken: ADMIN,  upstream: demo.url, redisUrl: REDIS, keyPrefix, governanceDb }));
   });
   afterAll(async () => {
     for (const r of replicas ?? []) await r.close();
@@ -40,8 +41,8 @@ describe.skipIf(!redisUp)('three replicas sharing Redis (needs Redis at 127.0.0.
   async function spend(tenant: string): Promise<bigint> {
     let total = 0n;
     for (const r of replicas) {
-      await r.ledger.flush();
-      const rows = await r.ledger.queryCosts({ from: new Date(0), to: new Date(Date.now() + 86_400_000), groupBy: [], filter: { tenant } });
+      await r.store.flush();
+      const rows = await r.store.queryCosts({ from: new Date(0), to: new Date(Date.now() + 86_400_000), groupBy: [], filter: { tenant } });
       total += rows.reduce((n, row) => n + row.cost_nano, 0n);
     }
     return total;
@@ -102,8 +103,8 @@ describe.skipIf(!redisUp)('three replicas sharing Redis (needs Redis at 127.0.0.
     let tokens = 0;
     let largest = 0;
     for (const r of replicas) {
-      await r.ledger.flush();
-      const page = await r.ledger.listEvents({ filter: { tenant: 'tpm-co' }, limit: 1000 });
+      await r.store.flush();
+      const page = await r.store.listEvents({ filter: { tenant: 'tpm-co' }, limit: 1000 });
       for (const e of page.events) {
         const n = (e.buckets.input ?? 0) + (e.buckets.output ?? 0);
         tokens += n;

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoUpstream, type DemoUpstream } from '../demo/index.js';
-import { call, chat, startGovApp, type GovApp } from './testing/app.js';
+import { startHarness, type GovernedHarness } from '../testing/harness.js';
+import { ADMIN, call, chat } from '../testing/http.js';
 
 /** Cost-aware routing through the real gateway: aliases, fallback chains, requested vs served. */
 let demo: DemoUpstream;
-let gw: GovApp;
+let gw: GovernedHarness;
 
 beforeAll(async () => {
   demo = await startDemoUpstream({
@@ -13,7 +14,7 @@ beforeAll(async () => {
     seed: 9,
     script: (ctx) => (ctx.model === 'gpt-4o' || ctx.model === 'o3' ? 'status:503' : ctx.model === 'gpt-4.1' ? 'slow-headers:5000' : null),
   });
-  gw = await startGovApp({
+  gw = await startHarness({ governance: true, adminToken: ADMIN, 
     upstream: demo.url,
     config: {
       upstreams: [
@@ -30,8 +31,8 @@ afterAll(async () => {
 });
 
 async function event(reply: { headers: Record<string, unknown> }) {
-  await gw.ledger.flush();
-  return gw.ledger.getEvent(String(reply.headers['x-pertoken-request-id']));
+  await gw.store.flush();
+  return gw.store.getEvent(String(reply.headers['x-pertoken-request-id']));
 }
 
 describe('routing policy', () => {
@@ -69,7 +70,7 @@ describe('routing policy', () => {
     const recorded = await event(reply);
     expect(recorded).toMatchObject({ requested_model: 'gpt-4.1', model: 'gpt-4o-mini-2024-07-18' });
     expect(recorded?.usage_issues).toContain('fallback: gpt-4.1 via oa failed (upstream_timeout)');
-    const page = await gw.ledger.listEvents({ filter: { tenant: 'timeouts' }, limit: 10 });
+    const page = await gw.store.listEvents({ filter: { tenant: 'timeouts' }, limit: 10 });
     expect(page.events).toHaveLength(2);
     const attempt = page.events.find((e) => e.id !== recorded?.id);
     // The provider may bill a request it received: the prompt is estimated and priced.

@@ -5,7 +5,7 @@ import type { Counters } from '../counters/index.js';
 import { PertokenError } from '../errors.js';
 import type { Attribution, UsageEvent } from '../ledger/index.js';
 import type { PriceBook } from '../pricing/index.js';
-import type { RouteId } from '../providers/index.js';
+import { adapterFor, type RouteId } from '../providers/index.js';
 import { GovernanceAdmin } from './admin.js';
 import { governedAuthenticator, verifyKey } from './authenticate.js';
 import { applicableBudgets, budgetCounter, clampNano, CounterSeeder, ThresholdWatcher, type BudgetCounter, type LedgerCosts } from './budgets.js';
@@ -32,15 +32,6 @@ export interface GovernanceOptions {
 
 /** Who may read through the query API: the admin (everything) or a `read` key (its tenant only). */
 export type Reader = { kind: 'admin' } | { kind: 'tenant'; tenant: string; key_id: string };
-
-const ROUTE_SCOPE: Record<RouteId, KeyScope> = {
-  'openai.chat': 'chat',
-  'openai.completions': 'completions',
-  'openai.responses': 'responses',
-  'openai.embeddings': 'embeddings',
-  'anthropic.messages': 'messages',
-  'anthropic.count_tokens': 'messages',
-};
 
 /**
  * Governance of one app instance: keys, budgets, rate limits and the admin surface over a
@@ -95,7 +86,8 @@ export class Governance {
   async authorize(identity: Identity, attribution: Attribution, route: RouteId, requested: string, resolved: string): Promise<void> {
     const grant = identity.grant;
     if (!grant) return;
-    const scope = ROUTE_SCOPE[route];
+    // Typed as KeyScope: a route scope that key config cannot grant does not compile.
+    const scope: KeyScope = adapterFor(route).scope;
     if (!grant.scopes.includes(scope)) {
       throw new PertokenError('forbidden', `virtual key ${identity.key_id ?? ''} has no "${scope}" scope`, { param: 'authorization' });
     }

@@ -258,8 +258,11 @@ function blockText(event: unknown): string {
 export const anthropicMessagesAdapter: ProviderAdapter = {
   route: 'anthropic.messages',
   wire: 'anthropic',
+  clientPath: '/v1/messages',
   upstreamPath: '/v1/messages',
   metered: true,
+  scope: 'messages',
+  terminalMarkers: ['event: message_stop', '"type":"message_stop"'],
   prepare: prepareMessages,
   readBody: readMessagesBody,
   createStreamTap: createMessagesTap,
@@ -269,8 +272,11 @@ export const anthropicMessagesAdapter: ProviderAdapter = {
 export const anthropicCountTokensAdapter: ProviderAdapter = {
   route: 'anthropic.count_tokens',
   wire: 'anthropic',
+  clientPath: '/v1/messages/count_tokens',
   upstreamPath: '/v1/messages/count_tokens',
   metered: false,
+  scope: 'messages',
+  terminalMarkers: null,
   prepare: (input, raw) => ({ ...prepareMessages(input, raw), stream: false }),
   readBody: (body) => ({ ...emptyTapResult(), completed: isRecord(body) }),
   createStreamTap: () => createPassthroughTap(),

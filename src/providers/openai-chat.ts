@@ -234,8 +234,11 @@ export function createOpenAIChunkTap(
 export const openaiChatAdapter: ProviderAdapter = {
   route: 'openai.chat',
   wire: 'openai',
+  clientPath: '/v1/chat/completions',
   upstreamPath: '/chat/completions',
   metered: true,
+  scope: 'chat',
+  terminalMarkers: ['data: [DONE]'],
   prepare: prepareChat,
   readBody: readChatBody,
   createStreamTap: (request, options) => createOpenAIChunkTap(request, chatDeltaText, options),

@@ -80,8 +80,11 @@ function completionDeltaText(choice: JsonObject): string {
 export const openaiCompletionsAdapter: ProviderAdapter = {
   route: 'openai.completions',
   wire: 'openai',
+  clientPath: '/v1/completions',
   upstreamPath: '/completions',
   metered: true,
+  scope: 'completions',
+  terminalMarkers: ['data: [DONE]'],
   prepare: prepareCompletions,
   readBody: readCompletionsBody,
   createStreamTap: (request, options) => createOpenAIChunkTap(request, completionDeltaText, options),

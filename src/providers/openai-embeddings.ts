@@ -48,8 +48,11 @@ function readEmbeddingsBody(body: unknown): TapResult {
 export const openaiEmbeddingsAdapter: ProviderAdapter = {
   route: 'openai.embeddings',
   wire: 'openai',
+  clientPath: '/v1/embeddings',
   upstreamPath: '/embeddings',
   metered: true,
+  scope: 'embeddings',
+  terminalMarkers: null,
   prepare: prepareEmbeddings,
   readBody: readEmbeddingsBody,
   createStreamTap: () => createPassthroughTap(),

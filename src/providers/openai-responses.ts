@@ -234,8 +234,15 @@ function createResponsesTap(_request: PreparedRequest, options?: StreamTapOption
 export const openaiResponsesAdapter: ProviderAdapter = {
   route: 'openai.responses',
   wire: 'openai',
+  clientPath: '/v1/responses',
   upstreamPath: '/responses',
   metered: true,
+  scope: 'responses',
+  terminalMarkers: [
+    '"type":"response.completed"',
+    '"type":"response.incomplete"',
+    '"type":"response.failed"',
+  ],
   prepare: prepareResponses,
   readBody: readResponsesBody,
   createStreamTap: createResponsesTap,

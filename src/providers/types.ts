@@ -67,13 +67,31 @@ export interface StreamTap {
   result(): TapResult;
 }
 
+/** The virtual-key scope a route requires (`keys[].scopes` in pertoken.yaml). */
+export type RouteScope = 'chat' | 'completions' | 'responses' | 'embeddings' | 'messages';
+
+/**
+ * Everything about one wire lives on its adapter: the gateway's route table, the key scope check
+ * and the held-back end of a stream are all derived from ADAPTERS, so adding a wire is one provider
+ * file and one ADAPTERS entry.
+ */
 export interface ProviderAdapter {
   readonly route: RouteId;
   readonly wire: WireKind;
+  /** Path the client calls on the gateway (DESIGN §3), e.g. `/v1/chat/completions`. */
+  readonly clientPath: `/v1/${string}`;
   /** Path appended to the upstream base URL, e.g. `/chat/completions` or `/v1/messages`. */
   readonly upstreamPath: string;
+  readonly scope: RouteScope;
   /** Whether responses of this route carry billable usage (count_tokens does not). */
   readonly metered: boolean;
+  /**
+   * Text that marks the event telling a client "done" ([DONE], message_stop, response.completed).
+   * That event is held back until the ledger has committed the request, so a client that saw the
+   * end of a stream can count on its cost being recorded. `null` only for a route that never
+   * streams (its `prepare` always yields `stream: false`); a streaming route must name at least one.
+   */
+  readonly terminalMarkers: readonly [string, ...string[]] | null;
   /**
    * Validates the parsed client body and rewrites it; throws PertokenError('invalid_request', …, {param}).
    * `raw` is the body as received: when nothing needs rewriting it is forwarded byte for byte.

@@ -4,12 +4,40 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { parseConfig } from '../config/index.js';
+import { createCounters, type Counters } from '../counters/index.js';
 import { UpstreamPools } from '../gateway/index.js';
-import { openAccess } from '../governance/index.js';
+import { Governance, openAccess, openGovernanceStore, type GovernanceStore } from '../governance/index.js';
 import { createSqliteStore, type LedgerStore } from '../ledger/index.js';
 import { PertokenMetrics } from '../metrics/index.js';
 import { createPriceBook } from '../pricing/index.js';
 import { createApp, type App } from '../server.js';
+
+/**
+ * The one whole-app test harness: a real app on 127.0.0.1:0 over a temp SQLite ledger, wired as
+ * `pertoken serve` wires it — bare (open access, no governance) or, with `governance: true`, with
+ * keys, budgets and rate limits over memory or Redis counters.
+ */
+export interface HarnessOptions {
+  /** Base URL of the upstream for both wires (OpenAI at `${upstream}/v1`). */
+  upstream: string;
+  config?: Record<string, unknown>;
+  adminToken?: string | null;
+  /** Upstream provider id for the OpenAI wire (default openai). */
+  openaiProvider?: string;
+  /** Directory of the ledger (kept on close when given: a restart test reopens it). */
+  dataDir?: string;
+  now?: () => Date;
+  /** Wire governance (keys, budgets, rate limits, admin API). */
+  governance?: boolean;
+  /** Redis URL for shared counters; memory counters without it. */
+  redisUrl?: string;
+  /** Isolates one test's Redis keys from another's. */
+  keyPrefix?: string;
+  /** Redis timeouts (an outage test wants them short). */
+  commandTimeoutMs?: number;
+  /** Governance SQLite file shared by replicas (stands in for the shared PostgreSQL). */
+  governanceDb?: string;
+}
 
 export interface Harness {
   url: string;
@@ -19,18 +47,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export interface HarnessOptions {
-  /** Base URL of the upstream for both wires (OpenAI at `${upstream}/v1`). */
-  upstream: string;
-  config?: Record<string, unknown>;
-  adminToken?: string;
-  /** Upstream provider id for the OpenAI wire (default openai). */
-  openaiProvider?: string;
+export interface GovernedHarness extends Harness {
+  governance: Governance;
+  governanceStore: GovernanceStore;
+  counters: Counters;
 }
 
-/** A real app on 127.0.0.1:0 over a temp SQLite ledger, wired like `pertoken serve`. */
-export async function startHarness(options: HarnessOptions): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), 'pertoken-test-'));
+export async function startHarness(options: HarnessOptions & { governance: true }): Promise<GovernedHarness>;
+export async function startHarness(options: HarnessOptions): Promise<Harness>;
+export async function startHarness(options: HarnessOptions): Promise<Harness | GovernedHarness> {
+  const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pertoken-test-'));
   const config = parseConfig({
     upstreams: [
       { name: 'oa', kind: 'openai', provider: options.openaiProvider ?? 'openai', base_url: `${options.upstream}/v1`, api_key: 'sk-upstream-secret' },
@@ -38,23 +64,27 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     ],
     ...options.config,
   });
+  const log = pino({ level: process.env.PERTOKEN_TEST_LOG ?? 'silent' });
   const store = createSqliteStore({ path: join(dir, 'ledger.sqlite') });
   await store.migrate();
+  const priceBook = createPriceBook({ overrides: config.prices });
+  const governed = options.governance === true ? await startGovernance(options, dir, config, store, priceBook, log) : null;
   const pools = new UpstreamPools(config.upstreams);
   const metrics = new PertokenMetrics();
   const app = createApp({
     config,
     store,
-    priceBook: createPriceBook({ overrides: config.prices }),
+    priceBook,
     pools,
     metrics,
-    log: pino({ level: 'silent' }),
-    authenticate: openAccess(),
+    log,
+    ...(governed ? { governance: governed.governance } : { authenticate: openAccess() }),
     adminToken: options.adminToken ?? null,
+    ...(options.now ? { now: options.now } : {}),
   });
-  const server = createServer(app.handle);
+  const server = createServer({ keepAliveTimeout: 65_000 }, app.handle);
   const port = await listenEphemeral(server);
-  return {
+  const harness: Harness = {
     url: `http://127.0.0.1:${port}`,
     app,
     store,
@@ -64,7 +94,45 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       await new Promise((r) => server.close(r));
       await pools.close();
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (governed) await governed.close();
+      if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return governed ? { ...harness, governance: governed.governance, governanceStore: governed.governanceStore, counters: governed.counters } : harness;
+}
+
+type Built = Pick<GovernedHarness, 'governance' | 'governanceStore' | 'counters'> & { close(): Promise<void> };
+
+async function startGovernance(
+  options: HarnessOptions,
+  dir: string,
+  config: ReturnType<typeof parseConfig>,
+  store: LedgerStore,
+  priceBook: ReturnType<typeof createPriceBook>,
+  log: pino.Logger,
+): Promise<Built> {
+  const governanceStore = openGovernanceStore({ sqlitePath: options.governanceDb ?? join(dir, 'governance.sqlite') });
+  await governanceStore.migrate();
+  const timeouts = options.commandTimeoutMs ? { commandTimeoutMs: options.commandTimeoutMs, connectTimeoutMs: options.commandTimeoutMs } : {};
+  const counters = createCounters(options.redisUrl ? { redisUrl: options.redisUrl, keyPrefix: options.keyPrefix ?? 'pertoken-test:', ...timeouts } : {});
+  const governance = new Governance({
+    config,
+    store: governanceStore,
+    counters,
+    priceBook,
+    ledgerCosts: (q) => store.queryCosts(q),
+    log,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  await governance.start();
+  return {
+    governance,
+    governanceStore,
+    counters,
+    async close() {
+      await governance.close();
+      await counters.close();
+      await governanceStore.close();
     },
   };
 }

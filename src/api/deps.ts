@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+import type { Governance } from '../governance/index.js';
+import type { Store } from '../ledger/index.js';
+import type { PertokenMetrics } from '../metrics/index.js';
+import type { PriceBook } from '../pricing/index.js';
+
+/** What the API routes need; built by server.ts. Its own file so that route modules import it, not each other. */
+export interface ApiDeps {
+  store: Store;
+  priceBook: PriceBook;
+  metrics: PertokenMetrics;
+  log: Logger;
+  adminToken: string | null;
+  maxBodyBytes: number;
+  now(): Date;
+  /** Keys, budgets and the admin API; absent on a bare app (read API guarded by the admin token only). */
+  governance?: Governance;
+}
