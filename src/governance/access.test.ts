@@ -8,7 +8,7 @@ let gw: GovernedHarness;
 
 beforeAll(async () => {
   demo = await startDemoUpstream({ ttftMs: 1, itlMs: 0, seed: 3 });
-  gw = await startHarness({ governance: true, adminToken: ADMIN,  upstream: demo.url });
+  gw = await startHarness({ governance: true, adminToken: ADMIN, upstream: demo.url });
 });
 afterAll(async () => {
   await gw.close();
@@ -77,6 +77,10 @@ describe('virtual keys at the gateway', () => {
     const bigger = await chat(gw.url, mini.key, 'gpt-4o');
     expect(bigger.status).toBe(403);
     expect((bigger.json.error as { param: string }).param).toBe('model');
+    // Key model lists follow the one glob rule (src/glob.ts): case-insensitive.
+    const upper = await newKey({ tenant: 'tenant-a', models: ['GPT-4O-MINI*'] });
+    expect((await chat(gw.url, upper.key, 'gpt-4o-mini')).status).toBe(200);
+    expect((await chat(gw.url, upper.key, 'gpt-4o')).status).toBe(403);
     // A read-only key cannot call models.
     expect((await chat(gw.url, readA.key)).status).toBe(403);
     // A key without a project of its own may name one of its tenant's projects, not another's.

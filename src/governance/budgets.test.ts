@@ -16,7 +16,7 @@ let gw: GovernedHarness;
 beforeAll(async () => {
   // Every generation runs to its max_tokens: a request's actual cost is its worst case.
   demo = await startDemoUpstream({ ttftMs: 2, itlMs: 0, seed: 7, maxOutputTokens: 100_000 });
-  gw = await startHarness({ governance: true, adminToken: ADMIN,  upstream: demo.url });
+  gw = await startHarness({ governance: true, adminToken: ADMIN, upstream: demo.url });
 });
 afterAll(async () => {
   await gw.close();

@@ -23,7 +23,7 @@ describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => 
   beforeAll(async () => {
     demo = await startDemoUpstream({ ttftMs: 1, itlMs: 0, seed: 31 });
     proxy = await startTcpProxy(REDIS);
-    gw = await startHarness({ governance: true, adminToken: ADMIN,  upstream: demo.url, redisUrl: proxy.url, keyPrefix: uniquePrefix(), commandTimeoutMs: 300 });
+    gw = await startHarness({ governance: true, adminToken: ADMIN, upstream: demo.url, redisUrl: proxy.url, keyPrefix: uniquePrefix(), commandTimeoutMs: 300 });
     for (const [id, tenant, fail_mode] of [['open-b', 'open-co', 'open'], ['closed-b', 'closed-co', 'closed']]) {
       expect((await call(gw.url, 'POST', '/api/v1/admin/budgets', { id, scope: { tenant }, period: 'month', limit_usd: '5', fail_mode })).status).toBe(201);
     }

@@ -8,7 +8,7 @@ let gw: GovernedHarness;
 
 beforeAll(async () => {
   demo = await startDemoUpstream({ ttftMs: 1, itlMs: 0, seed: 5 });
-  gw = await startHarness({ governance: true, adminToken: ADMIN,  upstream: demo.url });
+  gw = await startHarness({ governance: true, adminToken: ADMIN, upstream: demo.url });
 });
 afterAll(async () => {
   await gw.close();

@@ -30,7 +30,7 @@ describe.skipIf(!redisUp)('three replicas sharing Redis (needs Redis at 127.0.0.
     const governanceDb = join(dir, 'governance.sqlite');
     replicas = [];
     // One at a time: the first creates the shared governance tables.
-    for (let i = 0; i < 3; i++) replicas.push(await startHarness({ governance: true, adminToken: ADMIN,  upstream: demo.url, redisUrl: REDIS, keyPrefix, governanceDb }));
+    for (let i = 0; i < 3; i++) replicas.push(await startHarness({ governance: true, adminToken: ADMIN, upstream: demo.url, redisUrl: REDIS, keyPrefix, governanceDb }));
   });
   afterAll(async () => {
     for (const r of replicas ?? []) await r.close();
