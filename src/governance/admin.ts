@@ -25,14 +25,18 @@ export interface Saved<T> {
  * one transaction, then announced to every replica. Config sync uses the same path (actor `config`).
  */
 export class GovernanceAdmin {
-  constructor(private readonly o: AdminOptions) {}
+  readonly #o: AdminOptions;
+
+  constructor(o: AdminOptions) {
+    this.#o = o;
+  }
 
   async #change<T>(fn: (repo: GovernanceRepo, audit: Auditor) => Promise<T>, actor: Actor): Promise<T> {
-    const time = this.o.now();
-    const result = await this.o.store.transaction((repo) =>
+    const time = this.#o.now();
+    const result = await this.#o.store.transaction((repo) =>
       fn(repo, (action, target, target_id, before, after) => repo.appendAudit({ time, actor: actor.name, action, target, target_id, before, after, remote: actor.remote }).then(() => undefined)),
     );
-    await this.o.directory.changed();
+    await this.#o.directory.changed();
     return result;
   }
 
@@ -40,7 +44,7 @@ export class GovernanceAdmin {
     const input = parseInput(tenantInput, body);
     return this.#change(async (repo, audit) => {
       const before = await repo.getTenant(input.id);
-      const now = this.o.now();
+      const now = this.#o.now();
       const tenant: Tenant = { id: input.id, name: input.name ?? null, rpm: input.rpm ?? null, tpm: input.tpm ?? null, metadata: input.metadata, origin, created_at: before?.created_at ?? now, updated_at: now };
       await repo.putTenant(tenant);
       await audit(before ? 'tenant.update' : 'tenant.create', 'tenant', tenant.id, before && presentTenant(before), presentTenant(tenant));
@@ -54,7 +58,7 @@ export class GovernanceAdmin {
       if (!(await repo.getTenant(input.tenant))) throw new PertokenError('invalid_request', `tenant: no tenant "${input.tenant}"; create it first`, { param: 'tenant' });
       const before = await repo.getProject(input.id);
       if (before && before.tenant !== input.tenant) throw new PertokenError('invalid_request', `id: project "${input.id}" belongs to tenant "${before.tenant}"`, { param: 'id' });
-      const now = this.o.now();
+      const now = this.#o.now();
       const project: Project = { id: input.id, tenant: input.tenant, name: input.name ?? null, rpm: input.rpm ?? null, tpm: input.tpm ?? null, metadata: input.metadata, origin, created_at: before?.created_at ?? now, updated_at: now };
       await repo.putProject(project);
       await audit(before ? 'project.update' : 'project.create', 'project', project.id, before && presentProject(before), presentProject(project));
@@ -69,7 +73,7 @@ export class GovernanceAdmin {
       await checkOwner(repo, input);
       const id = input.id ?? newKeyId();
       if (await repo.getKey(id)) throw new PertokenError('invalid_request', `id: a key "${id}" already exists`, { param: 'id' });
-      const now = this.o.now();
+      const now = this.#o.now();
       const expires = input.expires_at === undefined ? null : new Date(input.expires_at);
       if (expires && expires.getTime() <= now.getTime()) throw new PertokenError('invalid_request', 'expires_at: must be in the future', { param: 'expires_at' });
       const key = newKeySecret(id);
@@ -86,8 +90,8 @@ export class GovernanceAdmin {
       const before = await requireKey(repo, id);
       if (before.revoked_at !== null) throw new PertokenError('invalid_request', `key ${id} is revoked; create a new key`, { param: 'id' });
       if (before.origin === 'config') throw new PertokenError('invalid_request', `key ${id} is declared in the config file; change its value there`, { param: 'id' });
-      const now = this.o.now();
-      const grace = input.grace_seconds ?? this.o.rotationGraceSeconds;
+      const now = this.#o.now();
+      const grace = input.grace_seconds ?? this.#o.rotationGraceSeconds;
       const key = newKeySecret(id);
       const after: KeyRecord = {
         ...before,
@@ -107,7 +111,7 @@ export class GovernanceAdmin {
     return this.#change(async (repo, audit) => {
       const before = await requireKey(repo, id);
       if (before.revoked_at !== null) return keyInfo(before);
-      const now = this.o.now();
+      const now = this.#o.now();
       const after: KeyRecord = { ...before, revoked_at: now, previous: null, previous_valid_until: null };
       await repo.putKey(after);
       await audit('key.revoke', 'key', id, presentKey(before, now), presentKey(after, now));
@@ -119,7 +123,7 @@ export class GovernanceAdmin {
     const input = parseInput(budgetInput, body);
     return this.#change(async (repo, audit) => {
       const before = await repo.getBudget(input.id);
-      const now = this.o.now();
+      const now = this.#o.now();
       const budget = definitionToBudget(input, origin, before?.created_at ?? now, now);
       await repo.putBudget(budget);
       await audit(before ? 'budget.update' : 'budget.create', 'budget', budget.id, before && presentBudget(before), presentBudget(budget));

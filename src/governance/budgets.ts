@@ -79,11 +79,15 @@ export async function ledgerSpend(queryCosts: LedgerCosts, budget: Budget, bound
 export class CounterSeeder {
   readonly #done = new Map<string, Promise<void>>();
 
-  constructor(
-    private readonly budgets: BudgetLedger,
-    private readonly queryCosts: LedgerCosts,
-    private readonly log: Logger,
-  ) {}
+  readonly #budgets: BudgetLedger;
+  readonly #queryCosts: LedgerCosts;
+  readonly #log: Logger;
+
+  constructor(budgets: BudgetLedger, queryCosts: LedgerCosts, log: Logger) {
+    this.#budgets = budgets;
+    this.#queryCosts = queryCosts;
+    this.#log = log;
+  }
 
   async ensure(counters: readonly BudgetCounter[]): Promise<void> {
     await Promise.all(counters.map((c) => this.#one(c)));
@@ -94,11 +98,11 @@ export class CounterSeeder {
     let pending = this.#done.get(key);
     if (!pending) {
       pending = (async () => {
-        const spent = await ledgerSpend(this.queryCosts, counter.budget, counter.bounds);
-        await this.budgets.seed([{ counter: counter.ref, spent: clampNano(spent) }]);
+        const spent = await ledgerSpend(this.#queryCosts, counter.budget, counter.bounds);
+        await this.#budgets.seed([{ counter: counter.ref, spent: clampNano(spent) }]);
       })().catch((err: unknown) => {
         this.#done.delete(key);
-        this.log.warn({ err, counter: key }, 'budget counter not seeded from the ledger; retrying on next use');
+        this.#log.warn({ err, counter: key }, 'budget counter not seeded from the ledger; retrying on next use');
       });
       this.#done.set(key, pending);
       if (this.#done.size > 10_000) this.#done.delete(this.#done.keys().next().value as string);
@@ -114,11 +118,15 @@ export class CounterSeeder {
 export class ThresholdWatcher {
   readonly #seen = new Set<string>();
 
-  constructor(
-    private readonly repo: GovernanceRepo,
-    private readonly log: Logger,
-    private readonly now: () => Date,
-  ) {}
+  readonly #repo: GovernanceRepo;
+  readonly #log: Logger;
+  readonly #now: () => Date;
+
+  constructor(repo: GovernanceRepo, log: Logger, now: () => Date) {
+    this.#repo = repo;
+    this.#log = log;
+    this.#now = now;
+  }
 
   async check(counters: readonly BudgetCounter[], states: readonly CounterState[]): Promise<BudgetAlert[]> {
     const raised: BudgetAlert[] = [];
@@ -133,14 +141,14 @@ export class ThresholdWatcher {
         this.#seen.add(memo);
         if (this.#seen.size > 100_000) this.#seen.clear();
         try {
-          const alert = await this.repo.insertAlert({ time: this.now(), budget_id: budget.id, period_start: counter.bounds.start, threshold, spent_nano: state.spent, limit_nano: budget.limit_nano });
+          const alert = await this.#repo.insertAlert({ time: this.#now(), budget_id: budget.id, period_start: counter.bounds.start, threshold, spent_nano: state.spent, limit_nano: budget.limit_nano });
           if (alert) {
             raised.push(alert);
-            this.log.warn({ budget: budget.id, threshold, spent_nano: state.spent.toString(), limit_nano: budget.limit_nano.toString() }, 'budget threshold crossed');
+            this.#log.warn({ budget: budget.id, threshold, spent_nano: state.spent.toString(), limit_nano: budget.limit_nano.toString() }, 'budget threshold crossed');
           }
         } catch (err) {
           this.#seen.delete(memo);
-          this.log.error({ err, budget: budget.id, threshold }, 'budget alert could not be stored');
+          this.#log.error({ err, budget: budget.id, threshold }, 'budget alert could not be stored');
         }
       }
     }

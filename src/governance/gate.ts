@@ -78,21 +78,25 @@ function admitted(chain: readonly RouteCandidate[]): Admission {
  * `downgrade_to` model (reserved at that model's worst case); a `block` budget refuses with 402.
  */
 export class Gatekeeper {
-  constructor(private readonly o: GatekeeperOptions) {}
+  readonly #o: GatekeeperOptions;
+
+  constructor(o: GatekeeperOptions) {
+    this.#o = o;
+  }
 
   async admit(req: AdmitRequest): Promise<Admission> {
-    const snapshot = await this.o.directory.snapshot();
+    const snapshot = await this.#o.directory.snapshot();
     const budgets = applicableBudgets(snapshot.budgets, req.attribution);
     let promptTokens: number | null = null;
     const prompt = (): number => (promptTokens ??= countTokens(req.promptText, req.chain[0]?.model ?? '') + req.pretokenizedInputTokens);
-    const outputCeiling = (model: string): number => (req.route === 'openai.embeddings' ? 0 : maxOutputTokens(model, req.maxOutputTokens, this.o.routing.max_output_tokens));
+    const outputCeiling = (model: string): number => (req.route === 'openai.embeddings' ? 0 : maxOutputTokens(model, req.maxOutputTokens, this.#o.routing.max_output_tokens));
     const rates = rateLimitPlan(snapshot, req.identity, req.attribution, () => prompt() + outputCeiling(req.chain[0]?.model ?? ''));
     if (budgets.length === 0 && rates.specs.length === 0) return admitted(req.chain);
 
     const headers: Record<string, string> = {};
     let ticket: RateTicket | null = null;
     if (rates.specs.length > 0) {
-      const taken = await this.o.counters.rates.take({ id: req.id, limits: rates.specs, failMode: this.o.rateLimitFailMode });
+      const taken = await this.#o.counters.rates.take({ id: req.id, limits: rates.specs, failMode: this.#o.rateLimitFailMode });
       if (!taken.ok) {
         const spec = rates.specs.find((s) => s.key === taken.key);
         const what = taken.key.startsWith('tpm:') ? 'tokens' : 'requests';
@@ -105,7 +109,7 @@ export class Gatekeeper {
       Object.assign(headers, rateLimitHeaders(splitStates(taken.states)));
     }
     const giveBackTokens = async (): Promise<void> => {
-      if (ticket && rates.tokenKeys.length > 0) await this.o.counters.rates.adjust(ticket, rates.tokenKeys.map((key) => ({ key, cost: 0 })));
+      if (ticket && rates.tokenKeys.length > 0) await this.#o.counters.rates.adjust(ticket, rates.tokenKeys.map((key) => ({ key, cost: 0 })));
     };
 
     let reservation: Reservation | null = null;
@@ -131,19 +135,19 @@ export class Gatekeeper {
         done = true;
         if (ticket && rates.tokenKeys.length > 0) {
           const tokens = events.reduce((sum, e) => sum + Object.entries(e.buckets).reduce((n, [b, v]) => (NON_TOKEN.has(b as Bucket) ? n : n + (v ?? 0)), 0), 0);
-          await this.o.counters.rates.adjust(ticket, rates.tokenKeys.map((key) => ({ key, cost: tokens })));
+          await this.#o.counters.rates.adjust(ticket, rates.tokenKeys.map((key) => ({ key, cost: tokens })));
         }
         if (reservation) {
           const cost = events.reduce((sum, e) => sum + (e.cost_nano ?? 0n), 0n);
-          const result = await this.o.counters.budgets.settle(reservation.lease, clampNano(cost));
-          if (result.counters.length > 0) await this.o.watcher.check(reservation.counters, result.counters);
+          const result = await this.#o.counters.budgets.settle(reservation.lease, clampNano(cost));
+          if (result.counters.length > 0) await this.#o.watcher.check(reservation.counters, result.counters);
         }
       },
       release: async () => {
         if (done) return;
         done = true;
         await giveBackTokens();
-        if (reservation) await this.o.counters.budgets.release(reservation.lease);
+        if (reservation) await this.#o.counters.budgets.release(reservation.lease);
       },
     };
   }
@@ -157,15 +161,15 @@ export class Gatekeeper {
       b.action === 'block' ? b.limit_nano : b.action === 'downgrade' && !downgraded ? fractionOf(b.limit_nano, b.downgrade_at) : null;
     const worstCase = (chain: readonly RouteCandidate[]): bigint =>
       chain.reduce((max, c) => {
-        const cost = worstCaseCost(this.o.priceBook, { provider: c.provider, model: c.model, at: req.at, inputTokens: prompt(), outputTokens: outputCeiling(c.model), hasNonTextInput: req.hasNonTextInput }) ?? 0n;
+        const cost = worstCaseCost(this.#o.priceBook, { provider: c.provider, model: c.model, at: req.at, inputTokens: prompt(), outputTokens: outputCeiling(c.model), hasNonTextInput: req.hasNonTextInput }) ?? 0n;
         return cost > max ? cost : max;
       }, 0n);
 
     const attempt = async (chain: readonly RouteCandidate[], downgraded: boolean, leaseId: string) => {
       const counters = ordered.map((b) => budgetCounter(b, req.at, limitOf(b, downgraded)));
-      await this.o.seeder.ensure(counters);
+      await this.#o.seeder.ensure(counters);
       const amount = clampNano(worstCase(chain));
-      const result = await this.o.counters.budgets.reserve({ leaseId, counters: counters.map((c) => c.ref), amount, ttlMs: this.o.reservationTtlMs, failMode });
+      const result = await this.#o.counters.budgets.reserve({ leaseId, counters: counters.map((c) => c.ref), amount, ttlMs: this.#o.reservationTtlMs, failMode });
       return { counters, amount, result };
     };
 

@@ -14,31 +14,35 @@ import type { TapResult } from './types.js';
 export const MAX_DEFERRED_CHARS = 64 * 1024;
 
 export class DeferredText {
-  private text = '';
+  #text = '';
   /** Replaced, never truncated, when settled: a snapshot may still hold the old array. */
-  private pending: string[] = [];
-  private pendingChars = 0;
+  #pending: string[] = [];
+  #pendingChars = 0;
 
   /** `textOf` turns the data of one kept event into its text ('' when it has none). */
-  constructor(private readonly textOf: (data: string) => string) {}
+  readonly #textOf: (data: string) => string;
+
+  constructor(textOf: (data: string) => string) {
+    this.#textOf = textOf;
+  }
 
   /** Keeps the data of an event whose only effect can be text. */
   defer(data: string): void {
-    this.pending.push(data);
-    this.pendingChars += data.length;
-    if (this.pendingChars > MAX_DEFERRED_CHARS) this.settle();
+    this.#pending.push(data);
+    this.#pendingChars += data.length;
+    if (this.#pendingChars > MAX_DEFERRED_CHARS) this.#settle();
   }
 
   /** Text of an event that was parsed anyway. */
   append(piece: string): void {
     if (piece.length === 0) return;
-    this.settle();
-    this.text += piece;
+    this.#settle();
+    this.#text += piece;
   }
 
   read(): string {
-    this.settle();
-    return this.text;
+    this.#settle();
+    return this.#text;
   }
 
   /**
@@ -46,30 +50,30 @@ export class DeferredText {
    * is fed after result(). When nothing changed in between, settles in place so later reads are free.
    */
   snapshot(): () => string {
-    const settled = this.text;
-    const kept = this.pending;
+    const settled = this.#text;
+    const kept = this.#pending;
     const count = kept.length;
     if (count === 0) return () => settled;
     let value: string | undefined;
     return () => {
       if (value !== undefined) return value;
-      if (this.pending === kept && kept.length === count) {
+      if (this.#pending === kept && kept.length === count) {
         value = this.read();
       } else {
         value = settled;
-        for (let i = 0; i < count; i++) value += this.textOf(kept[i] as string);
+        for (let i = 0; i < count; i++) value += this.#textOf(kept[i] as string);
       }
       return value;
     };
   }
 
-  private settle(): void {
-    if (this.pending.length === 0) return;
-    let text = this.text;
-    for (const data of this.pending) text += this.textOf(data);
-    this.text = text;
-    this.pending = [];
-    this.pendingChars = 0;
+  #settle(): void {
+    if (this.#pending.length === 0) return;
+    let text = this.#text;
+    for (const data of this.#pending) text += this.#textOf(data);
+    this.#text = text;
+    this.#pending = [];
+    this.#pendingChars = 0;
   }
 }
 

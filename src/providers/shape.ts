@@ -44,11 +44,11 @@ export function carve(total: number, parts: readonly number[]): { parts: number[
 
 /** Gathers prompt or output text for estimation, and whether non-text parts were seen. */
 export class TextCollector {
-  private readonly parts: string[] = [];
+  readonly #parts: string[] = [];
   nonText = false;
 
   add(value: unknown): void {
-    if (typeof value === 'string' && value.length > 0) this.parts.push(value);
+    if (typeof value === 'string' && value.length > 0) this.#parts.push(value);
   }
 
   /** Tool schemas and tool-call arguments count as prompt tokens; their JSON is a fair proxy. */
@@ -59,6 +59,6 @@ export class TextCollector {
   }
 
   text(): string {
-    return this.parts.join('\n');
+    return this.#parts.join('\n');
   }
 }

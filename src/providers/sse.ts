@@ -36,99 +36,99 @@ const EVENT_FIELD = Buffer.from('event');
 const ID_FIELD = Buffer.from('id');
 
 export class SseReader {
-  private readonly maxEventBytes: number;
+  readonly #maxEventBytes: number;
   /**
    * Growable byte store: bytes [start, end) are the current block not yet handed out. Appending
    * into spare capacity (instead of concatenating per chunk) keeps a large event arriving in many
    * small chunks linear in its size.
    */
-  private store: Buffer = EMPTY;
-  private start = 0;
-  private end = 0;
+  #store: Buffer = EMPTY;
+  #start = 0;
+  #end = 0;
   /** Next byte to scan (absolute index into store). */
-  private pos = 0;
+  #pos = 0;
   /** Where the current line starts (absolute index into store). */
-  private lineStart = 0;
+  #lineStart = 0;
   /** The current line already had bytes handed out (oversized event), so it is not blank. */
-  private lineContinued = false;
+  #lineContinued = false;
   /** The current event exceeded maxEventBytes: its bytes are handed out unread. */
-  private skipping = false;
-  private atStreamStart = true;
-  private type = '';
+  #skipping = false;
+  #atStreamStart = true;
+  #type = '';
   /** The `data:` lines joined with "\n", or null before the first (no event to dispatch). */
-  private data: string | null = null;
-  private id: string | null = null;
+  #data: string | null = null;
+  #id: string | null = null;
 
   constructor(options: { maxEventBytes?: number } = {}) {
-    this.maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+    this.#maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   }
 
   push(chunk: Buffer): SseBlock[] {
     if (chunk.length === 0) return [];
-    this.append(chunk);
-    const blocks = this.scan(false);
-    if (this.skipping || this.end - this.start > this.maxEventBytes) blocks.push(this.handOutScanned());
-    this.releaseIfIdle();
+    this.#append(chunk);
+    const blocks = this.#scan(false);
+    if (this.#skipping || this.#end - this.#start > this.#maxEventBytes) blocks.push(this.#handOutScanned());
+    this.#releaseIfIdle();
     return blocks;
   }
 
   /** The stream ended: a trailing CR ends its line, and an unterminated last event is dispatched. */
   flush(): SseBlock[] {
-    const blocks = this.scan(true);
-    if (this.end > this.start) {
-      if (!this.skipping && this.lineStart < this.end) this.parseLine(this.lineStart, this.end);
-      blocks.push(this.dispatch(this.take(this.end)));
+    const blocks = this.#scan(true);
+    if (this.#end > this.#start) {
+      if (!this.#skipping && this.#lineStart < this.#end) this.#parseLine(this.#lineStart, this.#end);
+      blocks.push(this.#dispatch(this.#take(this.#end)));
     }
-    this.lineContinued = false;
-    this.skipping = false;
-    this.resetFields();
-    this.releaseIfIdle();
+    this.#lineContinued = false;
+    this.#skipping = false;
+    this.#resetFields();
+    this.#releaseIfIdle();
     return blocks;
   }
 
-  private append(chunk: Buffer): void {
-    const pending = this.end - this.start;
-    if (this.end + chunk.length > this.store.length) {
+  #append(chunk: Buffer): void {
+    const pending = this.#end - this.#start;
+    if (this.#end + chunk.length > this.#store.length) {
       const needed = pending + chunk.length;
       const target =
-        needed <= this.store.length / 2 ? this.store : Buffer.allocUnsafe(Math.max(needed * 2, 4096));
-      this.store.copy(target, 0, this.start, this.end);
-      this.store = target;
-      this.pos -= this.start;
-      this.lineStart -= this.start;
-      this.start = 0;
-      this.end = pending;
+        needed <= this.#store.length / 2 ? this.#store : Buffer.allocUnsafe(Math.max(needed * 2, 4096));
+      this.#store.copy(target, 0, this.#start, this.#end);
+      this.#store = target;
+      this.#pos -= this.#start;
+      this.#lineStart -= this.#start;
+      this.#start = 0;
+      this.#end = pending;
     }
-    chunk.copy(this.store, this.end);
-    this.end += chunk.length;
+    chunk.copy(this.#store, this.#end);
+    this.#end += chunk.length;
   }
 
   /** Hands out bytes [start, upTo) as an independent Buffer (the store is reused). */
-  private take(upTo: number): Buffer {
-    const raw = Buffer.allocUnsafe(upTo - this.start);
-    this.store.copy(raw, 0, this.start, upTo);
-    this.start = upTo;
+  #take(upTo: number): Buffer {
+    const raw = Buffer.allocUnsafe(upTo - this.#start);
+    this.#store.copy(raw, 0, this.#start, upTo);
+    this.#start = upTo;
     return raw;
   }
 
   /** Nothing pending: rewind, and let go of a store grown for one large event. */
-  private releaseIfIdle(): void {
-    if (this.start !== this.end) return;
-    this.start = this.end = this.pos = this.lineStart = 0;
-    if (this.store.length > 64 * 1024) this.store = EMPTY;
+  #releaseIfIdle(): void {
+    if (this.#start !== this.#end) return;
+    this.#start = this.#end = this.#pos = this.#lineStart = 0;
+    if (this.#store.length > 64 * 1024) this.#store = EMPTY;
   }
 
-  private scan(final: boolean): SseBlock[] {
+  #scan(final: boolean): SseBlock[] {
     const blocks: SseBlock[] = [];
-    const end = this.end;
+    const end = this.#end;
     // Line ends are found with indexOf (native memchr) instead of a byte loop. It cannot stop at
     // `end` and the spare capacity holds stale bytes, so it searches a view that ends there.
-    const view = end === this.store.length ? this.store : this.store.subarray(0, end);
+    const view = end === this.#store.length ? this.#store : this.#store.subarray(0, end);
     // Next LF / CR at or after i; -1: none before `end`. Each is searched again only once passed,
     // so every byte is looked at once per kind even in CR-only or LF-only streams.
     let nextLf = -2;
     let nextCr = -2;
-    let i = this.pos;
+    let i = this.#pos;
     while (i < end) {
       if (nextLf !== -1 && nextLf < i) nextLf = view.indexOf(LF, i);
       if (nextCr !== -1 && nextCr < i) nextCr = view.indexOf(CR, i);
@@ -145,28 +145,28 @@ export class SseReader {
           break;
         }
       }
-      const blank = eol === this.lineStart && !this.lineContinued;
-      if (!blank && !this.skipping) this.parseLine(this.lineStart, eol);
+      const blank = eol === this.#lineStart && !this.#lineContinued;
+      if (!blank && !this.#skipping) this.#parseLine(this.#lineStart, eol);
       i = eol + terminator;
-      this.lineStart = i;
-      this.lineContinued = false;
+      this.#lineStart = i;
+      this.#lineContinued = false;
       if (blank) {
         // An event larger than the limit is never parsed, however it was chunked.
-        if (i - this.start > this.maxEventBytes) this.skipping = true;
-        blocks.push(this.dispatch(this.take(i)));
+        if (i - this.#start > this.#maxEventBytes) this.#skipping = true;
+        blocks.push(this.#dispatch(this.#take(i)));
       }
     }
-    this.pos = i;
+    this.#pos = i;
     return blocks;
   }
 
   /** Oversized event: hand out what was scanned so far and stop keeping its bytes. */
-  private handOutScanned(): SseBlock {
-    if (!this.skipping) this.resetFields();
-    this.skipping = true;
-    this.lineContinued = this.lineContinued || this.pos > this.lineStart;
-    const raw = this.take(this.pos);
-    this.lineStart = this.pos;
+  #handOutScanned(): SseBlock {
+    if (!this.#skipping) this.#resetFields();
+    this.#skipping = true;
+    this.#lineContinued = this.#lineContinued || this.#pos > this.#lineStart;
+    const raw = this.#take(this.#pos);
+    this.#lineStart = this.#pos;
     return { raw, event: null };
   }
 
@@ -175,10 +175,10 @@ export class SseReader {
    * value of a field that is kept gets decoded: decoding from just after `data: ` gives the same
    * text as decoding the line and slicing, because UTF-8 resynchronises at an ASCII byte.
    */
-  private parseLine(start: number, end: number): void {
-    const store = this.store;
-    if (this.atStreamStart) {
-      this.atStreamStart = false;
+  #parseLine(start: number, end: number): void {
+    const store = this.#store;
+    if (this.#atStreamStart) {
+      this.#atStreamStart = false;
       if (end - start >= 3 && store[start] === 0xef && store[start + 1] === 0xbb && store[start + 2] === 0xbf) {
         start += 3; // byte order mark
       }
@@ -191,30 +191,30 @@ export class SseReader {
     const nameLength = colon - start;
     if (fieldIs(store, start, nameLength, DATA_FIELD)) {
       const value = store.toString('utf8', valueStart, end);
-      this.data = this.data === null ? value : `${this.data}\n${value}`;
+      this.#data = this.#data === null ? value : `${this.#data}\n${value}`;
     } else if (fieldIs(store, start, nameLength, EVENT_FIELD)) {
-      this.type = store.toString('utf8', valueStart, end);
+      this.#type = store.toString('utf8', valueStart, end);
     } else if (fieldIs(store, start, nameLength, ID_FIELD)) {
       const value = store.toString('utf8', valueStart, end);
-      if (!value.includes('\0')) this.id = value;
+      if (!value.includes('\0')) this.#id = value;
     }
   }
 
-  private dispatch(raw: Buffer): SseBlock {
-    this.atStreamStart = false;
+  #dispatch(raw: Buffer): SseBlock {
+    this.#atStreamStart = false;
     let event: SseEvent | null = null;
-    if (!this.skipping && this.data !== null) {
-      event = { type: this.type || 'message', data: this.data, id: this.id };
+    if (!this.#skipping && this.#data !== null) {
+      event = { type: this.#type || 'message', data: this.#data, id: this.#id };
     }
-    this.skipping = false;
-    this.resetFields();
+    this.#skipping = false;
+    this.#resetFields();
     return { raw, event };
   }
 
-  private resetFields(): void {
-    this.type = '';
-    this.data = null;
-    this.id = null;
+  #resetFields(): void {
+    this.#type = '';
+    this.#data = null;
+    this.#id = null;
   }
 }
 
