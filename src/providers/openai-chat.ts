@@ -1,7 +1,7 @@
+import { invalidInput } from '../errors.js';
 import { buildUsage, type Usage } from '../usage/index.js';
 import {
   bodyBytes,
-  invalid,
   optionalPositiveInt,
   optionalStream,
   prepared,
@@ -67,7 +67,7 @@ export function withIncludeUsage(body: JsonObject, stream: boolean): {
   if (!stream) return { body, changed: false, clientWantsUsage: false };
   const options = body['stream_options'];
   if (options !== undefined && options !== null && !isRecord(options)) {
-    throw invalid('`stream_options` must be an object', 'stream_options');
+    throw invalidInput('stream_options', '`stream_options` must be an object');
   }
   if (isRecord(options) && options['include_usage'] === true) {
     return { body, changed: false, clientWantsUsage: true };

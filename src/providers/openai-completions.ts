@@ -1,6 +1,6 @@
+import { invalidInput } from '../errors.js';
 import {
   bodyBytes,
-  invalid,
   optionalPositiveInt,
   optionalStream,
   prepared,
@@ -46,14 +46,14 @@ export function promptText(prompt: unknown, text: TextCollector, param = 'prompt
     text.add(prompt);
     return 0;
   }
-  if (!Array.isArray(prompt)) throw invalid(`\`${param}\` is required: a string or an array`, param);
+  if (!Array.isArray(prompt)) throw invalidInput(param, `\`${param}\` is required: a string or an array`);
   let tokens = 0;
   prompt.forEach((item, index) => {
     if (typeof item === 'string') text.add(item);
     else if (typeof item === 'number') tokens++;
     else if (Array.isArray(item) && item.every((t) => typeof t === 'number')) tokens += item.length;
     else {
-      throw invalid(`\`${param}[${index}]\` must be a string, a token id or an array of token ids`, `${param}[${index}]`);
+      throw invalidInput(`${param}[${index}]`, `\`${param}[${index}]\` must be a string, a token id or an array of token ids`);
     }
   });
   return tokens;

@@ -1,6 +1,7 @@
+import { invalidInput } from '../errors.js';
 import { buildUsage, type Usage } from '../usage/index.js';
 import { promptText } from './openai-completions.js';
-import { invalid, bodyBytes, prepared, requireModel, requireObjectBody } from './request.js';
+import { bodyBytes, prepared, requireModel, requireObjectBody } from './request.js';
 import { createPassthroughTap, emptyTapResult } from './sse.js';
 import { count, isRecord, stringOrNull, TextCollector } from './shape.js';
 import type { PreparedRequest, ProviderAdapter, TapResult } from './types.js';
@@ -19,7 +20,7 @@ function prepareEmbeddings(input: unknown, raw?: Buffer): PreparedRequest {
   const body = requireObjectBody(input);
   const model = requireModel(body);
   if (body['input'] === undefined || body['input'] === null) {
-    throw invalid('`input` is required: a string or an array', 'input');
+    throw invalidInput('input', '`input` is required: a string or an array');
   }
   const text = new TextCollector();
   const pretokenized = promptText(body['input'], text, 'input');

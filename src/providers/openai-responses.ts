@@ -1,7 +1,7 @@
+import { invalidInput } from '../errors.js';
 import { buildUsage, type Usage } from '../usage/index.js';
 import {
   bodyBytes,
-  invalid,
   optionalPositiveInt,
   optionalStream,
   prepared,
@@ -52,11 +52,11 @@ function prepareResponses(input: unknown, raw?: Buffer): PreparedRequest {
   const items = body['input'];
   const hasInput = items !== undefined && items !== null;
   if (hasInput && typeof items !== 'string' && !Array.isArray(items)) {
-    throw invalid('`input` must be a string or an array of input items', 'input');
+    throw invalidInput('input', '`input` must be a string or an array of input items');
   }
   // A stored prompt template (`prompt: {id}`) may carry the whole input; otherwise input is needed.
   if (!hasInput && !isRecord(body['prompt'])) {
-    throw invalid('`input` is required: a string or an array of input items', 'input');
+    throw invalidInput('input', '`input` is required: a string or an array of input items');
   }
   const stream = optionalStream(body);
   const maxOutputTokens = optionalPositiveInt(body, 'max_output_tokens');

@@ -1,22 +1,18 @@
-import { PertokenError } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import { isRecord, type JsonObject, type TextCollector } from './shape.js';
 import type { PreparedRequest } from './types.js';
 
 /** Request validation shared by the adapters: only what metering relies on, the rest is upstream's. */
 
-export function invalid(message: string, param: string): PertokenError {
-  return new PertokenError('invalid_request', message, { param });
-}
-
 export function requireObjectBody(body: unknown): JsonObject {
-  if (!isRecord(body)) throw invalid('request body must be a JSON object', 'body');
+  if (!isRecord(body)) throw invalidInput('body', 'request body must be a JSON object');
   return body;
 }
 
 export function requireModel(body: JsonObject): string {
   const model = body['model'];
   if (typeof model !== 'string' || model.trim().length === 0) {
-    throw invalid('`model` is required and must be a non-empty string', 'model');
+    throw invalidInput('model', '`model` is required and must be a non-empty string');
   }
   return model;
 }
@@ -24,7 +20,7 @@ export function requireModel(body: JsonObject): string {
 export function optionalStream(body: JsonObject): boolean {
   const stream = body['stream'];
   if (stream === undefined || stream === null) return false;
-  if (typeof stream !== 'boolean') throw invalid('`stream` must be a boolean', 'stream');
+  if (typeof stream !== 'boolean') throw invalidInput('stream', '`stream` must be a boolean');
   return stream;
 }
 
@@ -32,7 +28,7 @@ export function optionalPositiveInt(body: JsonObject, param: string): number | n
   const value = body[param];
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw invalid(`\`${param}\` must be a positive integer`, param);
+    throw invalidInput(param, `\`${param}\` must be a positive integer`);
   }
   return value;
 }
@@ -41,10 +37,10 @@ export function optionalPositiveInt(body: JsonObject, param: string): number | n
 export function requireMessages(body: JsonObject, param = 'messages'): JsonObject[] {
   const messages = body[param];
   if (!Array.isArray(messages) || messages.length === 0) {
-    throw invalid(`\`${param}\` is required and must be a non-empty array`, param);
+    throw invalidInput(param, `\`${param}\` is required and must be a non-empty array`);
   }
   messages.forEach((message, index) => {
-    if (!isRecord(message)) throw invalid(`\`${param}[${index}]\` must be an object`, `${param}[${index}]`);
+    if (!isRecord(message)) throw invalidInput(`${param}[${index}]`, `\`${param}[${index}]\` must be an object`);
   });
   return messages as JsonObject[];
 }
