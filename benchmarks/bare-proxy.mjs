@@ -8,7 +8,16 @@ import { pipeline } from 'node:stream/promises';
 import { Pool } from 'undici';
 import { runChild } from './child.mjs';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 
 function forwardable(headers) {
   const out = {};
@@ -21,7 +30,12 @@ runChild(async ({ upstream }) => {
   const pool = new Pool(upstream, { connections: 256, keepAliveTimeout: 30_000 });
   const server = createServer({ keepAliveTimeout: 65_000 }, async (req, res) => {
     try {
-      const up = await pool.request({ method: req.method, path: req.url, headers: forwardable(req.headers), body: req });
+      const up = await pool.request({
+        method: req.method,
+        path: req.url,
+        headers: forwardable(req.headers),
+        body: req,
+      });
       res.writeHead(up.statusCode, forwardable(up.headers));
       await pipeline(up.body, res);
     } catch {

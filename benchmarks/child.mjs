@@ -24,8 +24,7 @@ export function runChild(start) {
         const eventLoopDelayMs = { p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
         loopDelay.reset();
         process.send({ type: 'cpu', id: msg.id, usage: process.cpuUsage(), eventLoopDelayMs });
-      }
-      else if (msg.type === 'stop') {
+      } else if (msg.type === 'stop') {
         await handle.close?.();
         process.send({ type: 'stopped' }, () => process.exit(0));
       } else {

@@ -16,17 +16,52 @@ import { ROLLUP_DIMS } from '../dist/ledger/schema.js';
 const REQUESTS = Number(process.env.LEDGER_REQUESTS ?? 20_000);
 const WAVE = Number(process.env.LEDGER_WAVE ?? 32);
 
-const attribution = { tenant: 'bench', project: null, user: null, feature: 'search', key_id: null, trace_id: null, tags: {} };
+const attribution = {
+  tenant: 'bench',
+  project: null,
+  user: null,
+  feature: 'search',
+  key_id: null,
+  trace_id: null,
+  tags: {},
+};
 
 function reservation(id, time) {
-  return { ...attribution, id, time, source: 'demo', provider: 'openai', requested_model: 'gpt-4o-mini', route: 'openai.chat', streamed: false, estimated_input_tokens: 40 };
+  return {
+    ...attribution,
+    id,
+    time,
+    source: 'demo',
+    provider: 'openai',
+    requested_model: 'gpt-4o-mini',
+    route: 'openai.chat',
+    streamed: false,
+    estimated_input_tokens: 40,
+  };
 }
 
 function event(id, time) {
   return {
-    ...attribution, id, time, origin: 'gateway', source: 'demo', provider: 'openai', requested_model: 'gpt-4o-mini', model: 'gpt-4o-mini-2024-07-18',
-    route: 'openai.chat', status: 'ok', http_status: 200, streamed: false, latency_ms: 61, ttft_ms: null, buckets: { input: 38, output: 32 },
-    usage_source: 'provider', cost_nano: 24900n, price_ref: 'genai-prices@0.1.8', raw_usage: { prompt_tokens: 38, completion_tokens: 32, total_tokens: 70 }, usage_issues: [],
+    ...attribution,
+    id,
+    time,
+    origin: 'gateway',
+    source: 'demo',
+    provider: 'openai',
+    requested_model: 'gpt-4o-mini',
+    model: 'gpt-4o-mini-2024-07-18',
+    route: 'openai.chat',
+    status: 'ok',
+    http_status: 200,
+    streamed: false,
+    latency_ms: 61,
+    ttft_ms: null,
+    buckets: { input: 38, output: 32 },
+    usage_source: 'provider',
+    cost_nano: 24900n,
+    price_ref: 'genai-prices@0.1.8',
+    raw_usage: { prompt_tokens: 38, completion_tokens: 32, total_tokens: 70 },
+    usage_issues: [],
   };
 }
 
@@ -34,17 +69,26 @@ function event(id, time) {
 function rawStore(path) {
   const db = openSqliteDatabase({ path });
   const insert = (table, columns, conflict) => {
-    const stmt = db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`);
+    const stmt = db.prepare(
+      `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ${conflict}`,
+    );
     return (row) => stmt.run(columns.map((c) => row[c] ?? null));
   };
   const sample = eventToRow(event(newEventId(), new Date()));
   const insertEvent = insert('events', Object.keys(sample), 'ON CONFLICT (id) DO NOTHING');
-  const insertReservation = insert('reservations', Object.keys(reservationToRow(reservation(newEventId(), new Date()))), 'ON CONFLICT (id) DO NOTHING');
+  const insertReservation = insert(
+    'reservations',
+    Object.keys(reservationToRow(reservation(newEventId(), new Date()))),
+    'ON CONFLICT (id) DO NOTHING',
+  );
   const deleteReservation = db.prepare('DELETE FROM reservations WHERE id = ?');
   const rollupColumns = Object.keys(rollupDeltas([sample])[0]);
   const sums = rollupColumns.filter((c) => c !== 'hour_ms' && !ROLLUP_DIMS.includes(c));
-  const upsertRollup = insert('rollup_hourly', rollupColumns,
-    `ON CONFLICT (hour_ms, ${ROLLUP_DIMS.join(', ')}) DO UPDATE SET ${sums.map((c) => `${c} = rollup_hourly.${c} + excluded.${c}`).join(', ')}`);
+  const upsertRollup = insert(
+    'rollup_hourly',
+    rollupColumns,
+    `ON CONFLICT (hour_ms, ${ROLLUP_DIMS.join(', ')}) DO UPDATE SET ${sums.map((c) => `${c} = rollup_hourly.${c} + excluded.${c}`).join(', ')}`,
+  );
   const apply = db.transaction((ops) => {
     const fresh = [];
     for (const op of ops) {
@@ -78,7 +122,9 @@ async function measure(store, interleaved) {
       const time = new Date();
       const reserves = ids.map((id) => () => store.reserve(reservation(id, time)));
       const settles = previous.map((id) => () => store.settle(event(id, time)));
-      const ops = interleaved ? reserves.flatMap((r, i) => [r, settles[i]].filter(Boolean)).concat(settles.slice(reserves.length)) : [...reserves, ...settles];
+      const ops = interleaved
+        ? reserves.flatMap((r, i) => [r, settles[i]].filter(Boolean)).concat(settles.slice(reserves.length))
+        : [...reserves, ...settles];
       await Promise.all(ops.map((op) => op()));
       previous = ids;
     }
@@ -88,12 +134,17 @@ async function measure(store, interleaved) {
   const start = performance.now();
   await run(waves);
   const used = process.cpuUsage(cpu);
-  return { cpuMicrosPerRequest: Math.round((used.user + used.system) / (waves * WAVE)), wallMs: Math.round(performance.now() - start) };
+  return {
+    cpuMicrosPerRequest: Math.round((used.user + used.system) / (waves * WAVE)),
+    wallMs: Math.round(performance.now() - start),
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'pertoken-ledger-'));
 try {
-  console.log(`ledger writes per request (reserve + settle), ${REQUESTS} requests in waves of ${WAVE}; CPU µs/request (wall ms):`);
+  console.log(
+    `ledger writes per request (reserve + settle), ${REQUESTS} requests in waves of ${WAVE}; CPU µs/request (wall ms):`,
+  );
   for (const interleaved of [false, true]) {
     const kysely = createSqliteStore({ path: join(dir, `kysely-${interleaved}.sqlite`) });
     await kysely.migrate();
@@ -105,7 +156,9 @@ try {
     await migrated.close();
     const viaRaw = await measure(rawStore(join(dir, `raw-${interleaved}.sqlite`)), interleaved);
     const order = interleaved ? 'interleaved' : 'grouped    ';
-    console.log(`  ${order}  pertoken store (Kysely): ${viaKysely.cpuMicrosPerRequest} (${viaKysely.wallMs})   cached better-sqlite3 statements: ${viaRaw.cpuMicrosPerRequest} (${viaRaw.wallMs})`);
+    console.log(
+      `  ${order}  pertoken store (Kysely): ${viaKysely.cpuMicrosPerRequest} (${viaKysely.wallMs})   cached better-sqlite3 statements: ${viaRaw.cpuMicrosPerRequest} (${viaRaw.wallMs})`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

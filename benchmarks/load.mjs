@@ -21,7 +21,10 @@ export function chatBody({ stream, outputTokens }) {
     ...(stream ? { stream_options: { include_usage: true } } : {}),
     messages: [
       { role: 'system', content: 'You are a concise assistant that answers in one short paragraph.' },
-      { role: 'user', content: 'Explain in a few sentences why a metering gateway must not lose usage when a stream is cut.' },
+      {
+        role: 'user',
+        content: 'Explain in a few sentences why a metering gateway must not lose usage when a stream is cut.',
+      },
     ],
   });
 }
@@ -54,7 +57,8 @@ async function run({ target, stream, concurrency, outputTokens, warmupMs, reques
   let issued = 0;
   let measuredFrom = 0;
   let measuredUntil = 0;
-  const more = () => (phase === 'warmup' ? true : requests !== undefined ? issued++ < requests : performance.now() < measuredUntil);
+  const more = () =>
+    phase === 'warmup' ? true : requests !== undefined ? issued++ < requests : performance.now() < measuredUntil;
 
   const worker = async () => {
     while (phase !== 'done' && more()) {

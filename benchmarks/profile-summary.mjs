@@ -7,7 +7,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = new URL('./results/profiles/', import.meta.url).pathname;
-const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+const files =
+  process.argv.slice(2).length > 0
+    ? process.argv.slice(2)
+    : readdirSync(dir)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(dir, f));
 
 function where(url) {
   if (!url) return '(native/vm)';
@@ -26,8 +31,31 @@ const IDLE = new Set(['(idle)', '(program)']);
 function category(place, fn) {
   if (fn === '(garbage collector)') return 'garbage collection';
   if (['kysely', 'better-sqlite3', 'src/ledger'].includes(place)) return 'ledger: Kysely + better-sqlite3 + src/ledger';
-  if (['src/gateway', 'src/providers', 'src/usage', 'src/pricing', 'src/metrics', 'src/http', 'src/governance', 'prom-client', 'pino', 'gpt-tokenizer', '@pydantic/genai-prices'].includes(place) || place === 'dist/server.js') return 'metering: gateway, providers, pricing, metrics';
-  if (place === 'undici' || place.startsWith('node:') || fn === 'writev' || fn.startsWith('writeUtf8') || fn === 'writeBuffer') return 'HTTP in/out: node:http, streams, undici';
+  if (
+    [
+      'src/gateway',
+      'src/providers',
+      'src/usage',
+      'src/pricing',
+      'src/metrics',
+      'src/http',
+      'src/governance',
+      'prom-client',
+      'pino',
+      'gpt-tokenizer',
+      '@pydantic/genai-prices',
+    ].includes(place) ||
+    place === 'dist/server.js'
+  )
+    return 'metering: gateway, providers, pricing, metrics';
+  if (
+    place === 'undici' ||
+    place.startsWith('node:') ||
+    fn === 'writev' ||
+    fn.startsWith('writeUtf8') ||
+    fn === 'writeBuffer'
+  )
+    return 'HTTP in/out: node:http, streams, undici';
   return 'other (VM, native, startup)';
 }
 

@@ -25,7 +25,12 @@ const SETTINGS = {
   // Each target's requests are split into rounds, and the targets take turns (in a rotating order)
   // round by round, so that a burst of unrelated load on the machine hits all three alike.
   rounds: 3,
-  latency: { upstream: { ttftMs: 20, itlMs: 5 }, concurrency: 16, warmupMs: scale(2000), requests: { nonStream: scale(3000), stream: scale(1500) } },
+  latency: {
+    upstream: { ttftMs: 20, itlMs: 5 },
+    concurrency: 16,
+    warmupMs: scale(2000),
+    requests: { nonStream: scale(3000), stream: scale(1500) },
+  },
   throughput: { upstream: { ttftMs: 0, itlMs: 0 }, concurrency: 64, warmupMs: scale(2000), durationMs: scale(9000) },
   // Later rounds only need their fresh connections ramped up; the JIT is warm by then.
   roundWarmupMs: scale(500),
@@ -54,8 +59,15 @@ function hasTaskset() {
 }
 
 function machine() {
-  const model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpus()[0]?.model ?? 'unknown';
-  return { nproc: cpus().length, node: process.version, cpu: model.trim(), platform: `${process.platform} ${process.arch}`, loadavgAtStart: loadavg().map((x) => Number(x.toFixed(2))) };
+  const model =
+    readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  return {
+    nproc: cpus().length,
+    node: process.version,
+    cpu: model.trim(),
+    platform: `${process.platform} ${process.arch}`,
+    loadavgAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+  };
 }
 
 /**
@@ -70,7 +82,9 @@ async function waitForQuiet() {
     const busyPct = ((machineBusyMicros() - before) / 2e6) * 100;
     if (busyPct < QUIET_PCT) return Math.round(busyPct);
     if (Date.now() > deadline) {
-      console.error(`machine still ${Math.round(busyPct)}% busy after ${QUIET_WAIT_S} s; measuring anyway (see "other processes")`);
+      console.error(
+        `machine still ${Math.round(busyPct)}% busy after ${QUIET_WAIT_S} s; measuring anyway (see "other processes")`,
+      );
       return Math.round(busyPct);
     }
     console.error(`machine ${Math.round(busyPct)}% busy with other processes; waiting for it to calm down`);
@@ -81,11 +95,21 @@ async function runPhase(name, phase) {
   const idleBusyPct = await waitForQuiet();
   const pinTo = (cpu) => ({ cpus: SETTINGS.pin ? cpu : null });
   const dataDir = mkdtempSync(join(tmpdir(), `pertoken-bench-${name}-`));
-  const upstream = await startChild('./upstream.mjs', { ...phase.upstream, outputTokens: SETTINGS.outputTokens }, pinTo('0'));
+  const upstream = await startChild(
+    './upstream.mjs',
+    { ...phase.upstream, outputTokens: SETTINGS.outputTokens },
+    pinTo('0'),
+  );
   const proxy = await startChild('./bare-proxy.mjs', { upstream: upstream.url }, pinTo('1'));
-  const profile = SETTINGS.profileGateway ? ['--cpu-prof', `--cpu-prof-dir=${new URL('./results/profiles', import.meta.url).pathname}`] : [];
+  const profile = SETTINGS.profileGateway
+    ? ['--cpu-prof', `--cpu-prof-dir=${new URL('./results/profiles', import.meta.url).pathname}`]
+    : [];
   const gatewayFlags = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const gateway = await startChild('./gateway.mjs', { upstream: upstream.url, dataDir }, { ...pinTo('1'), execArgv: [...profile, ...gatewayFlags] });
+  const gateway = await startChild(
+    './gateway.mjs',
+    { upstream: upstream.url, dataDir },
+    { ...pinTo('1'), execArgv: [...profile, ...gatewayFlags] },
+  );
   const load = await startChild('./load.mjs', {}, pinTo('0'));
   const servers = { direct: upstream, proxy, gateway };
   const all = { upstream, proxy, gateway, load };
@@ -112,15 +136,20 @@ async function runPhase(name, phase) {
     results[mode] = Object.fromEntries(TARGETS.map((t) => [t, finish(acc[t])]));
     for (const target of TARGETS) {
       const r = results[mode][target];
-      console.error(`[${name}] ${mode} ${target}: ${r.ok} ok, ${r.failed} failed, ${r.rps} req/s, p50 ${r.latencyMs.p50.toFixed(2)} ms, ` +
-        `p99 ${r.latencyMs.p99.toFixed(2)} ms, ${r.cpuMicrosPerRequest ?? '-'} CPU us/req, loop delay p99/max ${r.eventLoopDelayMs.p99}/${r.eventLoopDelayMs.max} ms, other load ${r.cpuPct.otherProcesses}%`);
+      console.error(
+        `[${name}] ${mode} ${target}: ${r.ok} ok, ${r.failed} failed, ${r.rps} req/s, p50 ${r.latencyMs.p50.toFixed(2)} ms, ` +
+          `p99 ${r.latencyMs.p99.toFixed(2)} ms, ${r.cpuMicrosPerRequest ?? '-'} CPU us/req, loop delay p99/max ${r.eventLoopDelayMs.p99}/${r.eventLoopDelayMs.max} ms, other load ${r.cpuPct.otherProcesses}%`,
+      );
     }
   }
 
   await Promise.all([load.stop(), gateway.stop(), proxy.stop()]);
   await upstream.stop();
   const gatewayOk = MODES.reduce((n, [mode]) => n + results[mode].gateway.ok + results[mode].gateway.warmupOk, 0);
-  const gatewayFailed = MODES.reduce((n, [mode]) => n + results[mode].gateway.failed + results[mode].gateway.warmupFailed, 0);
+  const gatewayFailed = MODES.reduce(
+    (n, [mode]) => n + results[mode].gateway.failed + results[mode].gateway.warmupFailed,
+    0,
+  );
   results.busyPctBeforeStart = idleBusyPct;
   results.ledger = { ...countLedger(join(dataDir, 'ledger.sqlite')), gatewayOk, gatewayFailed };
   results.ledger.match = results.ledger.events === gatewayOk && results.ledger.openReservations === 0;
@@ -132,11 +161,26 @@ async function runPhase(name, phase) {
 async function cpuOf(processes) {
   const entries = await Promise.all(Object.entries(processes).map(async ([k, p]) => [k, await p.cpu()]));
   const loopDelay = Object.fromEntries(entries.map(([k, c]) => [k, c.eventLoopDelayMs]));
-  return { ...Object.fromEntries(entries.map(([k, c]) => [k, c.micros])), loopDelay, machine: machineBusyMicros(), wall: performance.now() * 1000 };
+  return {
+    ...Object.fromEntries(entries.map(([k, c]) => [k, c.micros])),
+    loopDelay,
+    machine: machineBusyMicros(),
+    wall: performance.now() * 1000,
+  };
 }
 
 function newAccumulator() {
-  return { ok: 0, failed: 0, warmupOk: 0, warmupFailed: 0, elapsedMs: 0, totals: [], ttfts: [], cpu: { upstream: 0, sut: 0, load: 0, other: 0, wall: 0 }, loopDelay: { p99: 0, max: 0 } };
+  return {
+    ok: 0,
+    failed: 0,
+    warmupOk: 0,
+    warmupFailed: 0,
+    elapsedMs: 0,
+    totals: [],
+    ttfts: [],
+    cpu: { upstream: 0, sut: 0, load: 0, other: 0, wall: 0 },
+    loopDelay: { p99: 0, max: 0 },
+  };
 }
 
 function add(acc, run, before, after, target) {
@@ -169,7 +213,12 @@ function finish(acc) {
     ttftMs: percentiles(acc.ttfts),
     // Share of one core over the runs, warm-ups included. otherProcesses: whatever else the
     // machine ran meanwhile (it competes for the same two cores).
-    cpuPct: { upstream: pct(acc.cpu.upstream), sut: acc.cpu.sut ? pct(acc.cpu.sut) : null, load: pct(acc.cpu.load), otherProcesses: pct(acc.cpu.other) },
+    cpuPct: {
+      upstream: pct(acc.cpu.upstream),
+      sut: acc.cpu.sut ? pct(acc.cpu.sut) : null,
+      load: pct(acc.cpu.load),
+      otherProcesses: pct(acc.cpu.other),
+    },
     // The proxy's own CPU time per request served: robust to other load stealing the core.
     cpuMicrosPerRequest: acc.cpu.sut ? Math.round(acc.cpu.sut / served) : null,
     // How long the server's callbacks waited behind blocking work (10 ms sampling; worst round).
@@ -189,12 +238,19 @@ function countLedger(file) {
   }
 }
 
-if (SETTINGS.profileGateway) rmSync(new URL('./results/profiles', import.meta.url).pathname, { recursive: true, force: true });
+if (SETTINGS.profileGateway)
+  rmSync(new URL('./results/profiles', import.meta.url).pathname, { recursive: true, force: true });
 const started = new Date();
 const host = machine();
 const phases = {};
 for (const name of ['latency', 'throughput']) phases[name] = await runPhase(name, SETTINGS[name]);
-const result = { date: started.toISOString(), durationS: Math.round((Date.now() - started.getTime()) / 1000), machine: host, settings: SETTINGS, ...phases };
+const result = {
+  date: started.toISOString(),
+  durationS: Math.round((Date.now() - started.getTime()) / 1000),
+  machine: host,
+  settings: SETTINGS,
+  ...phases,
+};
 result.summary = summarize(result);
 
 const outDir = new URL('./results/', import.meta.url).pathname;

@@ -18,7 +18,11 @@ const USER_HZ = 100;
  */
 export function machineBusyMicros() {
   try {
-    const [, user, nice, system, , , , , steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    const [, user, nice, system, , , , , steal] = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     return ((user + nice + system + steal) * 1e6) / USER_HZ;
   } catch {
     return 0;

@@ -15,7 +15,10 @@ const CACHE_LIMIT = 10_000;
 export function globToRegExp(glob: string): RegExp {
   let re = cache.get(glob);
   if (re === undefined) {
-    const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     re = new RegExp(`^${body}$`, 'is');
     if (cache.size < CACHE_LIMIT) cache.set(glob, re);
   }
@@ -45,7 +48,8 @@ const SNAPSHOT_SUFFIX = /^(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8})|-latest)$/i;
  */
 export function modelFamilyMatch(pattern: string, model: string): boolean {
   if (isGlob(pattern)) return globMatch(pattern, model);
-  if (model.length < pattern.length || model.slice(0, pattern.length).toLowerCase() !== pattern.toLowerCase()) return false;
+  if (model.length < pattern.length || model.slice(0, pattern.length).toLowerCase() !== pattern.toLowerCase())
+    return false;
   const rest = model.slice(pattern.length);
   return rest === '' || SNAPSHOT_SUFFIX.test(rest);
 }

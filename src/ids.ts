@@ -28,12 +28,21 @@ export const DIMENSION_ID = rule(/^[A-Za-z0-9._:@/+-]{1,128}$/, '1-128 character
 export const TAG_PART = rule(/^[A-Za-z0-9._:/+-]{1,64}$/, '1-64 characters of A-Z a-z 0-9 . _ : / + -');
 
 /** Virtual key ids are part of the key string `pt-<id>-<secret>`, so they hold no `-`. */
-export const KEY_ID = rule(/^[a-z0-9][a-z0-9_]{2,62}$/, '3-63 characters of a-z 0-9 _, starting with a letter or digit');
+export const KEY_ID = rule(
+  /^[a-z0-9][a-z0-9_]{2,62}$/,
+  '3-63 characters of a-z 0-9 _, starting with a letter or digit',
+);
 
-export const BUDGET_ID = rule(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, '1-128 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit');
+export const BUDGET_ID = rule(
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+  '1-128 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit',
+);
 
 /** Names of config objects (upstreams, pools): they appear in metric labels and file names. */
-export const CONFIG_NAME = rule(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" or "-", up to 63 characters');
+export const CONFIG_NAME = rule(
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+  'letters, digits, ".", "_" or "-", up to 63 characters',
+);
 
 /** Who did an admin action, as the audit log records it (`x-pertoken-actor`, `--actor`). */
 export const ACTOR_NAME = rule(/^[A-Za-z0-9._@:+-]{1,64}$/, '1-64 characters of A-Z a-z 0-9 . _ @ : + -');

@@ -50,11 +50,19 @@ describe.skipIf(skip !== null)('three replicas on PostgreSQL + Redis', () => {
         path: '/v1/chat/completions',
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-pertoken-tenant': `t${i % 7}` },
-        body: JSON.stringify({ model: 'gpt-4o-mini', stream, max_tokens: 20, messages: [{ role: 'user', content: `request ${i}` }] }),
+        body: JSON.stringify({
+          model: 'gpt-4o-mini',
+          stream,
+          max_tokens: 20,
+          messages: [{ role: 'user', content: `request ${i}` }],
+        }),
       });
       const text = await res.body.text();
       expect(res.statusCode).toBe(200);
-      return { id: String(res.headers['x-pertoken-request-id']), complete: stream ? text.includes('[DONE]') : text.includes('"usage"') };
+      return {
+        id: String(res.headers['x-pertoken-request-id']),
+        complete: stream ? text.includes('[DONE]') : text.includes('"usage"'),
+      };
     });
     const outcomes = await Promise.all(calls);
     expect(outcomes.every((o) => o.complete)).toBe(true);
@@ -78,7 +86,12 @@ describe.skipIf(skip !== null)('three replicas on PostgreSQL + Redis', () => {
       } while (cursor);
       expect(ids.size).toBe(450);
       for (const o of outcomes) expect(ids.has(o.id)).toBe(true);
-      const totals = await shared.queryCosts({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 3_600_000), groupBy: ['tenant'], filter: {} });
+      const totals = await shared.queryCosts({
+        from: new Date(Date.now() - 3_600_000),
+        to: new Date(Date.now() + 3_600_000),
+        groupBy: ['tenant'],
+        filter: {},
+      });
       expect(totals.reduce((n, r) => n + r.requests, 0)).toBe(450);
       expect(totals.every((r) => r.tokens.output === r.requests * 20)).toBe(true);
     } finally {

@@ -41,7 +41,12 @@ async function streamCall(pool: Pool, maxTokens: number, onFirstByte: () => void
       path: '/v1/chat/completions',
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-pertoken-tenant': 'durability' },
-      body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, max_tokens: maxTokens, messages: [{ role: 'user', content: 'Tell me about tides' }] }),
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        stream: true,
+        max_tokens: maxTokens,
+        messages: [{ role: 'user', content: 'Tell me about tides' }],
+      }),
     });
     id = String(res.headers['x-pertoken-request-id']);
     let text = '';
@@ -67,7 +72,12 @@ async function readLedger(dataDir: string) {
     events.push(...page.events);
     cursor = page.next_cursor ?? undefined;
   } while (cursor);
-  const totals = await store.queryCosts({ from: new Date(0), to: new Date(Date.now() + 3_600_000), groupBy: [], filter: {} });
+  const totals = await store.queryCosts({
+    from: new Date(0),
+    to: new Date(Date.now() + 3_600_000),
+    groupBy: [],
+    filter: {},
+  });
   await store.close();
   return { events, rolledUpRequests: totals.reduce((n, r) => n + r.requests, 0) };
 }
@@ -161,6 +171,8 @@ describe('SIGTERM', () => {
   it('refuses a bad config at start with the field path, exit code 1', async () => {
     const dataDir = tempDir();
     const config = writeUpstreamConfig(dataDir, demo.url, 'routes:\n  - { match: "*", upstream: missing }\n');
-    await expect(spawnServe(['--config', config, '--data-dir', dataDir])).rejects.toThrow(/routes\[0\]\.upstream: no upstream named "missing"/);
+    await expect(spawnServe(['--config', config, '--data-dir', dataDir])).rejects.toThrow(
+      /routes\[0\]\.upstream: no upstream named "missing"/,
+    );
   });
 });

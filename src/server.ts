@@ -8,9 +8,25 @@ import { startDemoUpstream, type DemoUpstream } from './demo/index.js';
 import { toPertokenError } from './errors.js';
 import { createModelRouter, registerGatewayRoutes, UpstreamPools } from './gateway/index.js';
 import { createCounters, type Counters } from './counters/index.js';
-import { Governance, openAccess, openGovernanceStore, type Authenticator, type GovernanceStore } from './governance/index.js';
+import {
+  Governance,
+  openAccess,
+  openGovernanceStore,
+  type Authenticator,
+  type GovernanceStore,
+} from './governance/index.js';
 import { ContextVars, Router, sendError } from './http/index.js';
-import { createReplicatedStore, createSqliteStore, newEventId, SettleRetrier, startRetentionJob, type InterruptedPricer, type LedgerStore, type ReplicatedStore, type Store } from './ledger/index.js';
+import {
+  createReplicatedStore,
+  createSqliteStore,
+  newEventId,
+  SettleRetrier,
+  startRetentionJob,
+  type InterruptedPricer,
+  type LedgerStore,
+  type ReplicatedStore,
+  type Store,
+} from './ledger/index.js';
 import { PertokenMetrics } from './metrics/index.js';
 import { createPriceBook, type PriceBook } from './pricing/index.js';
 
@@ -117,7 +133,12 @@ export interface RunningServer {
 
 /** The process-level wiring behind `pertoken serve`. */
 export async function startPertoken(options: StartOptions): Promise<RunningServer> {
-  const log = options.log ?? pino({ level: options.env.PERTOKEN_LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
+  const log =
+    options.log ??
+    pino({
+      level: options.env.PERTOKEN_LOG_LEVEL ?? 'info',
+      redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+    });
   const dataDir = resolve(options.dataDir ?? options.env.PERTOKEN_DATA_DIR ?? '.pertoken');
   mkdirSync(dataDir, { recursive: true });
 
@@ -142,12 +163,23 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
   const recovered = await store.recoverInterrupted(interruptedPricer(priceBook));
   if (recovered > 0) log.warn({ recovered }, 'settled requests interrupted by a previous crash');
 
-  const { governance, counters, governanceStore } = await startGovernance(config, options.env, dataDir, store, priceBook, log);
+  const { governance, counters, governanceStore } = await startGovernance(
+    config,
+    options.env,
+    dataDir,
+    store,
+    priceBook,
+    log,
+  );
 
   const pools = new UpstreamPools(config.upstreams);
   const metrics = new PertokenMetrics({ defaultMetrics: true });
   const settler = new SettleRetrier(store, { onFailure: retryFailureLogger({ metrics, log }) });
-  metrics.gaugeFrom('pertoken_ledger_unsettled_events', 'Events whose commit failed and are held for retry.', () => settler.pending);
+  metrics.gaugeFrom(
+    'pertoken_ledger_unsettled_events',
+    'Events whose commit failed and are held for retry.',
+    () => settler.pending,
+  );
   observeCounters(metrics, counters);
   if (replicated) observeOutbox(metrics, replicated);
   const app = createApp({
@@ -179,7 +211,11 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
       while (app.inflight > 0 && Date.now() < deadline) await sleep(25);
       server.closeAllConnections();
       const spilled = await settler.close(join(dataDir, 'unsettled-events.jsonl'));
-      if (spilled > 0) log.error({ spilled, file: join(dataDir, 'unsettled-events.jsonl') }, 'events the ledger could not take were written to a file; POST it to /v1/usage/events');
+      if (spilled > 0)
+        log.error(
+          { spilled, file: join(dataDir, 'unsettled-events.jsonl') },
+          'events the ledger could not take were written to a file; POST it to /v1/usage/events',
+        );
       await stopRetention?.();
       if (replicated) {
         const { drained, remaining } = await replicated.drain({ timeoutMs: config.server.drain_timeout_ms });
@@ -203,11 +239,32 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
  * keys and budgets), else in `governance.sqlite` beside the ledger; counters are Redis-backed with
  * PERTOKEN_REDIS_URL (shared by replicas), in memory otherwise.
  */
-async function startGovernance(config: Config, env: Env, dataDir: string, store: Store, priceBook: PriceBook, log: Logger): Promise<{ governance: Governance; counters: Counters; governanceStore: GovernanceStore }> {
-  const governanceStore = openGovernanceStore(env.PERTOKEN_DATABASE_URL ? { postgresUrl: env.PERTOKEN_DATABASE_URL, ...(env.PERTOKEN_DATABASE_SCHEMA ? { schema: env.PERTOKEN_DATABASE_SCHEMA } : {}) } : { sqlitePath: join(dataDir, 'governance.sqlite') });
+async function startGovernance(
+  config: Config,
+  env: Env,
+  dataDir: string,
+  store: Store,
+  priceBook: PriceBook,
+  log: Logger,
+): Promise<{ governance: Governance; counters: Counters; governanceStore: GovernanceStore }> {
+  const governanceStore = openGovernanceStore(
+    env.PERTOKEN_DATABASE_URL
+      ? {
+          postgresUrl: env.PERTOKEN_DATABASE_URL,
+          ...(env.PERTOKEN_DATABASE_SCHEMA ? { schema: env.PERTOKEN_DATABASE_SCHEMA } : {}),
+        }
+      : { sqlitePath: join(dataDir, 'governance.sqlite') },
+  );
   await governanceStore.migrate();
   const counters = createCounters(env.PERTOKEN_REDIS_URL ? { redisUrl: env.PERTOKEN_REDIS_URL } : {});
-  const governance = new Governance({ config, store: governanceStore, counters, priceBook, ledgerCosts: (query) => store.queryCosts(query), log });
+  const governance = new Governance({
+    config,
+    store: governanceStore,
+    counters,
+    priceBook,
+    ledgerCosts: (query) => store.queryCosts(query),
+    log,
+  });
   await governance.start();
   if (env.PERTOKEN_REDIS_URL) log.info('budgets and rate limits are shared through Redis');
   return { governance, counters, governanceStore };
@@ -218,13 +275,19 @@ async function startGovernance(config: Config, env: Env, dataDir: string, store:
  * local outbox: every replica commits locally first and ships, so an outage means spooling, not
  * loss. `admin` is the ledger that maintenance (retention) works on.
  */
-function openLedger(config: Config, env: Env, dataDir: string, log: Logger): { store: Store; admin: LedgerStore; replicated: ReplicatedStore | null } {
+function openLedger(
+  config: Config,
+  env: Env,
+  dataDir: string,
+  log: Logger,
+): { store: Store; admin: LedgerStore; replicated: ReplicatedStore | null } {
   const databaseUrl = env.PERTOKEN_DATABASE_URL;
   if (!databaseUrl) {
     const embedded = createSqliteStore({
       path: join(dataDir, 'ledger.sqlite'),
       synchronous: config.ledger.synchronous,
-      onCheckpointError: (err) => log.error({ err }, 'ledger: WAL checkpoint worker failed; checkpoints run inline from now on'),
+      onCheckpointError: (err) =>
+        log.error({ err }, 'ledger: WAL checkpoint worker failed; checkpoints run inline from now on'),
     });
     return { store: embedded, admin: embedded, replicated: null };
   }
@@ -236,25 +299,66 @@ function openLedger(config: Config, env: Env, dataDir: string, log: Logger): { s
     onError: (err, context) =>
       context === 'checkpoint'
         ? log.error({ err }, 'ledger outbox: WAL checkpoint worker failed; checkpoints run inline from now on')
-        : log.warn({ err, context }, 'ledger outbox: PostgreSQL write failed; events stay in the outbox and are retried'),
+        : log.warn(
+            { err, context },
+            'ledger outbox: PostgreSQL write failed; events stay in the outbox and are retried',
+          ),
   });
   return { store: replicated, admin: replicated.shared, replicated };
 }
 
 function observeOutbox(metrics: PertokenMetrics, outbox: ReplicatedStore): void {
-  metrics.gaugeFrom('pertoken_outbox_backlog_events', 'Events committed locally and not yet shipped to PostgreSQL.', () => outbox.stats().backlog);
-  metrics.gaugeFrom('pertoken_outbox_oldest_event_age_seconds', 'Age (by event time) of the oldest unshipped event.', () => (outbox.stats().oldestAgeMs ?? 0) / 1000);
-  metrics.gaugeFrom('pertoken_outbox_spooling', '1 while PostgreSQL is unreachable and events spool locally.', () => (outbox.stats().spooling ? 1 : 0));
-  metrics.gaugeFrom('pertoken_outbox_quarantined_events', 'Events PostgreSQL refused; kept locally for inspection.', () => outbox.stats().quarantined);
-  metrics.gaugeFrom('pertoken_outbox_shipped_events', 'Events shipped to PostgreSQL since start.', () => outbox.stats().shippedEvents);
-  metrics.gaugeFrom('pertoken_outbox_ship_failures', 'Failed ship attempts since start.', () => outbox.stats().shipFailures);
+  metrics.gaugeFrom(
+    'pertoken_outbox_backlog_events',
+    'Events committed locally and not yet shipped to PostgreSQL.',
+    () => outbox.stats().backlog,
+  );
+  metrics.gaugeFrom(
+    'pertoken_outbox_oldest_event_age_seconds',
+    'Age (by event time) of the oldest unshipped event.',
+    () => (outbox.stats().oldestAgeMs ?? 0) / 1000,
+  );
+  metrics.gaugeFrom('pertoken_outbox_spooling', '1 while PostgreSQL is unreachable and events spool locally.', () =>
+    outbox.stats().spooling ? 1 : 0,
+  );
+  metrics.gaugeFrom(
+    'pertoken_outbox_quarantined_events',
+    'Events PostgreSQL refused; kept locally for inspection.',
+    () => outbox.stats().quarantined,
+  );
+  metrics.gaugeFrom(
+    'pertoken_outbox_shipped_events',
+    'Events shipped to PostgreSQL since start.',
+    () => outbox.stats().shippedEvents,
+  );
+  metrics.gaugeFrom(
+    'pertoken_outbox_ship_failures',
+    'Failed ship attempts since start.',
+    () => outbox.stats().shipFailures,
+  );
 }
 
 function observeCounters(metrics: PertokenMetrics, counters: Counters): void {
-  metrics.gaugeFrom('pertoken_counters_connected', '1 when the budget/rate counter backend answers (always 1 in memory).', () => (counters.stats().connected ? 1 : 0));
-  metrics.gaugeFrom('pertoken_counters_failures', 'Counter calls that failed (backend down) since start.', () => counters.stats().failures);
-  metrics.gaugeFrom('pertoken_counters_fail_open_admits', 'Requests admitted without a budget/rate check because the backend was down (fail-open).', () => counters.stats().failOpenAdmits);
-  metrics.gaugeFrom('pertoken_counters_fail_closed_refusals', 'Requests refused because the backend was down (fail-closed).', () => counters.stats().failClosedRefusals);
+  metrics.gaugeFrom(
+    'pertoken_counters_connected',
+    '1 when the budget/rate counter backend answers (always 1 in memory).',
+    () => (counters.stats().connected ? 1 : 0),
+  );
+  metrics.gaugeFrom(
+    'pertoken_counters_failures',
+    'Counter calls that failed (backend down) since start.',
+    () => counters.stats().failures,
+  );
+  metrics.gaugeFrom(
+    'pertoken_counters_fail_open_admits',
+    'Requests admitted without a budget/rate check because the backend was down (fail-open).',
+    () => counters.stats().failOpenAdmits,
+  );
+  metrics.gaugeFrom(
+    'pertoken_counters_fail_closed_refusals',
+    'Requests refused because the backend was down (fail-closed).',
+    () => counters.stats().failClosedRefusals,
+  );
 }
 
 function retryFailureLogger(deps: Pick<AppDeps, 'metrics' | 'log'>): (err: unknown, event: { id: string }) => void {
@@ -279,7 +383,12 @@ function withDemoUpstreams(config: Config, demoUrl: string): Config {
 export function interruptedPricer(book: PriceBook): InterruptedPricer {
   return (reservation) => {
     const buckets = { input: reservation.estimated_input_tokens };
-    const priced = book.price({ provider: reservation.provider, model: reservation.requested_model, at: reservation.time, buckets });
+    const priced = book.price({
+      provider: reservation.provider,
+      model: reservation.requested_model,
+      at: reservation.time,
+      buckets,
+    });
     return { buckets, cost_nano: priced.cost_nano, price_ref: priced.price_ref };
   };
 }

@@ -11,9 +11,16 @@ export const CLI = `${ROOT}dist/cli/main.js`;
 export const END = new Date('2026-11-01T00:00:00Z');
 
 export function machine() {
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const cpu =
+    readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpus()[0]?.model ?? 'unknown';
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  return { cpu: cpu.trim(), nproc: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadavgAtStart: load };
+  return {
+    cpu: cpu.trim(),
+    nproc: cpus().length,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadavgAtStart: load,
+  };
 }
 
 export function percentile(samples, q) {
@@ -55,10 +62,11 @@ export function startServe(dataDir, env = {}) {
         resolve({
           url: `http://127.0.0.1:${port}`,
           pid: proc.pid,
-          stop: () => new Promise((done) => {
-            proc.once('exit', done);
-            proc.kill('SIGTERM');
-          }),
+          stop: () =>
+            new Promise((done) => {
+              proc.once('exit', done);
+              proc.kill('SIGTERM');
+            }),
         });
         return;
       }

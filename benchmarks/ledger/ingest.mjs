@@ -39,8 +39,16 @@ function seedOptions(events, seed) {
 }
 
 async function phaseSeedSqlite() {
-  const result = await seedLedger({ ...seedOptions(SEED_EVENTS, 1), book, target: { kind: 'sqlite', path: join(work, 'seed.sqlite') } });
-  return { events: result.inserted, seconds: result.elapsedMs / 1000, eventsPerSecond: result.inserted / (result.elapsedMs / 1000) };
+  const result = await seedLedger({
+    ...seedOptions(SEED_EVENTS, 1),
+    book,
+    target: { kind: 'sqlite', path: join(work, 'seed.sqlite') },
+  });
+  return {
+    events: result.inserted,
+    seconds: result.elapsedMs / 1000,
+    eventsPerSecond: result.inserted / (result.elapsedMs / 1000),
+  };
 }
 
 async function phaseSeedPostgres() {
@@ -50,8 +58,16 @@ async function phaseSeedPostgres() {
   await admin.connect();
   try {
     await admin.query(`create schema ${schema}`);
-    const result = await seedLedger({ ...seedOptions(SEED_EVENTS, 1), book, target: { kind: 'postgres', url: PG_URL, schema } });
-    return { events: result.inserted, seconds: result.elapsedMs / 1000, eventsPerSecond: result.inserted / (result.elapsedMs / 1000) };
+    const result = await seedLedger({
+      ...seedOptions(SEED_EVENTS, 1),
+      book,
+      target: { kind: 'postgres', url: PG_URL, schema },
+    });
+    return {
+      events: result.inserted,
+      seconds: result.elapsedMs / 1000,
+      eventsPerSecond: result.inserted / (result.elapsedMs / 1000),
+    };
   } finally {
     await admin.query(`drop schema if exists ${schema} cascade`);
     await admin.end();
@@ -61,7 +77,8 @@ async function phaseSeedPostgres() {
 /** The generated rows as ledger events (for the direct phase) and as event-API JSON bodies. */
 function ingestData() {
   const events = [];
-  for (const rows of generateSeedRows(seedOptions(INGEST_EVENTS, 2), book)) for (const row of rows) events.push(rowToEvent(row));
+  for (const rows of generateSeedRows(seedOptions(INGEST_EVENTS, 2), book))
+    for (const row of rows) events.push(rowToEvent(row));
   const bodies = [];
   for (let i = 0; i < events.length; i += BATCH) {
     const batch = events.slice(i, i + BATCH).map((e) => ({
@@ -170,8 +187,19 @@ try {
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(new URL('./results/ingest.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
   const p = results.phases;
-  const line = (name, r) => (r.skipped ? `| ${name} | skipped: ${r.skipped} | |` : `| ${name} | ${fmt(r.events)} | ${fmt(r.eventsPerSecond)} |`);
-  console.log(['| path | events | events/s |', '|---|---:|---:|', line('seed → SQLite', p.seedSqlite), line('seed → PostgreSQL', p.seedPostgres), line('store.insertEvents (SQLite)', p.direct), line('store.insertEvents (PostgreSQL)', p.directPostgres), line(`POST /v1/usage/events ×${CONCURRENCY} (SQLite)`, p.api)].join('\n'));
+  const line = (name, r) =>
+    r.skipped ? `| ${name} | skipped: ${r.skipped} | |` : `| ${name} | ${fmt(r.events)} | ${fmt(r.eventsPerSecond)} |`;
+  console.log(
+    [
+      '| path | events | events/s |',
+      '|---|---:|---:|',
+      line('seed → SQLite', p.seedSqlite),
+      line('seed → PostgreSQL', p.seedPostgres),
+      line('store.insertEvents (SQLite)', p.direct),
+      line('store.insertEvents (PostgreSQL)', p.directPostgres),
+      line(`POST /v1/usage/events ×${CONCURRENCY} (SQLite)`, p.api),
+    ].join('\n'),
+  );
   console.log(`API / direct: ${p.api.ratioToDirect.toFixed(2)}   machine: ${JSON.stringify(results.machine)}`);
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -38,7 +38,8 @@ function withOptions(url, options) {
   return parsed.toString();
 }
 /** The user with the most events in the range (the worst case of a per-user report). */
-const USER_SQL = 'select user_id from events where user_id is not null and time_ms >= ? and time_ms < ? group by user_id order by count(*) desc limit 1';
+const USER_SQL =
+  'select user_id from events where user_id is not null and time_ms >= ? and time_ms < ? group by user_id order by count(*) desc limit 1';
 
 const SIDE_RUNS = Number(process.env.LEDGER_QUERY_SIDE_RUNS ?? 5);
 const FROM = new Date(END.getTime() - 30 * 86_400_000);
@@ -56,7 +57,13 @@ async function time(store, q, strategy, runs) {
     rows = (await store.queryCosts(q, strategy)).length;
     samples.push(performance.now() - started);
   }
-  return { runs, rows, p50_ms: percentile(samples, 0.5), p95_ms: percentile(samples, 0.95), min_ms: Math.min(...samples) };
+  return {
+    runs,
+    rows,
+    p50_ms: percentile(samples, 0.5),
+    p95_ms: percentile(samples, 0.95),
+    min_ms: Math.min(...samples),
+  };
 }
 
 async function measure(store, user) {
@@ -85,9 +92,12 @@ async function sqlitePhase(book) {
   const counts = {
     events: db.prepare('select count(*) n from events').get().n,
     hourlyRows: db.prepare('select count(*) n from rollup_hourly').get().n,
-    hourlyRowsInRange: db.prepare('select count(*) n from rollup_hourly where hour_ms >= ? and hour_ms < ?').get(...range).n,
+    hourlyRowsInRange: db
+      .prepare('select count(*) n from rollup_hourly where hour_ms >= ? and hour_ms < ?')
+      .get(...range).n,
     dailyRows: db.prepare('select count(*) n from rollup_daily').get().n,
-    dailyRowsInRange: db.prepare('select count(*) n from rollup_daily where day_ms >= ? and day_ms < ?').get(...range).n,
+    dailyRowsInRange: db.prepare('select count(*) n from rollup_daily where day_ms >= ? and day_ms < ?').get(...range)
+      .n,
   };
   const user = db.prepare(USER_SQL).get(...range).user_id;
   db.close();
@@ -115,7 +125,12 @@ async function postgresPhase(book) {
       await admin.query(`drop schema if exists ${PG_SCHEMA} cascade`);
       await admin.query(`create schema ${PG_SCHEMA}`);
       console.error(`seeding ${fmt(EVENTS)} events into PostgreSQL schema ${PG_SCHEMA} ...`);
-      const result = await seedLedger({ ...SEED, book, target: { kind: 'postgres', url: PG_URL, schema: PG_SCHEMA }, onProgress: progress });
+      const result = await seedLedger({
+        ...SEED,
+        book,
+        target: { kind: 'postgres', url: PG_URL, schema: PG_SCHEMA },
+        onProgress: progress,
+      });
       seedSeconds = result.elapsedMs / 1000;
       await admin.query(`create table ${PG_SCHEMA}.bench_seeded (mark text)`);
       await admin.query(`insert into ${PG_SCHEMA}.bench_seeded values ($1)`, [MARK]);
@@ -123,17 +138,29 @@ async function postgresPhase(book) {
     // What autovacuum does in a running system: a fresh bulk load leaves the rollups' superseded
     // row versions (one per upsert of a key already written by an earlier batch) in the table and
     // no statistics. Measured before vacuum the 30-day query took ~360 ms instead of ~250 ms.
-    for (const table of ['events', 'rollup_hourly', 'rollup_daily']) await admin.query(`vacuum analyze ${PG_SCHEMA}.${table}`);
+    for (const table of ['events', 'rollup_hourly', 'rollup_daily'])
+      await admin.query(`vacuum analyze ${PG_SCHEMA}.${table}`);
     const one = async (sqlText, params = []) => Number((await admin.query(sqlText, params)).rows[0].n);
     const range = [query.from.getTime(), query.to.getTime()];
     const counts = {
       events: await one(`select count(*) n from ${PG_SCHEMA}.events`),
       hourlyRows: await one(`select count(*) n from ${PG_SCHEMA}.rollup_hourly`),
-      hourlyRowsInRange: await one(`select count(*) n from ${PG_SCHEMA}.rollup_hourly where hour_ms >= $1 and hour_ms < $2`, range),
+      hourlyRowsInRange: await one(
+        `select count(*) n from ${PG_SCHEMA}.rollup_hourly where hour_ms >= $1 and hour_ms < $2`,
+        range,
+      ),
       dailyRows: await one(`select count(*) n from ${PG_SCHEMA}.rollup_daily`),
-      dailyRowsInRange: await one(`select count(*) n from ${PG_SCHEMA}.rollup_daily where day_ms >= $1 and day_ms < $2`, range),
+      dailyRowsInRange: await one(
+        `select count(*) n from ${PG_SCHEMA}.rollup_daily where day_ms >= $1 and day_ms < $2`,
+        range,
+      ),
     };
-    const user = (await admin.query(USER_SQL.replace('from events', `from ${PG_SCHEMA}.events`).replace('?', '$1').replace('?', '$2'), range)).rows[0].user_id;
+    const user = (
+      await admin.query(
+        USER_SQL.replace('from events', `from ${PG_SCHEMA}.events`).replace('?', '$1').replace('?', '$2'),
+        range,
+      )
+    ).rows[0].user_id;
     const store = createPostgresStore({ url: PG_URL, schema: PG_SCHEMA, poolSize: 2 });
     let measured;
     try {
@@ -166,19 +193,31 @@ function progress(p) {
 }
 
 const book = createPriceBook();
-const results = { machine: machine(), settings: { EVENTS, RUNS, RAW_RUNS, query: { ...query, from: query.from.toISOString(), to: query.to.toISOString() } }, dialects: {} };
+const results = {
+  machine: machine(),
+  settings: { EVENTS, RUNS, RAW_RUNS, query: { ...query, from: query.from.toISOString(), to: query.to.toISOString() } },
+  dialects: {},
+};
 for (const dialect of DIALECTS) {
   results.dialects[dialect] = dialect === 'sqlite' ? await sqlitePhase(book) : await postgresPhase(book);
 }
 results.machine.loadavgAtEnd = machine().loadavgAtStart;
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/query.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
-console.log('| dialect | events | daily / hourly rows (30 d) | result rows | rollups p50 / p95 ms | raw events p50 ms | raw / rollups | by key (hourly) p50 ms | one user (raw) p50 ms |');
+console.log(
+  '| dialect | events | daily / hourly rows (30 d) | result rows | rollups p50 / p95 ms | raw events p50 ms | raw / rollups | by key (hourly) p50 ms | one user (raw) p50 ms |',
+);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const [name, r] of Object.entries(results.dialects)) {
   if (r.skipped) console.log(`| ${name} | skipped: ${r.skipped} | | | | | | | |`);
-  else console.log(`| ${name} | ${fmt(r.events)} | ${fmt(r.dailyRowsInRange)} / ${fmt(r.hourlyRowsInRange)} | ${r.rollup.rows} | ${r.rollup.p50_ms.toFixed(0)} / ${r.rollup.p95_ms.toFixed(0)} | ${r.raw.p50_ms.toFixed(0)} | ${r.speedup_p50.toFixed(1)}× | ${r.hourlyByKey.p50_ms.toFixed(0)} | ${r.userRaw.p50_ms.toFixed(0)} |`);
+  else
+    console.log(
+      `| ${name} | ${fmt(r.events)} | ${fmt(r.dailyRowsInRange)} / ${fmt(r.hourlyRowsInRange)} | ${r.rollup.rows} | ${r.rollup.p50_ms.toFixed(0)} / ${r.rollup.p95_ms.toFixed(0)} | ${r.raw.p50_ms.toFixed(0)} | ${r.speedup_p50.toFixed(1)}× | ${r.hourlyByKey.p50_ms.toFixed(0)} | ${r.userRaw.p50_ms.toFixed(0)} |`,
+    );
 }
 const pgStock = results.dialects.postgres?.rollupStock;
-if (pgStock) console.log(`postgres with stock settings (${pgStock.settings}): p50 / p95 ${pgStock.p50_ms.toFixed(0)} / ${pgStock.p95_ms.toFixed(0)} ms`);
+if (pgStock)
+  console.log(
+    `postgres with stock settings (${pgStock.settings}): p50 / p95 ${pgStock.p50_ms.toFixed(0)} / ${pgStock.p95_ms.toFixed(0)} ms`,
+  );
 console.log(`machine: ${JSON.stringify(results.machine)}`);

@@ -2,7 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import { PertokenError } from '../errors.js';
 import { ACTOR_NAME, matchesId } from '../ids.js';
 import { parseJsonBody, readBody, sendJson, type Router } from '../http/index.js';
-import { presentBudget, presentKey, presentProject, presentTenant, type Actor, type Governance } from '../governance/index.js';
+import {
+  presentBudget,
+  presentKey,
+  presentProject,
+  presentTenant,
+  type Actor,
+  type Governance,
+} from '../governance/index.js';
 import { parseInstant, parseLimit } from '../ledger/index.js';
 import { readerOf, scopeTenant } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -41,7 +48,9 @@ export function registerAdminRoutes(router: Router, deps: ApiDeps): void {
   });
   router.on('GET', '/api/v1/admin/projects', async ({ req, res, url }) => {
     const { gov } = admin(req);
-    sendJson(res, 200, { projects: (await gov.projects(url.searchParams.get('tenant') ?? undefined)).map(presentProject) });
+    sendJson(res, 200, {
+      projects: (await gov.projects(url.searchParams.get('tenant') ?? undefined)).map(presentProject),
+    });
   });
 
   router.on('POST', '/api/v1/admin/keys', async ({ req, res }) => {
@@ -51,7 +60,9 @@ export function registerAdminRoutes(router: Router, deps: ApiDeps): void {
   });
   router.on('GET', '/api/v1/admin/keys', async ({ req, res, url }) => {
     const { gov } = admin(req);
-    sendJson(res, 200, { keys: (await gov.keys(url.searchParams.get('tenant') ?? undefined)).map((k) => presentKey(k, deps.now())) });
+    sendJson(res, 200, {
+      keys: (await gov.keys(url.searchParams.get('tenant') ?? undefined)).map((k) => presentKey(k, deps.now())),
+    });
   });
   router.on('GET', '/api/v1/admin/keys/:id', async ({ req, res, params }) => {
     const { gov } = admin(req);
@@ -88,14 +99,26 @@ export function registerAdminRoutes(router: Router, deps: ApiDeps): void {
     const to = parseInstant(params.get('to'), 'to');
     const target = params.get('target');
     const targetId = params.get('target_id');
-    const entries = await gov.auditLog({ ...(from ? { from } : {}), ...(to ? { to } : {}), ...(target ? { target } : {}), ...(targetId ? { target_id: targetId } : {}), limit: parseLimit(params.get('limit'), 1000, 10_000) });
+    const entries = await gov.auditLog({
+      ...(from ? { from } : {}),
+      ...(to ? { to } : {}),
+      ...(target ? { target } : {}),
+      ...(targetId ? { target_id: targetId } : {}),
+      limit: parseLimit(params.get('limit'), 1000, 10_000),
+    });
     sendJson(res, 200, { entries });
   });
   router.on('GET', '/api/v1/admin/alerts', async ({ req, res, url }) => {
     const { gov } = admin(req);
     const from = parseInstant(url.searchParams.get('from'), 'from');
     const to = parseInstant(url.searchParams.get('to'), 'to');
-    sendJson(res, 200, { alerts: await gov.alerts({ ...(from ? { from } : {}), ...(to ? { to } : {}), limit: parseLimit(url.searchParams.get('limit'), 1000, 10_000) }) });
+    sendJson(res, 200, {
+      alerts: await gov.alerts({
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+        limit: parseLimit(url.searchParams.get('limit'), 1000, 10_000),
+      }),
+    });
   });
 
   router.on('GET', '/api/v1/budgets', async (ctx) => {

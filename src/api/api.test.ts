@@ -23,7 +23,12 @@ async function api(method: 'GET' | 'POST', path: string, body?: unknown, token: 
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, json: text.startsWith('{') || text.startsWith('[') ? (JSON.parse(text) as Record<string, unknown>) : null, text };
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    json: text.startsWith('{') || text.startsWith('[') ? (JSON.parse(text) as Record<string, unknown>) : null,
+    text,
+  };
 }
 
 const event = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -41,14 +46,27 @@ const event = (id: string, extra: Record<string, unknown> = {}) => ({
 describe('POST /v1/usage/events', () => {
   it('accepts, prices exactly, and acknowledges re-sent ids as duplicates', async () => {
     // gpt-4o-mini: 1000 × 150 + 50 × 600 = 180000 nano-USD (genai-prices' float gives 0.00017999999999999998).
-    const first = await api('POST', '/v1/usage/events', [event('evt-1'), event('evt-2', { tenant: 'globex', time: '2026-11-20T11:59:59.999Z' })]);
+    const first = await api('POST', '/v1/usage/events', [
+      event('evt-1'),
+      event('evt-2', { tenant: 'globex', time: '2026-11-20T11:59:59.999Z' }),
+    ]);
     expect(first.status).toBe(200);
     expect(first.json).toEqual({ accepted: ['evt-1', 'evt-2'], duplicate: [], rejected: [] });
-    const again = await api('POST', '/v1/usage/events', { events: [event('evt-1'), event('evt-3', { cost_usd: '0.000000007', model: 'my-finetune' })] });
+    const again = await api('POST', '/v1/usage/events', {
+      events: [event('evt-1'), event('evt-3', { cost_usd: '0.000000007', model: 'my-finetune' })],
+    });
     expect(again.json).toEqual({ accepted: ['evt-3'], duplicate: ['evt-1'], rejected: [] });
     const stored = await api('GET', '/api/v1/events/evt-1');
-    expect(stored.json).toMatchObject({ id: 'evt-1', cost_usd: '0.000180000', usage_source: 'reported', buckets: { input: 1000, output: 50 } });
-    expect((await api('GET', '/api/v1/events/evt-3')).json).toMatchObject({ cost_usd: '0.000000007', price_ref: 'reported:batch-job' });
+    expect(stored.json).toMatchObject({
+      id: 'evt-1',
+      cost_usd: '0.000180000',
+      usage_source: 'reported',
+      buckets: { input: 1000, output: 50 },
+    });
+    expect((await api('GET', '/api/v1/events/evt-3')).json).toMatchObject({
+      cost_usd: '0.000000007',
+      price_ref: 'reported:batch-job',
+    });
   });
 
   it('rejects bad events one by one with reasons, keeping the good ones', async () => {
@@ -61,7 +79,10 @@ describe('POST /v1/usage/events', () => {
       'not an object',
     ]);
     expect(res.status).toBe(200);
-    const reply = res.json as { accepted: string[]; rejected: Array<{ id: string | null; index: number; reason: string }> };
+    const reply = res.json as {
+      accepted: string[];
+      rejected: Array<{ id: string | null; index: number; reason: string }>;
+    };
     expect(reply.accepted).toEqual(['ok-1']);
     expect(reply.rejected.map((r) => [r.id, r.index])).toEqual([
       ['bad-tokens', 1],
@@ -77,7 +98,10 @@ describe('POST /v1/usage/events', () => {
 
   it('an unknown model is recorded unpriced, never $0', async () => {
     await api('POST', '/v1/usage/events', [event('unpriced-1', { model: 'no-such-model-x' })]);
-    const stored = (await api('GET', '/api/v1/events/unpriced-1')).json as { cost_usd: unknown; usage_issues: string[] };
+    const stored = (await api('GET', '/api/v1/events/unpriced-1')).json as {
+      cost_usd: unknown;
+      usage_issues: string[];
+    };
     expect(stored.cost_usd).toBeNull();
     expect(stored.usage_issues.join(' ')).toMatch(/unpriced/);
   });
@@ -91,15 +115,41 @@ describe('POST /v1/usage/events', () => {
 
 describe('GET /api/v1/costs', () => {
   it('groups, filters and totals with 9-decimal money strings', async () => {
-    const res = await api('GET', '/api/v1/costs?from=2026-11-20&to=2026-11-21&group_by=tenant,model,hour&filter[project]=search');
+    const res = await api(
+      'GET',
+      '/api/v1/costs?from=2026-11-20&to=2026-11-21&group_by=tenant,model,hour&filter[project]=search',
+    );
     expect(res.status).toBe(200);
-    const body = res.json as { rows: Array<Record<string, unknown>>; totals: Record<string, unknown>; currency: string; from: string; to: string };
+    const body = res.json as {
+      rows: Array<Record<string, unknown>>;
+      totals: Record<string, unknown>;
+      currency: string;
+      from: string;
+      to: string;
+    };
     expect(body.currency).toBe('USD');
     expect(body.from).toBe('2026-11-20T00:00:00.000Z');
     const acme = body.rows.filter((r) => r.tenant === 'acme' && r.model === 'gpt-4o-mini');
     // evt-1 and ok-1: 2 × 180000 nano
-    expect(acme).toEqual([{ tenant: 'acme', model: 'gpt-4o-mini', hour: '2026-11-20T10:00:00Z', requests: 2, tokens: { input: 2000, output: 100 }, cost_usd: '0.000360000', list_cost_usd: '0.000360000', adjustments_usd: '0.000000000', net_cost_usd: '0.000360000', unpriced_requests: 0, estimated_requests: 0 }]);
-    expect(body.rows.find((r) => r.model === 'no-such-model-x')).toMatchObject({ unpriced_requests: 1, cost_usd: '0.000000000' });
+    expect(acme).toEqual([
+      {
+        tenant: 'acme',
+        model: 'gpt-4o-mini',
+        hour: '2026-11-20T10:00:00Z',
+        requests: 2,
+        tokens: { input: 2000, output: 100 },
+        cost_usd: '0.000360000',
+        list_cost_usd: '0.000360000',
+        adjustments_usd: '0.000000000',
+        net_cost_usd: '0.000360000',
+        unpriced_requests: 0,
+        estimated_requests: 0,
+      },
+    ]);
+    expect(body.rows.find((r) => r.model === 'no-such-model-x')).toMatchObject({
+      unpriced_requests: 1,
+      cost_usd: '0.000000000',
+    });
     expect(body.totals).toMatchObject({ requests: 5, unpriced_requests: 1 });
     expect(typeof body.totals.cost_usd).toBe('string');
   });
@@ -112,7 +162,9 @@ describe('GET /api/v1/costs', () => {
     });
     await chat.body.text();
     const res = await api('GET', '/api/v1/costs?group_by=model,requested_model&filter[tenant]=live');
-    expect((res.json as { rows: unknown[] }).rows).toEqual([expect.objectContaining({ model: 'gpt-4o-2024-08-06', requested_model: 'gpt-4o', requests: 1 })]);
+    expect((res.json as { rows: unknown[] }).rows).toEqual([
+      expect.objectContaining({ model: 'gpt-4o-2024-08-06', requested_model: 'gpt-4o', requests: 1 }),
+    ]);
   });
 
   it.each([
@@ -129,9 +181,13 @@ describe('GET /api/v1/costs', () => {
 
 describe('events, auth, health and metrics', () => {
   it('pages events newest first with a cursor', async () => {
-    const first = (await api('GET', '/api/v1/events?limit=2')).json as { events: Array<{ id: string; time: string }>; next_cursor: string };
+    const first = (await api('GET', '/api/v1/events?limit=2')).json as {
+      events: Array<{ id: string; time: string }>;
+      next_cursor: string;
+    };
     expect(first.events).toHaveLength(2);
-    const second = (await api('GET', `/api/v1/events?limit=2&cursor=${encodeURIComponent(first.next_cursor)}`)).json as { events: Array<{ id: string; time: string }> };
+    const second = (await api('GET', `/api/v1/events?limit=2&cursor=${encodeURIComponent(first.next_cursor)}`))
+      .json as { events: Array<{ id: string; time: string }> };
     expect(second.events[0]?.id).not.toBe(first.events[1]?.id);
     expect(Date.parse(second.events[0]?.time ?? '') <= Date.parse(first.events[1]?.time ?? '')).toBe(true);
     expect((await api('GET', '/api/v1/events/nope')).status).toBe(404);
@@ -153,8 +209,12 @@ describe('events, auth, health and metrics', () => {
     expect((await api('GET', '/readyz', undefined, null)).json).toEqual({ status: 'ready' });
     const metrics = await api('GET', '/metrics', undefined, null);
     expect(metrics.headers['content-type']).toMatch(/text\/plain/);
-    expect(metrics.text).toMatch(/pertoken_requests_total\{route="openai.chat",provider="openai",model="gpt-4o-2024-08-06",status="ok"\} 1/);
-    expect(metrics.text).toMatch(/pertoken_tokens_total\{tenant="live",provider="openai",model="gpt-4o-2024-08-06",bucket="output"\} 5/);
+    expect(metrics.text).toMatch(
+      /pertoken_requests_total\{route="openai.chat",provider="openai",model="gpt-4o-2024-08-06",status="ok"\} 1/,
+    );
+    expect(metrics.text).toMatch(
+      /pertoken_tokens_total\{tenant="live",provider="openai",model="gpt-4o-2024-08-06",bucket="output"\} 5/,
+    );
     expect(metrics.text).toMatch(/pertoken_ingested_events_total\{result="duplicate"\} 1/);
     expect(metrics.text).toContain('pertoken_request_duration_seconds_bucket');
   });

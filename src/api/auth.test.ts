@@ -18,7 +18,11 @@ beforeAll(async () => {
   demo = await startDemoUpstream({ ttftMs: 1, itlMs: 0, seed: 5 });
   gw = await startHarness({ upstream: demo.url, governance: true, adminToken: ADMIN });
   await call(gw.url, 'POST', '/api/v1/admin/tenants', { id: 'acme', name: 'Acme' });
-  const created = await call(gw.url, 'POST', '/api/v1/admin/keys', { tenant: 'acme', name: 'reader', scopes: ['read'] });
+  const created = await call(gw.url, 'POST', '/api/v1/admin/keys', {
+    tenant: 'acme',
+    name: 'reader',
+    scopes: ['read'],
+  });
   readKey = String(created.json.key);
 });
 afterAll(async () => {
@@ -30,13 +34,25 @@ describe('API guards', () => {
   it('the app serves a guarded API surface (the walk below is not empty)', () => {
     const guarded = gw.app.routes().filter((r) => GUARDED(r.pattern));
     expect(guarded.length).toBeGreaterThanOrEqual(15);
-    expect(guarded.map((r) => `${r.method} ${r.pattern}`)).toEqual(expect.arrayContaining(['GET /api/v1/costs', 'POST /api/v1/admin/keys', 'POST /v1/usage/events']));
+    expect(guarded.map((r) => `${r.method} ${r.pattern}`)).toEqual(
+      expect.arrayContaining(['GET /api/v1/costs', 'POST /api/v1/admin/keys', 'POST /v1/usage/events']),
+    );
   });
 
   it('every registered /api/v1 and ingest route answers 401 without credentials, before its handler runs', async () => {
     for (const { method, pattern } of gw.app.routes().filter((r) => GUARDED(r.pattern))) {
-      const reply = await call(gw.url, method as 'GET' | 'POST' | 'DELETE', concrete(pattern), method === 'GET' ? undefined : {}, null);
-      expect({ route: `${method} ${pattern}`, status: reply.status, code: (reply.json.error as { code?: string } | undefined)?.code }).toEqual({
+      const reply = await call(
+        gw.url,
+        method as 'GET' | 'POST' | 'DELETE',
+        concrete(pattern),
+        method === 'GET' ? undefined : {},
+        null,
+      );
+      expect({
+        route: `${method} ${pattern}`,
+        status: reply.status,
+        code: (reply.json.error as { code?: string } | undefined)?.code,
+      }).toEqual({
         route: `${method} ${pattern}`,
         status: 401,
         code: 'unauthorized',
@@ -45,9 +61,20 @@ describe('API guards', () => {
   });
 
   it('a read key is refused on every admin route and on ingest', async () => {
-    for (const { method, pattern } of gw.app.routes().filter((r) => r.pattern.startsWith('/api/v1/admin/') || r.pattern.startsWith('/v1/usage/'))) {
-      const reply = await call(gw.url, method as 'GET' | 'POST' | 'DELETE', concrete(pattern), method === 'GET' ? undefined : {}, readKey);
-      expect({ route: `${method} ${pattern}`, status: reply.status }).toEqual({ route: `${method} ${pattern}`, status: 401 });
+    for (const { method, pattern } of gw.app
+      .routes()
+      .filter((r) => r.pattern.startsWith('/api/v1/admin/') || r.pattern.startsWith('/v1/usage/'))) {
+      const reply = await call(
+        gw.url,
+        method as 'GET' | 'POST' | 'DELETE',
+        concrete(pattern),
+        method === 'GET' ? undefined : {},
+        readKey,
+      );
+      expect({ route: `${method} ${pattern}`, status: reply.status }).toEqual({
+        route: `${method} ${pattern}`,
+        status: 401,
+      });
     }
   });
 
@@ -68,8 +95,17 @@ describe('API guards without an admin token', () => {
 
   it('closes every admin route (403) while the read API stays open, as on a bare install', async () => {
     for (const { method, pattern } of open.app.routes().filter((r) => r.pattern.startsWith('/api/v1/admin/'))) {
-      const reply = await call(open.url, method as 'GET' | 'POST' | 'DELETE', concrete(pattern), method === 'GET' ? undefined : {}, null);
-      expect({ route: `${method} ${pattern}`, status: reply.status }).toEqual({ route: `${method} ${pattern}`, status: 403 });
+      const reply = await call(
+        open.url,
+        method as 'GET' | 'POST' | 'DELETE',
+        concrete(pattern),
+        method === 'GET' ? undefined : {},
+        null,
+      );
+      expect({ route: `${method} ${pattern}`, status: reply.status }).toEqual({
+        route: `${method} ${pattern}`,
+        status: 403,
+      });
     }
     expect((await call(open.url, 'GET', '/api/v1/costs', undefined, null)).status).toBe(200);
   });

@@ -18,8 +18,10 @@ function isAdminToken(presented: string, adminToken: string): boolean {
 function requireAdmin(headers: IncomingHttpHeaders, adminToken: string | null): void {
   if (adminToken === null) return;
   const presented = presentedKey(headers);
-  if (presented === null) throw new PertokenError('unauthorized', 'this endpoint needs the admin token (Authorization: Bearer …)');
-  if (!isAdminToken(presented, adminToken)) throw new PertokenError('unauthorized', 'the token is not valid for this endpoint');
+  if (presented === null)
+    throw new PertokenError('unauthorized', 'this endpoint needs the admin token (Authorization: Bearer …)');
+  if (!isAdminToken(presented, adminToken))
+    throw new PertokenError('unauthorized', 'the token is not valid for this endpoint');
 }
 
 /**
@@ -27,7 +29,8 @@ function requireAdmin(headers: IncomingHttpHeaders, adminToken: string | null): 
  * on an install whose read API is open.
  */
 function requireAdminToken(headers: IncomingHttpHeaders, adminToken: string | null): void {
-  if (adminToken === null) throw new PertokenError('forbidden', 'the admin API is disabled: set PERTOKEN_ADMIN_TOKEN on the server');
+  if (adminToken === null)
+    throw new PertokenError('forbidden', 'the admin API is disabled: set PERTOKEN_ADMIN_TOKEN on the server');
   requireAdmin(headers, adminToken);
 }
 
@@ -40,7 +43,11 @@ export interface KeyReaders {
  * its own tenant only. Without an admin token the read API stays open, as on a bare install —
  * but a presented `pt-` key still narrows the caller to its tenant.
  */
-async function resolveReader(headers: IncomingHttpHeaders, adminToken: string | null, keys: KeyReaders | undefined): Promise<Reader> {
+async function resolveReader(
+  headers: IncomingHttpHeaders,
+  adminToken: string | null,
+  keys: KeyReaders | undefined,
+): Promise<Reader> {
   const presented = presentedKey(headers);
   if (presented !== null && adminToken !== null && isAdminToken(presented, adminToken)) return { kind: 'admin' };
   if (presented !== null && keys && looksLikeVirtualKey(presented)) return keys.keyReader(presented);
@@ -52,7 +59,9 @@ async function resolveReader(headers: IncomingHttpHeaders, adminToken: string | 
 export function scopeTenant(reader: Reader, asked: string | null | undefined, param: string): string | null {
   if (reader.kind === 'admin') return asked ?? null;
   if (asked !== undefined && asked !== null && asked !== reader.tenant) {
-    throw new PertokenError('forbidden', `virtual key ${reader.key_id} may only read tenant "${reader.tenant}"`, { param });
+    throw new PertokenError('forbidden', `virtual key ${reader.key_id} may only read tenant "${reader.tenant}"`, {
+      param,
+    });
   }
   return reader.tenant;
 }

@@ -10,7 +10,9 @@ export const MAX_BATCH = 5000;
 const id = idSchema(EVENT_ID);
 const dim = idSchema(DIMENSION_ID);
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const tokens = z.object(Object.fromEntries(BUCKETS.map((b) => [b, count.optional()])) as Record<Bucket, z.ZodOptional<typeof count>>).strict();
+const tokens = z
+  .object(Object.fromEntries(BUCKETS.map((b) => [b, count.optional()])) as Record<Bucket, z.ZodOptional<typeof count>>)
+  .strict();
 
 /** One usage event, CloudEvents-like (`id`, `time`, `source`) plus the canonical fields of §4. */
 const eventSchema = z
@@ -54,10 +56,17 @@ function issueText(error: z.ZodError): string {
 }
 
 /** Validates each event on its own, so one bad event never sinks the rest of its batch. */
-export function parseEventBatch(body: unknown, book: PriceBook): { events: UsageEvent[]; rejected: IngestReply['rejected'] } {
+export function parseEventBatch(
+  body: unknown,
+  book: PriceBook,
+): { events: UsageEvent[]; rejected: IngestReply['rejected'] } {
   const list = Array.isArray(body) ? body : (body as { events?: unknown } | null)?.events;
-  if (!Array.isArray(list)) throw new PertokenError('invalid_request', 'body must be a JSON array of events or {"events": [...]}', { param: 'events' });
-  if (list.length > MAX_BATCH) throw new PertokenError('invalid_request', `a batch holds at most ${MAX_BATCH} events`, { param: 'events' });
+  if (!Array.isArray(list))
+    throw new PertokenError('invalid_request', 'body must be a JSON array of events or {"events": [...]}', {
+      param: 'events',
+    });
+  if (list.length > MAX_BATCH)
+    throw new PertokenError('invalid_request', `a batch holds at most ${MAX_BATCH} events`, { param: 'events' });
   const events: UsageEvent[] = [];
   const rejected: IngestReply['rejected'] = [];
   list.forEach((item: unknown, index) => {

@@ -9,14 +9,12 @@ import {
   presentCosts,
   presentEvent,
   type GroupKey,
-
 } from '../ledger/index.js';
 import type { Governance, Reader } from '../governance/index.js';
 import { registerAdminRoutes } from './admin.js';
 import type { ApiDeps } from './deps.js';
 import { adminGuard, ingestGuard, readerOf, readGuard, scopeTenant } from './auth.js';
 import { parseEventBatch, type IngestReply } from './ingest.js';
-
 
 export function registerApiRoutes(router: Router, deps: ApiDeps): void {
   // Guards first, by prefix; admin before read so a read key never reaches the admin handlers.
@@ -30,7 +28,9 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
     const counters = events.length > 0 && deps.governance ? await deps.governance.beforeIngest(events) : null;
     const stored = events.length > 0 ? await deps.store.insertEvents(events) : { accepted: [], duplicate: [] };
     if (counters && deps.governance) {
-      await deps.governance.afterIngest(events, counters, new Set(stored.accepted)).catch((err: unknown) => deps.log.error({ err }, 'ingested events not added to budget counters'));
+      await deps.governance
+        .afterIngest(events, counters, new Set(stored.accepted))
+        .catch((err: unknown) => deps.log.error({ err }, 'ingested events not added to budget counters'));
     }
     deps.metrics.eventsIngested('accepted', stored.accepted.length);
     deps.metrics.eventsIngested('duplicate', stored.duplicate.length);
@@ -43,7 +43,12 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
     const { res, url } = ctx;
     const reader = readerOf(ctx);
     const { from, to } = parseRange(url.searchParams, deps.now());
-    const query = { from, to, groupBy: parseGroupBy(url.searchParams.get('group_by')), filter: tenantFilter(reader, parseFilters(url.searchParams)) };
+    const query = {
+      from,
+      to,
+      groupBy: parseGroupBy(url.searchParams.get('group_by')),
+      filter: tenantFilter(reader, parseFilters(url.searchParams)),
+    };
     sendJson(res, 200, presentCosts(query, await deps.store.queryCosts(query)));
   });
 

@@ -21,7 +21,10 @@ const DIM = /^[A-Za-z0-9._:@/+-]{1,128}$/;
 
 function dimension(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined;
-  if (!DIM.test(value)) throw new PertokenError('invalid_request', 'must be 1-128 characters of A-Z a-z 0-9 . _ : @ / + -', { param: flag });
+  if (!DIM.test(value))
+    throw new PertokenError('invalid_request', 'must be 1-128 characters of A-Z a-z 0-9 . _ : @ / + -', {
+      param: flag,
+    });
   return value;
 }
 
@@ -48,19 +51,34 @@ export function adjustCommand(io: CliIo = processIo(), env: Env = process.env): 
     try {
       amount = parseUsd(flags.amount);
     } catch (err: unknown) {
-      throw new PertokenError('invalid_request', err instanceof Error ? err.message : String(err), { param: '--amount', cause: err });
+      throw new PertokenError('invalid_request', err instanceof Error ? err.message : String(err), {
+        param: '--amount',
+        cause: err,
+      });
     }
     if (amount === 0n) throw new PertokenError('invalid_request', 'must not be zero', { param: '--amount' });
-    if (flags.reason.trim() === '') throw new PertokenError('invalid_request', 'must not be empty', { param: '--reason' });
+    if (flags.reason.trim() === '')
+      throw new PertokenError('invalid_request', 'must not be empty', { param: '--reason' });
     const time = parseInstant(flags.time ?? null, '--time') ?? new Date();
     const id = flags.id ?? `manual-${newEventId()}`;
-    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(id)) throw new PertokenError('invalid_request', 'must be 1-128 characters of A-Z a-z 0-9 . _ : -', { param: '--id' });
+    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(id))
+      throw new PertokenError('invalid_request', 'must be 1-128 characters of A-Z a-z 0-9 . _ : -', { param: '--id' });
     const tenant = dimension(flags.tenant, '--tenant')!;
     const project = dimension(flags.project, '--project');
     const feature = dimension(flags.feature, '--feature');
     const provider = dimension(flags.provider, '--provider')!;
     const added = await withLedger(flags, env, (store) =>
-      store.addAdjustment({ id, time, tenant, project, feature, provider, model: flags.model, amount_nano: amount, reason: flags.reason }),
+      store.addAdjustment({
+        id,
+        time,
+        tenant,
+        project,
+        feature,
+        provider,
+        model: flags.model,
+        amount_nano: amount,
+        reason: flags.reason,
+      }),
     );
     io.stdout.write(
       added

@@ -57,7 +57,13 @@ function actor(): string | null {
   }
 }
 
-export async function adminCall(flags: Pick<AdminFlags, 'url'>, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, options: CallOptions = {}): Promise<Record<string, unknown>> {
+export async function adminCall(
+  flags: Pick<AdminFlags, 'url'>,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+  options: CallOptions = {},
+): Promise<Record<string, unknown>> {
   let base: URL;
   try {
     base = new URL(flags.url);
@@ -66,45 +72,77 @@ export async function adminCall(flags: Pick<AdminFlags, 'url'>, method: 'GET' | 
   }
   const token = process.env.PERTOKEN_ADMIN_TOKEN;
   const who = actor();
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(who ? { 'x-pertoken-actor': who } : {}) };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...(who ? { 'x-pertoken-actor': who } : {}),
+  };
   let response;
   try {
-    response = await request(new URL(path, base), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    response = await request(new URL(path, base), {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
   } catch (err) {
-    throw new PertokenError('upstream_unreachable', `cannot reach ${base.origin}: ${(err as { code?: string }).code ?? String(err)}`, { param: '--url' });
+    throw new PertokenError(
+      'upstream_unreachable',
+      `cannot reach ${base.origin}: ${(err as { code?: string }).code ?? String(err)}`,
+      { param: '--url' },
+    );
   }
   const text = await response.body.text();
   let json: Record<string, unknown> = {};
   try {
     json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   } catch {
-    throw new PertokenError('upstream_error', `${base.origin} answered HTTP ${response.statusCode} without JSON; is it a pertoken server?`, { param: '--url' });
+    throw new PertokenError(
+      'upstream_error',
+      `${base.origin} answered HTTP ${response.statusCode} without JSON; is it a pertoken server?`,
+      { param: '--url' },
+    );
   }
   if (response.statusCode < 400) return json;
   const error = (json.error ?? {}) as { code?: string; message?: string; param?: string | null };
   const message = error.message ?? `HTTP ${response.statusCode}`;
   if (response.statusCode === 401 || response.statusCode === 403) {
-    throw new PertokenError('unauthorized', `${message}${token ? '' : ' (PERTOKEN_ADMIN_TOKEN is not set)'}`, { param: 'PERTOKEN_ADMIN_TOKEN' });
+    throw new PertokenError('unauthorized', `${message}${token ? '' : ' (PERTOKEN_ADMIN_TOKEN is not set)'}`, {
+      param: 'PERTOKEN_ADMIN_TOKEN',
+    });
   }
   const field = error.param ?? null;
-  const flag = field === null ? null : (options.flags?.[field] ?? options.flags?.[field.split('.')[0] ?? ''] ?? `--${field.replace(/_/g, '-')}`);
-  throw new PertokenError(response.statusCode === 404 ? 'not_found' : 'invalid_request', message.replace(/^[\w.]+: /, ''), { param: flag });
+  const flag =
+    field === null
+      ? null
+      : (options.flags?.[field] ?? options.flags?.[field.split('.')[0] ?? ''] ?? `--${field.replace(/_/g, '-')}`);
+  throw new PertokenError(
+    response.statusCode === 404 ? 'not_found' : 'invalid_request',
+    message.replace(/^[\w.]+: /, ''),
+    { param: flag },
+  );
 }
 
 /** Parses an integer flag; a bad value names the flag. */
 export function intFlag(value: string | undefined, flag: string, min = 0): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new PertokenError('invalid_request', `must be an integer >= ${min}, got "${value}"`, { param: flag });
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new PertokenError('invalid_request', `must be an integer >= ${min}, got "${value}"`, { param: flag });
   return n;
 }
 
 export function listFlag(value: string | undefined): string[] | undefined {
-  return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
 }
 
 export function print(out: Output, format: AdminFlags['format'], json: unknown, table: () => string): void {
   out(format === 'json' ? JSON.stringify(json, null, 2) + '\n' : table());
 }
 
-export const cell = (v: unknown): string => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v));
+export const cell = (v: unknown): string =>
+  v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v);

@@ -68,8 +68,26 @@ describe('pertoken bench', () => {
 
   it('prints DESIGN §3 JSON with $/1M output tokens and goodput under the SLO', async () => {
     const { stdout, stderr } = await runCli([
-      '--url', url, '--model', 'llama-3.1-8b', '--input', '64', '--output', '16', '--concurrency', '1,4',
-      '--requests', '8', '--gpu-price', '2.99', '--gpus', '1', '--slo-ttft-ms', '1', '--format', 'json',
+      '--url',
+      url,
+      '--model',
+      'llama-3.1-8b',
+      '--input',
+      '64',
+      '--output',
+      '16',
+      '--concurrency',
+      '1,4',
+      '--requests',
+      '8',
+      '--gpu-price',
+      '2.99',
+      '--gpus',
+      '1',
+      '--slo-ttft-ms',
+      '1',
+      '--format',
+      'json',
     ]);
     const json = JSON.parse(stdout) as { points: Array<Record<string, unknown>> };
     expect(Object.keys(json)).toEqual(['points']);
@@ -86,7 +104,22 @@ describe('pertoken bench', () => {
   });
 
   it('prints CSV with percentile columns', async () => {
-    const { stdout } = await runCli(['--url', url, '--model', 'm', '--input', '16', '--output', '4', '--rate', '50', '--requests', '5', '--format', 'csv']);
+    const { stdout } = await runCli([
+      '--url',
+      url,
+      '--model',
+      'm',
+      '--input',
+      '16',
+      '--output',
+      '4',
+      '--rate',
+      '50',
+      '--requests',
+      '5',
+      '--format',
+      'csv',
+    ]);
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(
       'rate,requests,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,itl_p50_ms,itl_p90_ms,itl_p99_ms,tpot_p50_ms,tpot_p90_ms,tpot_p99_ms,' +
@@ -99,25 +132,72 @@ describe('pertoken bench', () => {
     const plot = join(dir, 'pareto.svg');
     const dataDir = join(dir, 'data');
     const { stderr } = await runCli([
-      '--url', url, '--model', 'meta-llama/Llama-3.1-8B-Instruct', '--input', '32', '--output', '8', '--concurrency', '1,2',
-      '--requests', '4', '--gpu-price', '2.99', '--gpu', 'h100-sxm', '--precision', 'fp8', '--plot', plot,
-      '--save-pool', 'h100-demo', '--data-dir', dataDir,
+      '--url',
+      url,
+      '--model',
+      'meta-llama/Llama-3.1-8B-Instruct',
+      '--input',
+      '32',
+      '--output',
+      '8',
+      '--concurrency',
+      '1,2',
+      '--requests',
+      '4',
+      '--gpu-price',
+      '2.99',
+      '--gpu',
+      'h100-sxm',
+      '--precision',
+      'fp8',
+      '--plot',
+      plot,
+      '--save-pool',
+      'h100-demo',
+      '--data-dir',
+      dataDir,
     ]);
     const svg = await readFile(plot, 'utf8');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg).toContain('data-series="measured"');
     expect(svg).toContain('data-series="estimate (1 x h100-sxm)"');
     expect(svg).toContain('output tokens/s per GPU');
-    const pools = JSON.parse(await readFile(join(dataDir, 'gpu-pools.json'), 'utf8')) as { pools: Array<Record<string, unknown>> };
+    const pools = JSON.parse(await readFile(join(dataDir, 'gpu-pools.json'), 'utf8')) as {
+      pools: Array<Record<string, unknown>>;
+    };
     expect(pools.pools).toHaveLength(1);
-    expect(pools.pools[0]).toMatchObject({ name: 'h100-demo', model: 'meta-llama/Llama-3.1-8B-Instruct', gpu: 'h100-sxm', gpus: 1, gpu_price_usd_per_hour: '2.99', input_cost_weight: '0.25' });
+    expect(pools.pools[0]).toMatchObject({
+      name: 'h100-demo',
+      model: 'meta-llama/Llama-3.1-8B-Instruct',
+      gpu: 'h100-sxm',
+      gpus: 1,
+      gpu_price_usd_per_hour: '2.99',
+      input_cost_weight: '0.25',
+    });
     expect(pools.pools[0]?.output_tokens_per_s).toMatch(/^\d+\.\d{3}$/);
     expect(stderr).toMatch(/saved GPU pool h100-demo .* per 1M output tokens/);
   });
 
   it('plots measured points only when the model is not in the catalog', async () => {
     const plot = join(dir, 'only.svg');
-    const { stderr } = await runCli(['--url', url, '--model', 'my-finetune', '--input', '16', '--output', '4', '--concurrency', '1', '--requests', '2', '--gpu', 'l4', '--plot', plot]);
+    const { stderr } = await runCli([
+      '--url',
+      url,
+      '--model',
+      'my-finetune',
+      '--input',
+      '16',
+      '--output',
+      '4',
+      '--concurrency',
+      '1',
+      '--requests',
+      '2',
+      '--gpu',
+      'l4',
+      '--plot',
+      plot,
+    ]);
     const svg = await readFile(plot, 'utf8');
     expect(svg).toContain('data-series="measured"');
     expect(svg).not.toContain('data-series="estimate');

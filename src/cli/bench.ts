@@ -35,7 +35,9 @@ function progressBar(stream: NodeJS.WriteStream): (p: Progress) => void {
     const share = Math.min(1, Math.max(byCount, byTime));
     const width = 30;
     const filled = Math.round(share * width);
-    stream.write(`\r${p.label.padEnd(18)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} ${(p.elapsedMs / 1000).toFixed(1)}s `);
+    stream.write(
+      `\r${p.label.padEnd(18)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} ${(p.elapsedMs / 1000).toFixed(1)}s `,
+    );
   };
 }
 
@@ -47,7 +49,13 @@ function plotSeries(flags: BenchCliFlags, run: BenchRun): Series[] {
     points: run.report.points.flatMap((p) =>
       p.tpot_ms.p50 === null || p.tpot_ms.p50 <= 0
         ? []
-        : [{ perUser: 1000 / p.tpot_ms.p50, perGpu: p.output_tokens_per_s / gpus, label: p.concurrency !== undefined ? `concurrency ${p.concurrency}` : `rate ${p.rate ?? 0}/s` }],
+        : [
+            {
+              perUser: 1000 / p.tpot_ms.p50,
+              perGpu: p.output_tokens_per_s / gpus,
+              label: p.concurrency !== undefined ? `concurrency ${p.concurrency}` : `rate ${p.rate ?? 0}/s`,
+            },
+          ],
     ),
   };
   const curve = estimateCurve(flags, run);
@@ -55,7 +63,15 @@ function plotSeries(flags: BenchCliFlags, run: BenchRun): Series[] {
     if (flags.gpu !== undefined) process.stderr.write(`note: no estimator curve on the plot: ${curve.reason}\n`);
     return [measured];
   }
-  return [measured, { name: `estimate (${flags.gpus ?? '1'} x ${flags.gpu ?? ''})`, color: '#d62728', dashed: true, points: curve.points }];
+  return [
+    measured,
+    {
+      name: `estimate (${flags.gpus ?? '1'} x ${flags.gpu ?? ''})`,
+      color: '#d62728',
+      dashed: true,
+      points: curve.points,
+    },
+  ];
 }
 
 export function benchCommand(): Command {
@@ -88,7 +104,9 @@ export function benchCommand(): Command {
       const format = parseFormat(flags.format);
       const plan = resolveBench(flags);
       if (flags.savePool !== undefined && plan.gpuPriceUsdPerHour === null) {
-        throw new PertokenError('invalid_request', '--save-pool needs the GPU price (USD per GPU-hour)', { param: '--gpu-price' });
+        throw new PertokenError('invalid_request', '--save-pool needs the GPU price (USD per GPU-hour)', {
+          param: '--gpu-price',
+        });
       }
       const tty = process.stderr.isTTY === true;
       if (tty) plan.onProgress = progressBar(process.stderr);

@@ -1,6 +1,18 @@
 import { Command, Option } from 'commander';
 import { PertokenError } from '../errors.js';
-import { adminCall, cell, listFlag, print, rangeQuery, stdout, withAdminFlags, withRangeFlags, type AdminFlags, type Output, type RangeFlags } from './admin-client.js';
+import {
+  adminCall,
+  cell,
+  listFlag,
+  print,
+  rangeQuery,
+  stdout,
+  withAdminFlags,
+  withRangeFlags,
+  type AdminFlags,
+  type Output,
+  type RangeFlags,
+} from './admin-client.js';
 import { renderTable } from './table.js';
 
 const DIMS = ['tenant', 'project', 'key', 'user', 'feature'] as const;
@@ -41,13 +53,16 @@ interface SetFlags extends AdminFlags {
 
 function fraction(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new PertokenError('invalid_request', `must be a positive fraction like 0.8, got "${value}"`, { param: flag });
+  if (!Number.isFinite(n) || n <= 0)
+    throw new PertokenError('invalid_request', `must be a positive fraction like 0.8, got "${value}"`, { param: flag });
   return n;
 }
 
 /** `pertoken budgets set|list|delete|alerts` over the admin API of a running server. */
 export function budgetsCommand(out: Output = stdout): Command {
-  const budgets = new Command('budgets').description('budgets: limits per tenant/project/key/user/feature with reserve-and-settle');
+  const budgets = new Command('budgets').description(
+    'budgets: limits per tenant/project/key/user/feature with reserve-and-settle',
+  );
 
   budgets.addCommand(
     withAdminFlags(new Command('set'))
@@ -58,7 +73,11 @@ export function budgetsCommand(out: Output = stdout): Command {
       .option('--key <id>', 'scope: this virtual key')
       .option('--user <id>', 'scope: this user (x-pertoken-user)')
       .option('--feature <id>', 'scope: this feature (x-pertoken-feature)')
-      .addOption(new Option('--period <period>', 'calendar period or total').choices(['day', 'week', 'month', 'total']).makeOptionMandatory())
+      .addOption(
+        new Option('--period <period>', 'calendar period or total')
+          .choices(['day', 'week', 'month', 'total'])
+          .makeOptionMandatory(),
+      )
       .option('--tz <zone>', 'IANA time zone of the period (default UTC)')
       .requiredOption('--limit <usd>', 'limit in USD, e.g. 100 or 0.25')
       .addOption(new Option('--action <action>', 'at the limit').choices(['block', 'downgrade', 'alert_only']))
@@ -68,7 +87,12 @@ export function budgetsCommand(out: Output = stdout): Command {
       .addOption(new Option('--fail-mode <mode>', 'when Redis is down').choices(['open', 'closed']))
       .action(async (id: string, f: SetFlags) => {
         const scope = Object.fromEntries(DIMS.filter((d) => f[d] !== undefined).map((d) => [d, f[d]]));
-        if (Object.keys(scope).length === 0) throw new PertokenError('invalid_request', 'name the scope with at least one of --tenant, --project, --key, --user, --feature', { param: '--tenant' });
+        if (Object.keys(scope).length === 0)
+          throw new PertokenError(
+            'invalid_request',
+            'name the scope with at least one of --tenant, --project, --key, --user, --feature',
+            { param: '--tenant' },
+          );
         const body = {
           id,
           scope,
@@ -78,11 +102,28 @@ export function budgetsCommand(out: Output = stdout): Command {
           ...(f.action ? { action: f.action } : {}),
           ...(f.downgradeTo ? { downgrade_to: f.downgradeTo } : {}),
           ...(f.downgradeAt ? { downgrade_at: fraction(f.downgradeAt, '--downgrade-at') } : {}),
-          ...(f.thresholds !== undefined ? { thresholds: (listFlag(f.thresholds) ?? []).map((t) => fraction(t, '--thresholds')) } : {}),
+          ...(f.thresholds !== undefined
+            ? { thresholds: (listFlag(f.thresholds) ?? []).map((t) => fraction(t, '--thresholds')) }
+            : {}),
           ...(f.failMode ? { fail_mode: f.failMode } : {}),
         };
         const saved = await adminCall(f, 'POST', '/api/v1/admin/budgets', body, { flags: FLAGS });
-        print(out, f.format, saved, () => renderTable(['id', 'scope', 'period', 'tz', 'limit_usd', 'action', 'fail_mode'], [[saved.id, JSON.stringify(saved.scope), saved.period, saved.tz, saved.limit_usd, saved.action, saved.fail_mode].map(cell)]));
+        print(out, f.format, saved, () =>
+          renderTable(
+            ['id', 'scope', 'period', 'tz', 'limit_usd', 'action', 'fail_mode'],
+            [
+              [
+                saved.id,
+                JSON.stringify(saved.scope),
+                saved.period,
+                saved.tz,
+                saved.limit_usd,
+                saved.action,
+                saved.fail_mode,
+              ].map(cell),
+            ],
+          ),
+        );
       }),
   );
 
@@ -91,11 +132,44 @@ export function budgetsCommand(out: Output = stdout): Command {
       .description('budget status: spent, reserved, remaining, period and projection')
       .option('--tenant <id>', 'only this tenant')
       .action(async (f: AdminFlags & { tenant?: string }) => {
-        const status = await adminCall(f, 'GET', `/api/v1/budgets${f.tenant ? `?tenant=${encodeURIComponent(f.tenant)}` : ''}`, undefined, { flags: FLAGS });
-        const rows = (status.budgets as Array<Record<string, unknown>>).map((b) =>
-          [b.id, b.tenant, b.period, b.period_end, b.limit_usd, b.spent_usd, b.reserved_usd, b.remaining_usd, b.projected_usd, b.action].map(cell),
+        const status = await adminCall(
+          f,
+          'GET',
+          `/api/v1/budgets${f.tenant ? `?tenant=${encodeURIComponent(f.tenant)}` : ''}`,
+          undefined,
+          { flags: FLAGS },
         );
-        print(out, f.format, status, () => renderTable(['id', 'tenant', 'period', 'period_end', 'limit_usd', 'spent_usd', 'reserved_usd', 'remaining_usd', 'projected_usd', 'action'], rows));
+        const rows = (status.budgets as Array<Record<string, unknown>>).map((b) =>
+          [
+            b.id,
+            b.tenant,
+            b.period,
+            b.period_end,
+            b.limit_usd,
+            b.spent_usd,
+            b.reserved_usd,
+            b.remaining_usd,
+            b.projected_usd,
+            b.action,
+          ].map(cell),
+        );
+        print(out, f.format, status, () =>
+          renderTable(
+            [
+              'id',
+              'tenant',
+              'period',
+              'period_end',
+              'limit_usd',
+              'spent_usd',
+              'reserved_usd',
+              'remaining_usd',
+              'projected_usd',
+              'action',
+            ],
+            rows,
+          ),
+        );
       }),
   );
 
@@ -104,7 +178,9 @@ export function budgetsCommand(out: Output = stdout): Command {
       .description('delete a budget')
       .argument('<id>', 'budget id')
       .action(async (id: string, f: AdminFlags) => {
-        const deleted = await adminCall(f, 'DELETE', `/api/v1/admin/budgets/${encodeURIComponent(id)}`, undefined, { flags: FLAGS });
+        const deleted = await adminCall(f, 'DELETE', `/api/v1/admin/budgets/${encodeURIComponent(id)}`, undefined, {
+          flags: FLAGS,
+        });
         print(out, f.format, deleted, () => `deleted budget ${String(deleted.id)}\n`);
       }),
   );
@@ -113,9 +189,15 @@ export function budgetsCommand(out: Output = stdout): Command {
     withRangeFlags(withAdminFlags(new Command('alerts')))
       .description('threshold alerts raised by budgets')
       .action(async (f: AdminFlags & RangeFlags) => {
-        const alerts = await adminCall(f, 'GET', `/api/v1/admin/alerts${rangeQuery(f)}`, undefined, { flags: { from: '--from', to: '--to' } });
-        const rows = (alerts.alerts as Array<Record<string, unknown>>).map((a) => [a.time, a.budget_id, a.threshold, a.spent_usd, a.limit_usd].map(cell));
-        print(out, f.format, alerts, () => renderTable(['time', 'budget_id', 'threshold', 'spent_usd', 'limit_usd'], rows));
+        const alerts = await adminCall(f, 'GET', `/api/v1/admin/alerts${rangeQuery(f)}`, undefined, {
+          flags: { from: '--from', to: '--to' },
+        });
+        const rows = (alerts.alerts as Array<Record<string, unknown>>).map((a) =>
+          [a.time, a.budget_id, a.threshold, a.spent_usd, a.limit_usd].map(cell),
+        );
+        print(out, f.format, alerts, () =>
+          renderTable(['time', 'budget_id', 'threshold', 'spent_usd', 'limit_usd'], rows),
+        );
       }),
   );
   return budgets;

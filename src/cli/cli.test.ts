@@ -13,7 +13,9 @@ let dataDir: string;
 
 async function pertoken(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, PERTOKEN_DATA_DIR: dataDir } });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      env: { ...process.env, PERTOKEN_DATA_DIR: dataDir },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -23,10 +25,32 @@ async function pertoken(...args: string[]): Promise<{ code: number; stdout: stri
 
 function event(id: string, tenant: string, model: string, cost: bigint | null, hour: number): UsageEvent {
   return {
-    id, time: new Date(Date.UTC(2026, 10, 20, hour, 30)), origin: 'api', source: 'test', tenant, project: null, user: null, feature: null,
-    key_id: null, trace_id: null, tags: {}, provider: 'openai', requested_model: model, model, route: 'event', status: 'ok',
-    http_status: null, streamed: false, latency_ms: null, ttft_ms: null, buckets: { input: 1000, output: 10 }, usage_source: 'reported',
-    cost_nano: cost, price_ref: null, raw_usage: null, usage_issues: [],
+    id,
+    time: new Date(Date.UTC(2026, 10, 20, hour, 30)),
+    origin: 'api',
+    source: 'test',
+    tenant,
+    project: null,
+    user: null,
+    feature: null,
+    key_id: null,
+    trace_id: null,
+    tags: {},
+    provider: 'openai',
+    requested_model: model,
+    model,
+    route: 'event',
+    status: 'ok',
+    http_status: null,
+    streamed: false,
+    latency_ms: null,
+    ttft_ms: null,
+    buckets: { input: 1000, output: 10 },
+    usage_source: 'reported',
+    cost_nano: cost,
+    price_ref: null,
+    raw_usage: null,
+    usage_issues: [],
   };
 }
 
@@ -51,8 +75,28 @@ describe('pertoken report', () => {
     expect(code).toBe(0);
     const body = JSON.parse(stdout) as { rows: Array<Record<string, unknown>>; totals: Record<string, unknown> };
     expect(body.rows).toEqual([
-      { tenant: 'acme', requests: 2, tokens: { input: 2000, output: 20 }, cost_usd: '3.500000001', list_cost_usd: '3.500000001', adjustments_usd: '0.000000000', net_cost_usd: '3.500000001', unpriced_requests: 0, estimated_requests: 0 },
-      { tenant: 'globex', requests: 2, tokens: { input: 2000, output: 20 }, cost_usd: '0.000000007', list_cost_usd: '0.000000007', adjustments_usd: '0.000000000', net_cost_usd: '0.000000007', unpriced_requests: 1, estimated_requests: 0 },
+      {
+        tenant: 'acme',
+        requests: 2,
+        tokens: { input: 2000, output: 20 },
+        cost_usd: '3.500000001',
+        list_cost_usd: '3.500000001',
+        adjustments_usd: '0.000000000',
+        net_cost_usd: '3.500000001',
+        unpriced_requests: 0,
+        estimated_requests: 0,
+      },
+      {
+        tenant: 'globex',
+        requests: 2,
+        tokens: { input: 2000, output: 20 },
+        cost_usd: '0.000000007',
+        list_cost_usd: '0.000000007',
+        adjustments_usd: '0.000000000',
+        net_cost_usd: '0.000000007',
+        unpriced_requests: 1,
+        estimated_requests: 0,
+      },
     ]);
     expect(body.totals.cost_usd).toBe('3.500000008');
   });
@@ -62,7 +106,10 @@ describe('pertoken report', () => {
     expect(table.stdout).toMatch(/^tenant\s+model\s+requests/m);
     expect(table.stdout).toMatch(/^TOTAL\s+4\s+4000\s+40\s+3\.500000008\s+0\.000000000\s+3\.500000008\s+1\s+0$/m);
     const csv = await pertoken('report', ...range, '--group-by', 'day', '--filter', 'tenant=acme', '--format', 'csv');
-    expect(csv.stdout.trim().split('\n')).toEqual(['day,requests,tok_input,tok_output,list_usd,adjustments_usd,cost_usd,unpriced,estimated', '2026-11-20,2,2000,20,3.500000001,0.000000000,3.500000001,0,0']);
+    expect(csv.stdout.trim().split('\n')).toEqual([
+      'day,requests,tok_input,tok_output,list_usd,adjustments_usd,cost_usd,unpriced,estimated',
+      '2026-11-20,2,2000,20,3.500000001,0.000000000,3.500000001,0,0',
+    ]);
   });
 
   it.each([
@@ -84,7 +131,10 @@ describe('pertoken prices', () => {
     const { code, stdout } = await pertoken('prices', 'gpt-4o-mini', '--provider', 'openai', '--format', 'json');
     expect(code).toBe(0);
     const rows = JSON.parse(stdout) as Array<{ model: string; prices: Record<string, string>; price_ref: string }>;
-    expect(rows[0]).toMatchObject({ model: 'gpt-4o-mini', prices: { input: '0.15', output: '0.6', cache_read: '0.075' } });
+    expect(rows[0]).toMatchObject({
+      model: 'gpt-4o-mini',
+      prices: { input: '0.15', output: '0.6', cache_read: '0.075' },
+    });
     expect(rows[0]?.price_ref).toMatch(/^genai-prices@0\.1\.8:openai\/gpt-4o-mini/);
   });
 });

@@ -9,7 +9,8 @@ export function resolveConfig(flag: string | undefined, env: Env): Config {
 
 export function parsePort(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be an integer from 0 to 65535, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`--port must be an integer from 0 to 65535, got "${value}"`);
   return n;
 }
 

@@ -23,10 +23,33 @@ afterEach(() => {
 describe('pertoken estimate', () => {
   it('prints the DESIGN §3 JSON for the documented example', async () => {
     const text = await runCli([
-      '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--gpus', '1', '--precision', 'fp8',
-      '--input', '1000', '--output', '1000', '--concurrency', '1,8,64,256', '--gpu-price', '2.99', '--format', 'json',
+      '--model',
+      'llama-3.1-8b',
+      '--gpu',
+      'h100-sxm',
+      '--gpus',
+      '1',
+      '--precision',
+      'fp8',
+      '--input',
+      '1000',
+      '--output',
+      '1000',
+      '--concurrency',
+      '1,8,64,256',
+      '--gpu-price',
+      '2.99',
+      '--format',
+      'json',
     ]);
-    const json = JSON.parse(text) as { model: string; gpu: string; gpus: number; precision: string; points: unknown[]; max_throughput: { concurrency: number } };
+    const json = JSON.parse(text) as {
+      model: string;
+      gpu: string;
+      gpus: number;
+      precision: string;
+      points: unknown[];
+      max_throughput: { concurrency: number };
+    };
     expect(json.model).toBe('llama-3.1-8b');
     expect(json.gpu).toBe('h100-sxm');
     expect(json.gpus).toBe(1);
@@ -36,7 +59,18 @@ describe('pertoken estimate', () => {
   });
 
   it('sweeps with --concurrency max and prints CSV', async () => {
-    const text = await runCli(['--model', 'qwen2.5-7b', '--gpu', 'l40s', '--precision', 'fp8', '--concurrency', 'max', '--format', 'csv']);
+    const text = await runCli([
+      '--model',
+      'qwen2.5-7b',
+      '--gpu',
+      'l40s',
+      '--precision',
+      'fp8',
+      '--concurrency',
+      'max',
+      '--format',
+      'csv',
+    ]);
     const lines = text.trimEnd().split('\n');
     expect(lines[0]?.startsWith('concurrency,ttft_ms,tpot_ms')).toBe(true);
     expect(lines.length).toBeGreaterThan(5);
@@ -47,7 +81,10 @@ describe('pertoken estimate', () => {
     const text = await runCli(['--calibration']);
     expect(text).toContain('trtllm-1.0/h100-sxm/llama-3.1-8b/tp1/fp8/128-128');
     expect(text).toMatch(/\d+ of \d+ published points within ±25% \((8\d|9\d|100)\.\d%\), median \|error\| [\d.]+%/);
-    const json = JSON.parse(await runCli(['--calibration', '--format', 'json'])) as { points: number; share_within: number };
+    const json = JSON.parse(await runCli(['--calibration', '--format', 'json'])) as {
+      points: number;
+      share_within: number;
+    };
     expect(json.points).toBeGreaterThanOrEqual(200);
     expect(json.share_within).toBeGreaterThanOrEqual(0.8);
   });
@@ -56,7 +93,10 @@ describe('pertoken estimate', () => {
     const err = await estimateCommand()
       .exitOverride()
       .parseAsync(['--model', 'llama-3.1-8b', '--gpu', 'x100'], { from: 'user' })
-      .then(() => null, (e: unknown) => e);
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(PertokenError);
     expect((err as PertokenError).toLine()).toMatch(/^error: --gpu: unknown GPU "x100"; known: h100-sxm, /);
   });

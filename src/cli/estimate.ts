@@ -3,7 +3,15 @@
  * efficiency factors are calibrated against published measurements (docs/selfhosted.md).
  */
 import { Command } from 'commander';
-import { calibrate, CALIBRATION_POINTS, estimate, parseFormat, renderCalibration, renderEstimate, resolveEstimate } from '../selfhosted/index.js';
+import {
+  calibrate,
+  CALIBRATION_POINTS,
+  estimate,
+  parseFormat,
+  renderCalibration,
+  renderEstimate,
+  resolveEstimate,
+} from '../selfhosted/index.js';
 import type { EstimateFlags } from '../selfhosted/index.js';
 
 export function estimateCommand(): Command {
@@ -17,7 +25,11 @@ export function estimateCommand(): Command {
     .option('--kv-precision <p>', 'KV cache precision (default: fp8 for fp8/fp4 weights on FP8 GPUs, else 16-bit)')
     .option('--input <len>', 'input tokens: N, uniform:A-B or normal:MEAN,SD (mean used)', '1000')
     .option('--output <len>', 'output tokens: N, uniform:A-B or normal:MEAN,SD (mean used)', '1000')
-    .option('--concurrency <list>', 'comma-separated concurrencies, or "max" to sweep to the memory limit', '1,8,64,256')
+    .option(
+      '--concurrency <list>',
+      'comma-separated concurrencies, or "max" to sweep to the memory limit',
+      '1,8,64,256',
+    )
     .option('--gpu-price <usd>', 'USD per GPU-hour, for $/1M tokens')
     .option('--mix <in:out>', 'input:output token mix for a blended price, e.g. 3:1')
     .option('--batching <mode>', 'continuous (default) or static', 'continuous')

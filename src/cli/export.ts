@@ -9,7 +9,16 @@ import { PertokenError } from '../errors.js';
 import { GROUP_KEYS, type GroupKey, type UsageEvent } from '../ledger/index.js';
 import { formatUsd } from '../pricing/index.js';
 import { BUCKETS } from '../usage/index.js';
-import { addLedgerOptions, parsePositiveInt, processIo, requireInstant, withLedger, type CliIo, type Env, type LedgerFlags } from './ledger-store.js';
+import {
+  addLedgerOptions,
+  parsePositiveInt,
+  processIo,
+  requireInstant,
+  withLedger,
+  type CliIo,
+  type Env,
+  type LedgerFlags,
+} from './ledger-store.js';
 
 interface ExportFlags extends LedgerFlags {
   from?: string;
@@ -24,10 +33,32 @@ export type ExportFormat = 'csv' | 'jsonl';
 
 /** CSV columns: the event's fields, one column per usage bucket, money as a 9-decimal string. */
 export const CSV_COLUMNS = [
-  'id', 'time', 'origin', 'source', 'tenant', 'project', 'user', 'feature', 'key_id', 'trace_id', 'provider',
-  'requested_model', 'model', 'route', 'status', 'http_status', 'streamed', 'latency_ms', 'ttft_ms',
+  'id',
+  'time',
+  'origin',
+  'source',
+  'tenant',
+  'project',
+  'user',
+  'feature',
+  'key_id',
+  'trace_id',
+  'provider',
+  'requested_model',
+  'model',
+  'route',
+  'status',
+  'http_status',
+  'streamed',
+  'latency_ms',
+  'ttft_ms',
   ...BUCKETS.map((b) => `tok_${b}`),
-  'usage_source', 'cost_usd', 'price_ref', 'tags', 'usage_issues', 'raw_usage',
+  'usage_source',
+  'cost_usd',
+  'price_ref',
+  'tags',
+  'usage_issues',
+  'raw_usage',
 ] as const;
 
 /** RFC 4180: quote a field holding a comma, quote, CR or LF; double the quotes inside. */
@@ -41,12 +72,32 @@ function text(value: string | number | boolean | null): string {
 
 export function csvLine(e: UsageEvent): string {
   const cells = [
-    e.id, e.time.toISOString(), e.origin, e.source, e.tenant, text(e.project), text(e.user), text(e.feature), text(e.key_id),
-    text(e.trace_id), e.provider, e.requested_model, e.model, e.route, e.status, text(e.http_status), String(e.streamed),
-    text(e.latency_ms), text(e.ttft_ms),
+    e.id,
+    e.time.toISOString(),
+    e.origin,
+    e.source,
+    e.tenant,
+    text(e.project),
+    text(e.user),
+    text(e.feature),
+    text(e.key_id),
+    text(e.trace_id),
+    e.provider,
+    e.requested_model,
+    e.model,
+    e.route,
+    e.status,
+    text(e.http_status),
+    String(e.streamed),
+    text(e.latency_ms),
+    text(e.ttft_ms),
     ...BUCKETS.map((b) => String(e.buckets[b] ?? 0)),
-    e.usage_source, e.cost_nano === null ? '' : formatUsd(e.cost_nano), text(e.price_ref), JSON.stringify(e.tags),
-    JSON.stringify(e.usage_issues), e.raw_usage === null || e.raw_usage === undefined ? '' : JSON.stringify(e.raw_usage),
+    e.usage_source,
+    e.cost_nano === null ? '' : formatUsd(e.cost_nano),
+    text(e.price_ref),
+    JSON.stringify(e.tags),
+    JSON.stringify(e.usage_issues),
+    e.raw_usage === null || e.raw_usage === undefined ? '' : JSON.stringify(e.raw_usage),
   ];
   return cells.map(csvField).join(',') + '\n';
 }
@@ -63,18 +114,32 @@ async function write(stream: Writable, chunk: string): Promise<void> {
 
 /** The reader went away (`pertoken export … | head`): stop writing, not an error. */
 function isClosedPipe(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'EPIPE' || (err as { code?: unknown } | null)?.code === 'ERR_STREAM_DESTROYED';
+  return (
+    (err as { code?: unknown } | null)?.code === 'EPIPE' ||
+    (err as { code?: unknown } | null)?.code === 'ERR_STREAM_DESTROYED'
+  );
 }
 
 export interface ExportSource {
-  scanEvents(query: { from: Date; to: Date; filter?: Partial<Record<GroupKey, string>>; pageSize?: number }): AsyncIterable<UsageEvent[]>;
+  scanEvents(query: {
+    from: Date;
+    to: Date;
+    filter?: Partial<Record<GroupKey, string>>;
+    pageSize?: number;
+  }): AsyncIterable<UsageEvent[]>;
 }
 
 /** Streams the events of [from, to) to `out`; returns how many were written. */
 export async function exportEvents(
   source: ExportSource,
   out: Writable,
-  options: { from: Date; to: Date; format: ExportFormat; filter?: Partial<Record<GroupKey, string>>; pageSize?: number },
+  options: {
+    from: Date;
+    to: Date;
+    format: ExportFormat;
+    filter?: Partial<Record<GroupKey, string>>;
+    pageSize?: number;
+  },
 ): Promise<number> {
   const line = options.format === 'csv' ? csvLine : jsonLine;
   // A write error is also emitted as 'error'; without a listener it would crash the process.
@@ -107,7 +172,9 @@ function parseFilters(pairs: readonly string[]): Partial<Record<GroupKey, string
     const key = pair.slice(0, eq);
     if (eq <= 0) throw new PertokenError('invalid_request', `expected key=value, got "${pair}"`, { param: '--filter' });
     if (!(GROUP_KEYS as readonly string[]).includes(key)) {
-      throw new PertokenError('invalid_request', `unknown key "${key}"; use ${GROUP_KEYS.join(', ')}`, { param: '--filter' });
+      throw new PertokenError('invalid_request', `unknown key "${key}"; use ${GROUP_KEYS.join(', ')}`, {
+        param: '--filter',
+      });
     }
     filter[key as GroupKey] = pair.slice(eq + 1);
   }
@@ -136,8 +203,15 @@ export function exportCommand(io: CliIo = processIo(), env: Env = process.env): 
     const to = requireInstant(parseInstant, flags.to, '--to');
     if (from >= to) throw new PertokenError('invalid_request', 'must be earlier than --to', { param: '--from' });
     const filter = parseFilters(flags.filter);
-    const pageSize = flags.pageSize === undefined ? undefined : parsePositiveInt(flags.pageSize, '--page-size', 100_000);
-    const options = { from, to, format: flags.format as ExportFormat, filter, ...(pageSize !== undefined ? { pageSize } : {}) };
+    const pageSize =
+      flags.pageSize === undefined ? undefined : parsePositiveInt(flags.pageSize, '--page-size', 100_000);
+    const options = {
+      from,
+      to,
+      format: flags.format as ExportFormat,
+      filter,
+      ...(pageSize !== undefined ? { pageSize } : {}),
+    };
 
     if (flags.output === undefined) {
       const count = await withLedger(flags, env, (store) => exportEvents(store, io.stdout, options));
@@ -159,7 +233,10 @@ export function exportCommand(io: CliIo = processIo(), env: Env = process.env): 
       // File system errors carry the failed syscall; ledger errors pass through as they are.
       if ((err as { syscall?: unknown } | null)?.syscall === undefined) throw err;
       const code = (err as { code?: string }).code;
-      throw new PertokenError('invalid_request', `cannot write ${flags.output}: ${code ?? String(err)}`, { param: '--output', cause: err });
+      throw new PertokenError('invalid_request', `cannot write ${flags.output}: ${code ?? String(err)}`, {
+        param: '--output',
+        cause: err,
+      });
     }
   });
 }

@@ -20,7 +20,13 @@ let saved: string | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pertoken-cli-gov-'));
-  server = await startPertoken({ config: parseConfig({ demo: { ttft_ms: 1, itl_ms: 0 } }), env: { PERTOKEN_ADMIN_TOKEN: TOKEN }, port: 0, dataDir: dir, log: pino({ level: 'silent' }) });
+  server = await startPertoken({
+    config: parseConfig({ demo: { ttft_ms: 1, itl_ms: 0 } }),
+    env: { PERTOKEN_ADMIN_TOKEN: TOKEN },
+    port: 0,
+    dataDir: dir,
+    log: pino({ level: 'silent' }),
+  });
   saved = process.env.PERTOKEN_ADMIN_TOKEN;
   process.env.PERTOKEN_ADMIN_TOKEN = TOKEN;
 });
@@ -31,11 +37,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-type Factory = (out: (t: string) => void) => { parseAsync(argv: string[], options: { from: 'user' }): Promise<unknown> };
+type Factory = (out: (t: string) => void) => {
+  parseAsync(argv: string[], options: { from: 'user' }): Promise<unknown>;
+};
 
 async function run(factory: Factory, ...args: string[]): Promise<string> {
   let text = '';
-  await factory((t) => (text += t)).parseAsync(args.includes('--url') ? args : [...args, '--url', server.url], { from: 'user' });
+  await factory((t) => (text += t)).parseAsync(args.includes('--url') ? args : [...args, '--url', server.url], {
+    from: 'user',
+  });
   return text;
 }
 
@@ -48,15 +58,36 @@ describe('governance CLI', () => {
   let key = '';
 
   it('creates tenants, projects and a key shown once, which then works at the gateway', async () => {
-    expect(await run(tenantsCommand, 'create', 'acme', '--name', 'Acme', '--rpm', '100')).toMatch(/^id\s+name\s+rpm\s+tpm\s+updated_at\n.*\nacme\s+Acme\s+100\s+-/);
+    expect(await run(tenantsCommand, 'create', 'acme', '--name', 'Acme', '--rpm', '100')).toMatch(
+      /^id\s+name\s+rpm\s+tpm\s+updated_at\n.*\nacme\s+Acme\s+100\s+-/,
+    );
     await run(tenantsCommand, 'project', 'search', '--tenant', 'acme', '--tpm', '100000');
     expect(await run(tenantsCommand, 'projects', '--tenant', 'acme')).toContain('search');
-    const created = JSON.parse(await run(keysCommand, 'create', '--tenant', 'acme', '--project', 'search', '--scopes', 'chat,read', '--models', 'gpt-4o*', '--format', 'json')) as { id: string; key: string; scopes: string[]; models: string[] };
+    const created = JSON.parse(
+      await run(
+        keysCommand,
+        'create',
+        '--tenant',
+        'acme',
+        '--project',
+        'search',
+        '--scopes',
+        'chat,read',
+        '--models',
+        'gpt-4o*',
+        '--format',
+        'json',
+      ),
+    ) as { id: string; key: string; scopes: string[]; models: string[] };
     expect(created.scopes).toEqual(['chat', 'read']);
     expect(created.models).toEqual(['gpt-4o*']);
     keyId = created.id;
     key = created.key;
-    const res = await request(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) });
+    const res = await request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+    });
     await res.body.dump();
     expect(res.statusCode).toBe(200);
     const listed = await run(keysCommand, 'list', '--tenant', 'acme');
@@ -65,9 +96,33 @@ describe('governance CLI', () => {
   });
 
   it('sets budgets and shows their status', async () => {
-    await run(budgetsCommand, 'set', 'acme-month', '--tenant', 'acme', '--period', 'month', '--tz', 'Europe/Berlin', '--limit', '5', '--thresholds', '0.5,0.8');
-    const json = JSON.parse(await run(budgetsCommand, 'list', '--tenant', 'acme', '--format', 'json')) as { budgets: Array<Record<string, unknown>> };
-    expect(json.budgets).toEqual([expect.objectContaining({ id: 'acme-month', tenant: 'acme', tz: 'Europe/Berlin', limit_usd: '5.000000000', thresholds: [0.5, 0.8] })]);
+    await run(
+      budgetsCommand,
+      'set',
+      'acme-month',
+      '--tenant',
+      'acme',
+      '--period',
+      'month',
+      '--tz',
+      'Europe/Berlin',
+      '--limit',
+      '5',
+      '--thresholds',
+      '0.5,0.8',
+    );
+    const json = JSON.parse(await run(budgetsCommand, 'list', '--tenant', 'acme', '--format', 'json')) as {
+      budgets: Array<Record<string, unknown>>;
+    };
+    expect(json.budgets).toEqual([
+      expect.objectContaining({
+        id: 'acme-month',
+        tenant: 'acme',
+        tz: 'Europe/Berlin',
+        limit_usd: '5.000000000',
+        thresholds: [0.5, 0.8],
+      }),
+    ]);
     expect(await run(budgetsCommand, 'list')).toMatch(/acme-month\s+acme\s+month/);
   });
 
@@ -76,22 +131,86 @@ describe('governance CLI', () => {
     expect(rotated).toMatch(/new key \(shown once, store it now\):\npt-/);
     const revoked = JSON.parse(await run(keysCommand, 'revoke', keyId, '--format', 'json')) as { status: string };
     expect(revoked.status).toBe('revoked');
-    const audit = JSON.parse(await run(tenantsCommand, 'audit', '--format', 'json')) as { entries: Array<{ action: string; actor: string }> };
-    expect(audit.entries.map((e) => e.action)).toEqual(['tenant.create', 'project.create', 'key.create', 'budget.create', 'key.rotate', 'key.revoke']);
+    const audit = JSON.parse(await run(tenantsCommand, 'audit', '--format', 'json')) as {
+      entries: Array<{ action: string; actor: string }>;
+    };
+    expect(audit.entries.map((e) => e.action)).toEqual([
+      'tenant.create',
+      'project.create',
+      'key.create',
+      'budget.create',
+      'key.rotate',
+      'key.revoke',
+    ]);
     expect(audit.entries[0]?.actor).toMatch(/^admin(:.+)?$/);
   });
 
   it('names the flag to fix when the server or the CLI refuses', async () => {
-    expect((await failure(keysCommand, 'create', '--tenant', 'nobody')).toLine()).toBe('error: --tenant: no tenant "nobody"; create it first');
-    expect((await failure(keysCommand, 'create', '--tenant', 'acme', '--project', 'elsewhere')).param).toBe('--project');
+    expect((await failure(keysCommand, 'create', '--tenant', 'nobody')).toLine()).toBe(
+      'error: --tenant: no tenant "nobody"; create it first',
+    );
+    expect((await failure(keysCommand, 'create', '--tenant', 'acme', '--project', 'elsewhere')).param).toBe(
+      '--project',
+    );
     expect((await failure(keysCommand, 'create', '--tenant', 'acme', '--rpm', 'lots')).param).toBe('--rpm');
     expect((await failure(keysCommand, 'create', '--tenant', 'acme', '--scopes', 'chat,fly')).param).toBe('--scopes');
     expect((await failure(keysCommand, 'create', '--tenant', 'acme', '--expires', 'soon')).param).toBe('--expires');
-    expect((await failure(budgetsCommand, 'set', 'b', '--tenant', 'acme', '--period', 'day', '--limit', '1.0000000001')).param).toBe('--limit');
-    expect((await failure(budgetsCommand, 'set', 'b', '--tenant', 'acme', '--period', 'day', '--limit', '1', '--tz', 'Nowhere/Town')).param).toBe('--tz');
+    expect(
+      (await failure(budgetsCommand, 'set', 'b', '--tenant', 'acme', '--period', 'day', '--limit', '1.0000000001'))
+        .param,
+    ).toBe('--limit');
+    expect(
+      (
+        await failure(
+          budgetsCommand,
+          'set',
+          'b',
+          '--tenant',
+          'acme',
+          '--period',
+          'day',
+          '--limit',
+          '1',
+          '--tz',
+          'Nowhere/Town',
+        )
+      ).param,
+    ).toBe('--tz');
     expect((await failure(budgetsCommand, 'set', 'b', '--period', 'day', '--limit', '1')).param).toBe('--tenant');
-    expect((await failure(budgetsCommand, 'set', 'b', '--tenant', 'acme', '--period', 'day', '--limit', '1', '--action', 'downgrade')).param).toBe('--downgrade-to');
-    expect((await failure(budgetsCommand, 'set', 'b', '--tenant', 'acme', '--period', 'day', '--limit', '1', '--thresholds', '0.5,x')).param).toBe('--thresholds');
+    expect(
+      (
+        await failure(
+          budgetsCommand,
+          'set',
+          'b',
+          '--tenant',
+          'acme',
+          '--period',
+          'day',
+          '--limit',
+          '1',
+          '--action',
+          'downgrade',
+        )
+      ).param,
+    ).toBe('--downgrade-to');
+    expect(
+      (
+        await failure(
+          budgetsCommand,
+          'set',
+          'b',
+          '--tenant',
+          'acme',
+          '--period',
+          'day',
+          '--limit',
+          '1',
+          '--thresholds',
+          '0.5,x',
+        )
+      ).param,
+    ).toBe('--thresholds');
     expect((await failure(keysCommand, 'rotate', 'knobody')).param).toBe('<id>');
     const unreachable = await failure((out) => keysCommand(out), 'list', '--url', 'http://127.0.0.1:1');
     expect(unreachable.param).toBe('--url');

@@ -1,8 +1,29 @@
 import { Command } from 'commander';
-import { adminCall, cell, intFlag, listFlag, print, stdout, withAdminFlags, type AdminFlags, type Output } from './admin-client.js';
+import {
+  adminCall,
+  cell,
+  intFlag,
+  listFlag,
+  print,
+  stdout,
+  withAdminFlags,
+  type AdminFlags,
+  type Output,
+} from './admin-client.js';
 import { renderTable } from './table.js';
 
-const KEY_FLAGS = { tenant: '--tenant', project: '--project', name: '--name', scopes: '--scopes', models: '--models', expires_at: '--expires', rpm: '--rpm', tpm: '--tpm', id: '--id', grace_seconds: '--grace' };
+const KEY_FLAGS = {
+  tenant: '--tenant',
+  project: '--project',
+  name: '--name',
+  scopes: '--scopes',
+  models: '--models',
+  expires_at: '--expires',
+  rpm: '--rpm',
+  tpm: '--tpm',
+  id: '--id',
+  grace_seconds: '--grace',
+};
 
 interface CreateFlags extends AdminFlags {
   tenant: string;
@@ -19,7 +40,9 @@ interface CreateFlags extends AdminFlags {
 function keyRows(keys: Array<Record<string, unknown>>): string {
   return renderTable(
     ['id', 'tenant', 'project', 'name', 'status', 'scopes', 'models', 'rpm', 'tpm', 'expires_at'],
-    keys.map((k) => [k.id, k.tenant, k.project, k.name, k.status, k.scopes, k.models, k.rpm, k.tpm, k.expires_at].map(cell)),
+    keys.map((k) =>
+      [k.id, k.tenant, k.project, k.name, k.status, k.scopes, k.models, k.rpm, k.tpm, k.expires_at].map(cell),
+    ),
   );
 }
 
@@ -52,7 +75,12 @@ export function keysCommand(out: Output = stdout): Command {
           ...(f.tpm !== undefined ? { tpm: intFlag(f.tpm, '--tpm', 1) } : {}),
         };
         const created = await adminCall(f, 'POST', '/api/v1/admin/keys', body, { flags: KEY_FLAGS });
-        print(out, f.format, created, () => `${keyRows([created])}\nkey (shown once, store it now):\n${String(created.key)}\n`);
+        print(
+          out,
+          f.format,
+          created,
+          () => `${keyRows([created])}\nkey (shown once, store it now):\n${String(created.key)}\n`,
+        );
       }),
   );
 
@@ -61,7 +89,13 @@ export function keysCommand(out: Output = stdout): Command {
       .description('list keys (never their values)')
       .option('--tenant <id>', 'only this tenant')
       .action(async (f: AdminFlags & { tenant?: string }) => {
-        const listed = await adminCall(f, 'GET', `/api/v1/admin/keys${f.tenant ? `?tenant=${encodeURIComponent(f.tenant)}` : ''}`, undefined, { flags: KEY_FLAGS });
+        const listed = await adminCall(
+          f,
+          'GET',
+          `/api/v1/admin/keys${f.tenant ? `?tenant=${encodeURIComponent(f.tenant)}` : ''}`,
+          undefined,
+          { flags: KEY_FLAGS },
+        );
         print(out, f.format, listed, () => keyRows(listed.keys as Array<Record<string, unknown>>));
       }),
   );
@@ -73,8 +107,20 @@ export function keysCommand(out: Output = stdout): Command {
       .option('--grace <seconds>', 'how long the old value stays valid (server default: 86400)')
       .action(async (id: string, f: AdminFlags & { grace?: string }) => {
         const grace = intFlag(f.grace, '--grace');
-        const rotated = await adminCall(f, 'POST', `/api/v1/admin/keys/${encodeURIComponent(id)}/rotate`, grace === undefined ? {} : { grace_seconds: grace }, { flags: { ...KEY_FLAGS, id: '<id>' } });
-        print(out, f.format, rotated, () => `${keyRows([rotated])}\nold value valid until: ${cell(rotated.previous_valid_until)}\nnew key (shown once, store it now):\n${String(rotated.key)}\n`);
+        const rotated = await adminCall(
+          f,
+          'POST',
+          `/api/v1/admin/keys/${encodeURIComponent(id)}/rotate`,
+          grace === undefined ? {} : { grace_seconds: grace },
+          { flags: { ...KEY_FLAGS, id: '<id>' } },
+        );
+        print(
+          out,
+          f.format,
+          rotated,
+          () =>
+            `${keyRows([rotated])}\nold value valid until: ${cell(rotated.previous_valid_until)}\nnew key (shown once, store it now):\n${String(rotated.key)}\n`,
+        );
       }),
   );
 
@@ -83,7 +129,9 @@ export function keysCommand(out: Output = stdout): Command {
       .description('revoke a key at once, on every replica')
       .argument('<id>', 'key id')
       .action(async (id: string, f: AdminFlags) => {
-        const revoked = await adminCall(f, 'DELETE', `/api/v1/admin/keys/${encodeURIComponent(id)}`, undefined, { flags: { id: '<id>' } });
+        const revoked = await adminCall(f, 'DELETE', `/api/v1/admin/keys/${encodeURIComponent(id)}`, undefined, {
+          flags: { id: '<id>' },
+        });
         print(out, f.format, revoked, () => keyRows([revoked]));
       }),
   );

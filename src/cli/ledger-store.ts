@@ -38,7 +38,9 @@ export function ledgerTarget(flags: LedgerFlags, env: Env): SeedTarget {
   const url = flags.databaseUrl ?? env.PERTOKEN_DATABASE_URL;
   if (url !== undefined && url !== '') {
     if (!/^postgres(ql)?:\/\//.test(url)) {
-      throw new PertokenError('invalid_request', 'must be a postgres:// URL', { param: flags.databaseUrl ? '--database-url' : 'PERTOKEN_DATABASE_URL' });
+      throw new PertokenError('invalid_request', 'must be a postgres:// URL', {
+        param: flags.databaseUrl ? '--database-url' : 'PERTOKEN_DATABASE_URL',
+      });
     }
     return { kind: 'postgres', url };
   }
@@ -49,7 +51,10 @@ export function ledgerTarget(flags: LedgerFlags, env: Env): SeedTarget {
 /** Opens and migrates the ledger; the caller closes it. */
 export async function openLedger(flags: LedgerFlags, env: Env): Promise<LedgerStore> {
   const target = ledgerTarget(flags, env);
-  const store = target.kind === 'postgres' ? createPostgresStore({ url: target.url }) : createSqliteStore({ path: target.path, checkpoint: 'inline' });
+  const store =
+    target.kind === 'postgres'
+      ? createPostgresStore({ url: target.url })
+      : createSqliteStore({ path: target.path, checkpoint: 'inline' });
   try {
     await store.migrate();
   } catch (err) {
@@ -59,7 +64,11 @@ export async function openLedger(flags: LedgerFlags, env: Env): Promise<LedgerSt
   return store;
 }
 
-export async function withLedger<T>(flags: LedgerFlags, env: Env, work: (store: LedgerStore) => Promise<T>): Promise<T> {
+export async function withLedger<T>(
+  flags: LedgerFlags,
+  env: Env,
+  work: (store: LedgerStore) => Promise<T>,
+): Promise<T> {
   const store = await openLedger(flags, env);
   try {
     return await work(store);
@@ -69,7 +78,11 @@ export async function withLedger<T>(flags: LedgerFlags, env: Env, work: (store: 
 }
 
 /** A required ISO date/instant flag, or a one-line error naming it. */
-export function requireInstant(parse: (value: string | null, param: string) => Date | null, value: string | undefined, flag: string): Date {
+export function requireInstant(
+  parse: (value: string | null, param: string) => Date | null,
+  value: string | undefined,
+  flag: string,
+): Date {
   const date = parse(value ?? null, flag);
   if (date === null) throw new PertokenError('invalid_request', 'is required', { param: flag });
   return date;
@@ -78,7 +91,9 @@ export function requireInstant(parse: (value: string | null, param: string) => D
 export function parsePositiveInt(value: string, flag: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1 || n > max) {
-    throw new PertokenError('invalid_request', `must be a whole number from 1 to ${max}, got "${value}"`, { param: flag });
+    throw new PertokenError('invalid_request', `must be a whole number from 1 to ${max}, got "${value}"`, {
+      param: flag,
+    });
   }
   return n;
 }

@@ -11,12 +11,21 @@ export function pricesCommand(): Command {
     .option('--at <iso>', 'prices in effect at this instant (default now)')
     .option('--config <file>', 'pertoken.yaml with price overrides')
     .option('--format <format>', 'table | json', 'table')
-    .action(async (model: string | undefined, options: { provider?: string; at?: string; config?: string; format: string }) => {
-      const format = parseFormat(options.format);
-      const config = resolveConfig(options.config, process.env);
-      const book = createPriceBook({ overrides: config.prices });
-      const at = parseInstant(options.at ?? null, '--at') ?? new Date();
-      const rows = await describePrices(book, { ...(model ? { model } : {}), ...(options.provider ? { provider: options.provider } : {}), at });
-      process.stdout.write(format === 'json' ? JSON.stringify(rows, null, 2) + '\n' : formatPriceTable(rows));
-    });
+    .action(
+      async (
+        model: string | undefined,
+        options: { provider?: string; at?: string; config?: string; format: string },
+      ) => {
+        const format = parseFormat(options.format);
+        const config = resolveConfig(options.config, process.env);
+        const book = createPriceBook({ overrides: config.prices });
+        const at = parseInstant(options.at ?? null, '--at') ?? new Date();
+        const rows = await describePrices(book, {
+          ...(model ? { model } : {}),
+          ...(options.provider ? { provider: options.provider } : {}),
+          at,
+        });
+        process.stdout.write(format === 'json' ? JSON.stringify(rows, null, 2) + '\n' : formatPriceTable(rows));
+      },
+    );
 }

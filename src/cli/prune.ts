@@ -1,6 +1,14 @@
 import { Command } from 'commander';
 import { PertokenError } from '../errors.js';
-import { addLedgerOptions, parsePositiveInt, processIo, withLedger, type CliIo, type Env, type LedgerFlags } from './ledger-store.js';
+import {
+  addLedgerOptions,
+  parsePositiveInt,
+  processIo,
+  withLedger,
+  type CliIo,
+  type Env,
+  type LedgerFlags,
+} from './ledger-store.js';
 
 interface PruneFlags extends LedgerFlags {
   olderThan: string;
@@ -30,7 +38,8 @@ export function pruneCommand(io: CliIo = processIo(), env: Env = process.env): C
     .option('--batch-size <n>', 'rows per delete statement (default 5000)');
   return addLedgerOptions(command).action(async (flags: PruneFlags) => {
     const olderThanDays = parseDays(flags.olderThan, '--older-than');
-    const batchSize = flags.batchSize === undefined ? undefined : parsePositiveInt(flags.batchSize, '--batch-size', 1_000_000);
+    const batchSize =
+      flags.batchSize === undefined ? undefined : parsePositiveInt(flags.batchSize, '--batch-size', 1_000_000);
     const result = await withLedger(flags, env, (store) =>
       store.pruneEvents({ olderThanDays, ...(batchSize !== undefined ? { batchSize } : {}) }),
     );

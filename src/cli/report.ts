@@ -23,7 +23,11 @@ export function reportCommand(): Command {
     .description('cost report from the ledger (the embedded store, or a running server with --url)')
     .option('--from <iso>', 'start, inclusive (UTC date or ISO instant); default 30 days before --to')
     .option('--to <iso>', 'end, exclusive; default now')
-    .option('--group-by <keys>', 'comma list of tenant,project,model,requested_model,provider,feature,user,key,day,hour', 'tenant,model')
+    .option(
+      '--group-by <keys>',
+      'comma list of tenant,project,model,requested_model,provider,feature,user,key,day,hour',
+      'tenant,model',
+    )
     .option('--filter <key=value>', 'filter on a group key (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--format <format>', 'table | json | csv', 'table')
     .option('--url <url>', 'query a running pertoken server instead of the local store (uses PERTOKEN_ADMIN_TOKEN)')
@@ -71,11 +75,17 @@ async function fetchCosts(options: ReportOptions): Promise<CostsJson> {
   try {
     response = await request(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   } catch (err) {
-    throw new PertokenError('upstream_unreachable', `cannot reach ${url.origin}: ${(err as { code?: string }).code ?? String(err)}`, { param: '--url' });
+    throw new PertokenError(
+      'upstream_unreachable',
+      `cannot reach ${url.origin}: ${(err as { code?: string }).code ?? String(err)}`,
+      { param: '--url' },
+    );
   }
   const body = (await response.body.json()) as CostsJson & { error?: { message: string; param: string | null } };
   if (response.statusCode >= 400) {
-    throw new PertokenError('invalid_request', body.error?.message ?? `HTTP ${response.statusCode}`, { param: body.error?.param ?? '--url' });
+    throw new PertokenError('invalid_request', body.error?.message ?? `HTTP ${response.statusCode}`, {
+      param: body.error?.param ?? '--url',
+    });
   }
   return body;
 }
@@ -84,7 +94,16 @@ export function renderCosts(costs: CostsJson, format: OutputFormat): string {
   if (format === 'json') return JSON.stringify(costs, null, 2) + '\n';
   const buckets = BUCKETS.filter((b) => costs.totals.tokens[b]);
   // cost_usd is net (list + adjustments), as in the JSON; list and adjustments are shown beside it.
-  const headers = [...costs.group_by, 'requests', ...buckets.map((b) => `tok_${b}`), 'list_usd', 'adjustments_usd', 'cost_usd', 'unpriced', 'estimated'];
+  const headers = [
+    ...costs.group_by,
+    'requests',
+    ...buckets.map((b) => `tok_${b}`),
+    'list_usd',
+    'adjustments_usd',
+    'cost_usd',
+    'unpriced',
+    'estimated',
+  ];
   const toCells = (row: CostsJson['totals'] & Record<string, unknown>, keys: string[]): string[] => [
     ...keys.map((k) => String(row[k] ?? '')),
     String(row.requests),
@@ -97,7 +116,10 @@ export function renderCosts(costs: CostsJson, format: OutputFormat): string {
   ];
   const rows = costs.rows.map((r) => toCells(r as CostsJson['totals'] & Record<string, unknown>, costs.group_by));
   if (format === 'csv') return renderCsv(headers, rows);
-  const total = toCells(costs.totals as CostsJson['totals'] & Record<string, unknown>, costs.group_by.map(() => ''));
+  const total = toCells(
+    costs.totals as CostsJson['totals'] & Record<string, unknown>,
+    costs.group_by.map(() => ''),
+  );
   if (total.length > 0 && costs.group_by.length > 0) total[0] = 'TOTAL';
   return `pertoken cost report ${costs.from} .. ${costs.to} (USD)\n` + renderTable(headers, [...rows, total]);
 }

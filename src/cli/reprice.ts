@@ -4,7 +4,15 @@ import { PertokenError } from '../errors.js';
 import type { RepricePricer, RepriceResult } from '../ledger/index.js';
 import { createPriceBook, formatUsd, type PriceBook } from '../pricing/index.js';
 import { resolveConfig } from './context.js';
-import { addLedgerOptions, processIo, requireInstant, withLedger, type CliIo, type Env, type LedgerFlags } from './ledger-store.js';
+import {
+  addLedgerOptions,
+  processIo,
+  requireInstant,
+  withLedger,
+  type CliIo,
+  type Env,
+  type LedgerFlags,
+} from './ledger-store.js';
 
 interface RepriceFlags extends LedgerFlags {
   provider: string;
@@ -27,7 +35,12 @@ export function gatewayPricer(book: PriceBook): RepricePricer {
   return (event) => {
     const served = book.price({ provider: event.provider, model: event.model, at: event.time, buckets: event.buckets });
     if (served.cost_nano !== null || event.model === event.requested_model) return served;
-    const requested = book.price({ provider: event.provider, model: event.requested_model, at: event.time, buckets: event.buckets });
+    const requested = book.price({
+      provider: event.provider,
+      model: event.requested_model,
+      at: event.time,
+      buckets: event.buckets,
+    });
     return requested.cost_nano === null ? served : requested;
   };
 }
@@ -49,7 +62,9 @@ export function formatRepriceSummary(result: RepriceResult, header: string): str
 
 export function repriceCommand(io: CliIo = processIo(), env: Env = process.env): Command {
   const command = new Command('reprice')
-    .description('append adjustments so that past events cost what the current price book says (events are never rewritten)')
+    .description(
+      'append adjustments so that past events cost what the current price book says (events are never rewritten)',
+    )
     .requiredOption('--provider <id>', 'provider of the events (openai, anthropic, ...)')
     .requiredOption('--model <name>', 'served model of the events, exactly as stored')
     .requiredOption('--from <iso>', 'start of the event time range, inclusive (UTC date or ISO instant)')
@@ -82,7 +97,22 @@ export function repriceCommand(io: CliIo = processIo(), env: Env = process.env):
       }),
     );
     if (flags.format === 'json') {
-      io.stdout.write(JSON.stringify({ provider: flags.provider, model: flags.model, from: from.toISOString(), to: to.toISOString(), dry_run: dryRun, ...result, delta_nano: undefined, delta_usd: formatUsd(result.delta_nano) }, null, 2) + '\n');
+      io.stdout.write(
+        JSON.stringify(
+          {
+            provider: flags.provider,
+            model: flags.model,
+            from: from.toISOString(),
+            to: to.toISOString(),
+            dry_run: dryRun,
+            ...result,
+            delta_nano: undefined,
+            delta_usd: formatUsd(result.delta_nano),
+          },
+          null,
+          2,
+        ) + '\n',
+      );
       return;
     }
     const header = `reprice ${flags.provider}/${flags.model} ${from.toISOString()} .. ${to.toISOString()}${dryRun ? ' (dry run: nothing written)' : ''}`;

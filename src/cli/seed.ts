@@ -4,7 +4,15 @@ import { PertokenError } from '../errors.js';
 import { SEED_LIMITS, SEED_MODELS, seedLedger, type SeedProgress } from '../ledger/index.js';
 import { createPriceBook } from '../pricing/index.js';
 import { resolveConfig } from './context.js';
-import { addLedgerOptions, ledgerTarget, parsePositiveInt, processIo, type CliIo, type Env, type LedgerFlags } from './ledger-store.js';
+import {
+  addLedgerOptions,
+  ledgerTarget,
+  parsePositiveInt,
+  processIo,
+  type CliIo,
+  type Env,
+  type LedgerFlags,
+} from './ledger-store.js';
 
 interface SeedFlags extends LedgerFlags {
   events: string;
@@ -42,7 +50,10 @@ export function progressBar(progress: SeedProgress, width = 30): string {
  * Progress on stderr: a bar redrawn in place on a terminal; otherwise (CI logs, files) one line
  * at most every 5 seconds, so a log is not flooded with carriage returns.
  */
-export function progressReporter(stderr: CliIo['stderr'], now: () => number = () => performance.now()): (p: SeedProgress) => void {
+export function progressReporter(
+  stderr: CliIo['stderr'],
+  now: () => number = () => performance.now(),
+): (p: SeedProgress) => void {
   let lastLine = -Infinity;
   return (progress) => {
     const done = progress.written >= progress.total;
@@ -82,9 +93,14 @@ export function seedCommand(io: CliIo = processIo(), env: Env = process.env): Co
     const days = parsePositiveInt(flags.days, '--days', SEED_LIMITS.days);
     const seed = /^\d+$/.test(flags.seed) ? Number(flags.seed) : Number.NaN;
     if (!Number.isSafeInteger(seed) || seed > 2 ** 32 - 1) {
-      throw new PertokenError('invalid_request', `must be a whole number from 0 to ${2 ** 32 - 1}, got "${flags.seed}"`, { param: '--seed' });
+      throw new PertokenError(
+        'invalid_request',
+        `must be a whole number from 0 to ${2 ** 32 - 1}, got "${flags.seed}"`,
+        { param: '--seed' },
+      );
     }
-    const batchSize = flags.batchSize === undefined ? undefined : parsePositiveInt(flags.batchSize, '--batch-size', 1_000_000);
+    const batchSize =
+      flags.batchSize === undefined ? undefined : parsePositiveInt(flags.batchSize, '--batch-size', 1_000_000);
     const end = parseInstant(flags.end ?? null, '--end') ?? new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);
     const target = ledgerTarget(flags, env);
     const book = createPriceBook({ overrides: resolveConfig(flags.config, env).prices });

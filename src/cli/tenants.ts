@@ -1,9 +1,29 @@
 import { Command } from 'commander';
 import { PertokenError } from '../errors.js';
-import { adminCall, cell, intFlag, print, rangeQuery, stdout, withAdminFlags, withRangeFlags, type AdminFlags, type Output, type RangeFlags } from './admin-client.js';
+import {
+  adminCall,
+  cell,
+  intFlag,
+  print,
+  rangeQuery,
+  stdout,
+  withAdminFlags,
+  withRangeFlags,
+  type AdminFlags,
+  type Output,
+  type RangeFlags,
+} from './admin-client.js';
 import { renderTable } from './table.js';
 
-const FLAGS = { id: '<id>', tenant: '--tenant', name: '--name', rpm: '--rpm', tpm: '--tpm', from: '--from', to: '--to' };
+const FLAGS = {
+  id: '<id>',
+  tenant: '--tenant',
+  name: '--name',
+  rpm: '--rpm',
+  tpm: '--tpm',
+  from: '--from',
+  to: '--to',
+};
 
 interface OwnerFlags extends AdminFlags {
   name?: string;
@@ -19,11 +39,17 @@ function limits(f: OwnerFlags): Record<string, unknown> {
   };
 }
 
-const table = (rows: Array<Record<string, unknown>>, columns: string[]): string => renderTable(columns, rows.map((r) => columns.map((c) => cell(r[c]))));
+const table = (rows: Array<Record<string, unknown>>, columns: string[]): string =>
+  renderTable(
+    columns,
+    rows.map((r) => columns.map((c) => cell(r[c]))),
+  );
 
 /** `pertoken tenants create|list|project|projects|audit` over the admin API of a running server. */
 export function tenantsCommand(out: Output = stdout): Command {
-  const tenants = new Command('tenants').description('tenants and their projects (with RPM/TPM limits), and the admin audit log');
+  const tenants = new Command('tenants').description(
+    'tenants and their projects (with RPM/TPM limits), and the admin audit log',
+  );
 
   tenants.addCommand(
     withAdminFlags(new Command('create'))
@@ -42,7 +68,9 @@ export function tenantsCommand(out: Output = stdout): Command {
       .description('list tenants')
       .action(async (f: AdminFlags) => {
         const listed = await adminCall(f, 'GET', '/api/v1/admin/tenants');
-        print(out, f.format, listed, () => table(listed.tenants as Array<Record<string, unknown>>, ['id', 'name', 'rpm', 'tpm', 'origin']));
+        print(out, f.format, listed, () =>
+          table(listed.tenants as Array<Record<string, unknown>>, ['id', 'name', 'rpm', 'tpm', 'origin']),
+        );
       }),
   );
   tenants.addCommand(
@@ -54,7 +82,13 @@ export function tenantsCommand(out: Output = stdout): Command {
       .option('--rpm <n>', 'requests per minute for the project')
       .option('--tpm <n>', 'tokens per minute for the project')
       .action(async (id: string, f: OwnerFlags & { tenant: string }) => {
-        const saved = await adminCall(f, 'POST', '/api/v1/admin/projects', { id, tenant: f.tenant, ...limits(f) }, { flags: FLAGS });
+        const saved = await adminCall(
+          f,
+          'POST',
+          '/api/v1/admin/projects',
+          { id, tenant: f.tenant, ...limits(f) },
+          { flags: FLAGS },
+        );
         print(out, f.format, saved, () => table([saved], ['id', 'tenant', 'name', 'rpm', 'tpm']));
       }),
   );
@@ -63,8 +97,14 @@ export function tenantsCommand(out: Output = stdout): Command {
       .description('list projects')
       .option('--tenant <id>', 'only this tenant')
       .action(async (f: AdminFlags & { tenant?: string }) => {
-        const listed = await adminCall(f, 'GET', `/api/v1/admin/projects${f.tenant ? `?tenant=${encodeURIComponent(f.tenant)}` : ''}`);
-        print(out, f.format, listed, () => table(listed.projects as Array<Record<string, unknown>>, ['id', 'tenant', 'name', 'rpm', 'tpm', 'origin']));
+        const listed = await adminCall(
+          f,
+          'GET',
+          `/api/v1/admin/projects${f.tenant ? `?tenant=${encodeURIComponent(f.tenant)}` : ''}`,
+        );
+        print(out, f.format, listed, () =>
+          table(listed.projects as Array<Record<string, unknown>>, ['id', 'tenant', 'name', 'rpm', 'tpm', 'origin']),
+        );
       }),
   );
   tenants.addCommand(

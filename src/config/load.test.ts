@@ -7,12 +7,20 @@ import { loadConfigFile, parseConfig } from './index.js';
 
 const upstreams = [
   { name: 'openai', kind: 'openai', base_url: 'https://api.openai.com/v1', api_key: '${OPENAI_API_KEY}' },
-  { name: 'anthropic', kind: 'anthropic', base_url: 'https://api.anthropic.com', api_key: '${ANTHROPIC_API_KEY:-none}' },
+  {
+    name: 'anthropic',
+    kind: 'anthropic',
+    base_url: 'https://api.anthropic.com',
+    api_key: '${ANTHROPIC_API_KEY:-none}',
+  },
 ];
 
 describe('config', () => {
   it('applies defaults, interpolates env and freezes the result', () => {
-    const config = parseConfig({ upstreams, routes: [{ match: 'claude-*', upstream: 'anthropic' }] }, { OPENAI_API_KEY: 'sk-test' });
+    const config = parseConfig(
+      { upstreams, routes: [{ match: 'claude-*', upstream: 'anthropic' }] },
+      { OPENAI_API_KEY: 'sk-test' },
+    );
     expect(config.server.port).toBe(4000);
     expect(config.upstreams[0]?.api_key).toBe('sk-test');
     expect(config.upstreams[1]?.api_key).toBe('none');
@@ -47,7 +55,10 @@ describe('config', () => {
   it('reads YAML files and reports syntax errors with the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pertoken-config-'));
     const good = join(dir, 'good.yaml');
-    writeFileSync(good, 'upstreams:\n  - name: local\n    kind: openai\n    base_url: http://127.0.0.1:8000/v1\nroutes:\n  - { match: "*", upstream: local }\n');
+    writeFileSync(
+      good,
+      'upstreams:\n  - name: local\n    kind: openai\n    base_url: http://127.0.0.1:8000/v1\nroutes:\n  - { match: "*", upstream: local }\n',
+    );
     expect(loadConfigFile(good).upstreams[0]?.provider).toBeUndefined();
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'upstreams: [\n');

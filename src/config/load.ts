@@ -59,7 +59,11 @@ export function loadConfigFile(file: string, env: Env = {}): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new PertokenError('config_invalid', `cannot read config file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { param: file, cause: err });
+    throw new PertokenError(
+      'config_invalid',
+      `cannot read config file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      { param: file, cause: err },
+    );
   }
   let document: unknown;
   try {

@@ -60,7 +60,11 @@ const server = z
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(4000),
     /** Largest request body accepted (images in base64 make chat bodies large). */
-    max_body_bytes: z.number().int().positive().default(20 * 1024 * 1024),
+    max_body_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(20 * 1024 * 1024),
     /** How long SIGTERM waits for in-flight requests before closing. */
     drain_timeout_ms: positiveMs.default(30_000),
   })
@@ -90,16 +94,29 @@ const dimId = idSchema(DIMENSION_ID);
 export const keyIdSchema = idSchema(KEY_ID);
 const budgetId = idSchema(BUDGET_ID);
 const perMinute = z.number().int().positive().max(1_000_000_000);
-const metadata = z.record(z.string().max(64), z.string().max(512)).refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
+const metadata = z
+  .record(z.string().max(64), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
 const instant = z.iso.datetime({ offset: true });
 /** USD as a decimal string ("1.00"); a YAML number is read through its shortest decimal form. */
-const usd = z.union([z.string(), z.number().nonnegative()]).transform((v) => String(v)).pipe(z.string().regex(/^\d{1,7}(\.\d{1,9})?$/, 'a USD amount like "100" or "0.25" (up to 9 decimals, below 10,000,000)'));
+const usd = z
+  .union([z.string(), z.number().nonnegative()])
+  .transform((v) => String(v))
+  .pipe(
+    z.string().regex(/^\d{1,7}(\.\d{1,9})?$/, 'a USD amount like "100" or "0.25" (up to 9 decimals, below 10,000,000)'),
+  );
 
 export const KEY_SCOPES = ['chat', 'completions', 'responses', 'embeddings', 'messages', 'read'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 
 export const projectSchema = z
-  .object({ id: dimId, name: z.string().min(1).max(200).optional(), rpm: perMinute.optional(), tpm: perMinute.optional(), metadata: metadata.default({}) })
+  .object({
+    id: dimId,
+    name: z.string().min(1).max(200).optional(),
+    rpm: perMinute.optional(),
+    tpm: perMinute.optional(),
+    metadata: metadata.default({}),
+  })
   .strict();
 
 export const tenantSchema = z
@@ -130,12 +147,31 @@ export const keyGrantSchema = z.object({
 
 /** A key declared in config: its full value from the environment, or the SHA-256 hex of it. */
 const configKey = keyGrantSchema
-  .extend({ id: keyIdSchema, key: z.string().min(40).max(256).optional(), key_sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits').optional() })
+  .extend({
+    id: keyIdSchema,
+    key: z.string().min(40).max(256).optional(),
+    key_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits')
+      .optional(),
+  })
   .strict()
   .superRefine((k, ctx) => {
-    if ((k.key === undefined) === (k.key_sha256 === undefined)) ctx.addIssue({ code: 'custom', path: ['key'], message: 'give exactly one of key (e.g. ${MY_KEY}) or key_sha256' });
-    if (k.key !== undefined && !(k.key.startsWith(`pt-${k.id}-`) && /^[A-Za-z0-9_-]{16,}$/.test(k.key.slice(k.id.length + 4)))) {
-      ctx.addIssue({ code: 'custom', path: ['key'], message: `must be "pt-${k.id}-" followed by at least 16 characters of A-Z a-z 0-9 _ -` });
+    if ((k.key === undefined) === (k.key_sha256 === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['key'],
+        message: 'give exactly one of key (e.g. ${MY_KEY}) or key_sha256',
+      });
+    if (
+      k.key !== undefined &&
+      !(k.key.startsWith(`pt-${k.id}-`) && /^[A-Za-z0-9_-]{16,}$/.test(k.key.slice(k.id.length + 4)))
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['key'],
+        message: `must be "pt-${k.id}-" followed by at least 16 characters of A-Z a-z 0-9 _ -`,
+      });
     }
   });
 
@@ -157,9 +193,18 @@ export const budgetSchema = z
     id: budgetId,
     /** Every given dimension must match the request (e.g. {tenant: acme, user: bob}). */
     scope: z
-      .object({ tenant: dimId.optional(), project: dimId.optional(), key: keyIdSchema.optional(), user: dimId.optional(), feature: dimId.optional() })
+      .object({
+        tenant: dimId.optional(),
+        project: dimId.optional(),
+        key: keyIdSchema.optional(),
+        user: dimId.optional(),
+        feature: dimId.optional(),
+      })
       .strict()
-      .refine((s) => Object.values(s).some((v) => v !== undefined), 'name at least one of tenant, project, key, user, feature'),
+      .refine(
+        (s) => Object.values(s).some((v) => v !== undefined),
+        'name at least one of tenant, project, key, user, feature',
+      ),
     period: z.enum(['day', 'week', 'month', 'total']),
     /** IANA zone of the calendar periods (weeks start on Monday). */
     tz: z.string().default('UTC').refine(validTimeZone, 'an IANA time zone such as Europe/Berlin or UTC'),
@@ -174,8 +219,10 @@ export const budgetSchema = z
   })
   .strict()
   .superRefine((b, ctx) => {
-    if (b.action === 'downgrade' && b.downgrade_to === undefined) ctx.addIssue({ code: 'custom', path: ['downgrade_to'], message: 'required when action is downgrade' });
-    if (b.action !== 'downgrade' && b.downgrade_to !== undefined) ctx.addIssue({ code: 'custom', path: ['downgrade_to'], message: 'only allowed when action is downgrade' });
+    if (b.action === 'downgrade' && b.downgrade_to === undefined)
+      ctx.addIssue({ code: 'custom', path: ['downgrade_to'], message: 'required when action is downgrade' });
+    if (b.action !== 'downgrade' && b.downgrade_to !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['downgrade_to'], message: 'only allowed when action is downgrade' });
   });
 
 const routing = z
@@ -205,7 +252,13 @@ const governance = z
     rate_limit_fail_mode: z.enum(['open', 'closed']).default('open'),
   })
   .strict()
-  .default({ require_keys: 'auto', cache_ttl_ms: 5_000, reservation_ttl_ms: 900_000, rotation_grace_seconds: 86_400, rate_limit_fail_mode: 'open' });
+  .default({
+    require_keys: 'auto',
+    cache_ttl_ms: 5_000,
+    reservation_ttl_ms: 900_000,
+    rotation_grace_seconds: 86_400,
+    rate_limit_fail_mode: 'open',
+  });
 
 export const configSchema = z
   .object({
@@ -225,11 +278,17 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     const names = new Set<string>();
     config.upstreams.forEach((u, i) => {
-      if (names.has(u.name)) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'name'], message: `duplicate upstream name "${u.name}"` });
+      if (names.has(u.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['upstreams', i, 'name'],
+          message: `duplicate upstream name "${u.name}"`,
+        });
       names.add(u.name);
     });
     config.routes.forEach((r, i) => {
-      if (!names.has(r.upstream)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `no upstream named "${r.upstream}"` });
+      if (!names.has(r.upstream))
+        ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `no upstream named "${r.upstream}"` });
     });
     checkGovernance(config, ctx);
   });
@@ -239,10 +298,16 @@ function checkGovernance(config: z.infer<typeof governanceShape>, ctx: z.Refinem
   const tenants = new Map<string, Set<string>>();
   const projects = new Set<string>();
   config.tenants.forEach((t, i) => {
-    if (tenants.has(t.id)) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'id'], message: `duplicate tenant "${t.id}"` });
+    if (tenants.has(t.id))
+      ctx.addIssue({ code: 'custom', path: ['tenants', i, 'id'], message: `duplicate tenant "${t.id}"` });
     tenants.set(t.id, new Set(t.projects.map((p) => p.id)));
     t.projects.forEach((p, j) => {
-      if (projects.has(p.id)) ctx.addIssue({ code: 'custom', path: ['tenants', i, 'projects', j, 'id'], message: `duplicate project "${p.id}" (project ids are global)` });
+      if (projects.has(p.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tenants', i, 'projects', j, 'id'],
+          message: `duplicate project "${p.id}" (project ids are global)`,
+        });
       projects.add(p.id);
     });
   });
@@ -251,20 +316,41 @@ function checkGovernance(config: z.infer<typeof governanceShape>, ctx: z.Refinem
     if (keyIds.has(k.id)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: `duplicate key "${k.id}"` });
     keyIds.add(k.id);
     const own = tenants.get(k.tenant);
-    if (!own) ctx.addIssue({ code: 'custom', path: ['keys', i, 'tenant'], message: `no tenant "${k.tenant}" is declared under tenants` });
-    else if (k.project !== undefined && !own.has(k.project)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'project'], message: `tenant "${k.tenant}" declares no project "${k.project}"` });
+    if (!own)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keys', i, 'tenant'],
+        message: `no tenant "${k.tenant}" is declared under tenants`,
+      });
+    else if (k.project !== undefined && !own.has(k.project))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keys', i, 'project'],
+        message: `tenant "${k.tenant}" declares no project "${k.project}"`,
+      });
   });
   const budgetIds = new Set<string>();
   config.budgets.forEach((b, i) => {
-    if (budgetIds.has(b.id)) ctx.addIssue({ code: 'custom', path: ['budgets', i, 'id'], message: `duplicate budget "${b.id}"` });
+    if (budgetIds.has(b.id))
+      ctx.addIssue({ code: 'custom', path: ['budgets', i, 'id'], message: `duplicate budget "${b.id}"` });
     budgetIds.add(b.id);
   });
   for (const alias of Object.keys(config.routing.aliases)) {
-    if (config.routing.aliases[config.routing.aliases[alias] ?? ''] !== undefined) ctx.addIssue({ code: 'custom', path: ['routing', 'aliases', alias], message: 'an alias must name a model, not another alias' });
+    if (config.routing.aliases[config.routing.aliases[alias] ?? ''] !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routing', 'aliases', alias],
+        message: 'an alias must name a model, not another alias',
+      });
   }
 }
 
-const governanceShape = z.object({ tenants: z.array(tenantSchema), keys: z.array(configKey), budgets: z.array(budgetSchema), routing });
+const governanceShape = z.object({
+  tenants: z.array(tenantSchema),
+  keys: z.array(configKey),
+  budgets: z.array(budgetSchema),
+  routing,
+});
 
 export type Config = z.infer<typeof configSchema>;
 export type UpstreamConfig = Config['upstreams'][number];

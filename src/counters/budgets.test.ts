@@ -28,14 +28,25 @@ for (const backendCase of cases) {
       const budget = { key: 'tenant-a:2026-05', limit: 10n * CENT };
       const first = await budgets.reserve(reserveOf([budget], 6n * CENT));
       expect(first).toMatchObject({ ok: true, replayed: false, failedOpen: false });
-      expect(first.ok && first.counters).toEqual([{ key: budget.key, spent: 0n, reserved: 6n * CENT, limit: 10n * CENT }]);
+      expect(first.ok && first.counters).toEqual([
+        { key: budget.key, spent: 0n, reserved: 6n * CENT, limit: 10n * CENT },
+      ]);
 
       const second = await budgets.reserve(reserveOf([budget], 5n * CENT));
-      expect(second).toEqual({ ok: false, key: budget.key, spent: 0n, reserved: 6n * CENT, limit: 10n * CENT, amount: 5n * CENT });
+      expect(second).toEqual({
+        ok: false,
+        key: budget.key,
+        spent: 0n,
+        reserved: 6n * CENT,
+        limit: 10n * CENT,
+        amount: 5n * CENT,
+      });
 
       const exact = await budgets.reserve(reserveOf([budget], 4n * CENT));
       expect(exact.ok).toBe(true);
-      expect(await budgets.status([budget])).toEqual([{ key: budget.key, spent: 0n, reserved: 10n * CENT, limit: 10n * CENT }]);
+      expect(await budgets.status([budget])).toEqual([
+        { key: budget.key, spent: 0n, reserved: 10n * CENT, limit: 10n * CENT },
+      ]);
     });
 
     it('reserves on every counter or on none (all-or-nothing across budgets)', async () => {
@@ -61,7 +72,14 @@ for (const backendCase of cases) {
     it('names the first failing counter in request order when several fail', async () => {
       const { budgets } = backend.counters;
       const refused = await budgets.reserve(
-        reserveOf([{ key: 'ok', limit: USD }, { key: 'small', limit: 1n }, { key: 'smaller', limit: 0n }], 2n),
+        reserveOf(
+          [
+            { key: 'ok', limit: USD },
+            { key: 'small', limit: 1n },
+            { key: 'smaller', limit: 0n },
+          ],
+          2n,
+        ),
       );
       expect(refused).toMatchObject({ ok: false, key: 'small', limit: 1n });
     });
@@ -70,7 +88,9 @@ for (const backendCase of cases) {
       const { budgets } = backend.counters;
       const alertOnly = { key: 'alert-only', limit: null };
       const result = await budgets.reserve(reserveOf([alertOnly], 1_000n * USD));
-      expect(result.ok && result.counters).toEqual([{ key: 'alert-only', spent: 0n, reserved: 1_000n * USD, limit: null }]);
+      expect(result.ok && result.counters).toEqual([
+        { key: 'alert-only', spent: 0n, reserved: 1_000n * USD, limit: null },
+      ]);
     });
 
     it('admits exactly floor(limit / amount) of 1,000 concurrent reserves', async () => {
@@ -82,7 +102,9 @@ for (const backendCase of cases) {
       );
       expect(results.filter((r) => r.ok)).toHaveLength(333);
       expect(results.filter((r) => !r.ok)).toHaveLength(667);
-      expect(await budgets.status([budget])).toEqual([{ key: budget.key, spent: 0n, reserved: 999_000_000n, limit: USD }]);
+      expect(await budgets.status([budget])).toEqual([
+        { key: budget.key, spent: 0n, reserved: 999_000_000n, limit: USD },
+      ]);
     });
 
     it('holds the limit across three replicas reserving concurrently, then settling', async () => {
@@ -194,7 +216,9 @@ for (const backendCase of cases) {
       await budgets.reserve(reserveOf([budget], 2n * CENT, { ttlMs: 60_000 }));
       await budgets.reserve(reserveOf([budget], 4n * CENT, { ttlMs: 150 }));
       await backend.advance(200);
-      expect(await budgets.status([budget])).toEqual([{ key: 'mixed-ttl', spent: 0n, reserved: 2n * CENT, limit: USD }]);
+      expect(await budgets.status([budget])).toEqual([
+        { key: 'mixed-ttl', spent: 0n, reserved: 2n * CENT, limit: USD },
+      ]);
     });
 
     it('drops a counter after its expireAtMs (an old budget period)', async () => {
@@ -213,7 +237,10 @@ for (const backendCase of cases) {
       const budget = { key: 'huge', limit: MAX_COUNTER_NANO };
       const big = await budgets.reserve(reserveOf([budget], MAX_COUNTER_NANO - 1n));
       expect(big.ok && big.counters[0]!.reserved).toBe(9_007_199_254_740_990n);
-      expect(await budgets.reserve(reserveOf([budget], 2n))).toMatchObject({ ok: false, reserved: 9_007_199_254_740_990n });
+      expect(await budgets.reserve(reserveOf([budget], 2n))).toMatchObject({
+        ok: false,
+        reserved: 9_007_199_254_740_990n,
+      });
       expect((await budgets.reserve(reserveOf([budget], 1n))).ok).toBe(true);
       if (!big.ok) throw new Error('expected ok');
       const settled = await budgets.settle(big.lease, 9_007_199_254_740_989n);
@@ -236,7 +263,15 @@ for (const backendCase of cases) {
       const { budgets } = backend.counters;
       const bad: [Partial<ReserveRequest>, string][] = [
         [{ counters: [] }, 'counters'],
-        [{ counters: [{ key: 'a', limit: 1n }, { key: 'a', limit: 2n }] }, 'counters'],
+        [
+          {
+            counters: [
+              { key: 'a', limit: 1n },
+              { key: 'a', limit: 2n },
+            ],
+          },
+          'counters',
+        ],
         [{ counters: [{ key: '', limit: 1n }] }, 'counters[0].key'],
         [{ amount: -1n }, 'amount'],
         [{ ttlMs: 0 }, 'ttlMs'],
@@ -249,7 +284,9 @@ for (const backendCase of cases) {
         expect(error).toBeInstanceOf(PertokenError);
         expect(error).toMatchObject({ code: 'invalid_request', param, status: 400 });
       }
-      expect(await budgets.status([{ key: 'a', limit: USD }])).toEqual([{ key: 'a', spent: 0n, reserved: 0n, limit: USD }]);
+      expect(await budgets.status([{ key: 'a', limit: USD }])).toEqual([
+        { key: 'a', spent: 0n, reserved: 0n, limit: USD },
+      ]);
     });
 
     it('seeds spent from the ledger only where no counter exists yet', async () => {

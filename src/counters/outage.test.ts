@@ -7,13 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PertokenError } from '../errors.js';
 import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy.js';
-import {
-  deletePrefix,
-  rawClient,
-  redisSkipReason,
-  TEST_REDIS_URL,
-  uniquePrefix,
-} from './testing/index.js';
+import { deletePrefix, rawClient, redisSkipReason, TEST_REDIS_URL, uniquePrefix } from './testing/index.js';
 import { createCounters, type Counters, type CountersOptions, type ReserveRequest } from './index.js';
 
 const skip = await redisSkipReason();

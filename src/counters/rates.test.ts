@@ -130,7 +130,9 @@ for (const backendCase of cases) {
       for (const [limits, param] of bad) {
         await expect(rates.take(takeOf(limits))).rejects.toMatchObject({ code: 'invalid_request', param });
       }
-      await expect(rates.take(takeOf([{ key: 'a', limit: 1, windowMs: 1, cost: 1 }], { id: '' }))).rejects.toMatchObject({
+      await expect(
+        rates.take(takeOf([{ key: 'a', limit: 1, windowMs: 1, cost: 1 }], { id: '' })),
+      ).rejects.toMatchObject({
         param: 'id',
       });
       const ticket = { id: 't', entries: [{ key: 'a', windowMs: 1_000, cost: 1 }] };

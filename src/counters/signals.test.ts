@@ -1,12 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startTcpProxy } from '../testing/tcp-proxy.js';
-import {
-  backendCases,
-  deletePrefix,
-  TEST_REDIS_URL,
-  uniquePrefix,
-  type Backend,
-} from './testing/index.js';
+import { backendCases, deletePrefix, TEST_REDIS_URL, uniquePrefix, type Backend } from './testing/index.js';
 import { createCounters } from './index.js';
 
 const cases = await backendCases('signals');

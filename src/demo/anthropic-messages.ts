@@ -26,7 +26,8 @@ import { chunkTokens, generateTokens, isRecord } from './text.js';
 export function messages(body: Record<string, unknown>, ctx: RouteContext): RouteResult {
   const model = requireModel(body, 'anthropic');
   const maxTokens = optionalLimit(body, 'max_tokens');
-  if (maxTokens === null) throw new PertokenError('invalid_request', 'max_tokens: Field required', { param: 'max_tokens' });
+  if (maxTokens === null)
+    throw new PertokenError('invalid_request', 'max_tokens: Field required', { param: 'max_tokens' });
   requireMessages(body);
   const thinkingCap = readThinking(body.thinking, maxTokens);
   const stream = body.stream === true;
@@ -38,7 +39,8 @@ export function messages(body: Record<string, unknown>, ctx: RouteContext): Rout
     reasoning: thinkingCap === null ? null : { min: 48, max: 320, cap: thinkingCap },
     ...lengthControls(body),
   });
-  const thinking = thinkingCap === null ? null : { tokens: generateTokens(rng, output.reasoningTokens), signature: signature(rng) };
+  const thinking =
+    thinkingCap === null ? null : { tokens: generateTokens(rng, output.reasoningTokens), signature: signature(rng) };
   const outputTokens = output.tokens.length + output.reasoningTokens;
   const usage = ctx.faults.noUsage ? null : promptUsage(prompt, ctx);
   const stopReason = output.truncated ? 'max_tokens' : 'end_turn';
@@ -72,13 +74,20 @@ export function messages(body: Record<string, unknown>, ctx: RouteContext): Rout
     const field = kind === 'thinking' ? 'thinking' : 'text';
     emit('content_block_start', {
       index,
-      content_block: kind === 'thinking' ? { type: 'thinking', thinking: '', signature: '' } : { type: 'text', text: '' },
+      content_block:
+        kind === 'thinking' ? { type: 'thinking', thinking: '', signature: '' } : { type: 'text', text: '' },
     });
     if (index === 0) emit('ping', {});
     const delta = slotTemplate(
-      (slot) => eventFrame('content_block_delta', { type: 'content_block_delta', index, delta: { type: `${kind}_delta`, [field]: slot } }, true).data,
+      (slot) =>
+        eventFrame(
+          'content_block_delta',
+          { type: 'content_block_delta', index, delta: { type: `${kind}_delta`, [field]: slot } },
+          true,
+        ).data,
     );
-    for (const text of chunkTokens(tokens, ctx.config.tokensPerChunk)) frames.push({ data: delta(text), content: true });
+    for (const text of chunkTokens(tokens, ctx.config.tokensPerChunk))
+      frames.push({ data: delta(text), content: true });
     for (const closer of closing) emit('content_block_delta', { index, delta: closer });
     emit('content_block_stop', { index });
     index += 1;
@@ -138,9 +147,13 @@ function readThinking(value: unknown, maxTokens: number): number | null {
   if (value.type === 'adaptive') return Math.floor(maxTokens / 2);
   const budget = value.budget_tokens;
   if (typeof budget !== 'number' || !Number.isSafeInteger(budget) || budget < 1024) {
-    throw new PertokenError('invalid_request', 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024', {
-      param: 'thinking',
-    });
+    throw new PertokenError(
+      'invalid_request',
+      'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024',
+      {
+        param: 'thinking',
+      },
+    );
   }
   if (budget >= maxTokens) {
     throw new PertokenError('invalid_request', '`max_tokens` must be greater than `thinking.budget_tokens`.', {

@@ -28,7 +28,8 @@ interface Segment {
 export function readAnthropicPrompt(body: Record<string, unknown>, model: string): AnthropicPrompt {
   const segments: Segment[] = [];
   if (Array.isArray(body.tools)) {
-    for (const tool of body.tools) segments.push({ text: JSON.stringify(stripCacheControl(tool)), breakpoint: ttlOf(tool) });
+    for (const tool of body.tools)
+      segments.push({ text: JSON.stringify(stripCacheControl(tool)), breakpoint: ttlOf(tool) });
   }
   pushBlocks(segments, body.system);
   if (Array.isArray(body.messages)) {
@@ -47,7 +48,10 @@ export function readAnthropicPrompt(body: Record<string, unknown>, model: string
       if (segment.breakpoint === '1h') prefix1hTokens = totalTokens;
     }
   });
-  const prefixText = segments.slice(0, prefixEnd + 1).map((s) => s.text).join('\u0000');
+  const prefixText = segments
+    .slice(0, prefixEnd + 1)
+    .map((s) => s.text)
+    .join('\u0000');
   return {
     totalTokens,
     prefixTokens,

@@ -16,7 +16,11 @@ const messagesUrl = (): string => `${up.url}/v1/messages`;
 
 describe('POST /v1/messages (non-stream)', () => {
   it('returns a message with Anthropic usage and a msg_ id', async () => {
-    const res = await postJson(messagesUrl(), { model: 'claude-sonnet-4-0', max_tokens: 100, messages: MESSAGES }, HEADERS);
+    const res = await postJson(
+      messagesUrl(),
+      { model: 'claude-sonnet-4-0', max_tokens: 100, messages: MESSAGES },
+      HEADERS,
+    );
     expect(res.status).toBe(200);
     expect(res.headers['request-id']).toMatch(/^req_/);
     const body = res.json as AnthropicMessage;
@@ -57,8 +61,9 @@ describe('POST /v1/messages (non-stream)', () => {
       cache_read_input_tokens: 0,
       cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 0 },
     });
-    const second = (await postJson(messagesUrl(), { ...request, messages: [{ role: 'user', content: 'other question' }] }))
-      .json as AnthropicMessage;
+    const second = (
+      await postJson(messagesUrl(), { ...request, messages: [{ role: 'user', content: 'other question' }] })
+    ).json as AnthropicMessage;
     expect(second.usage).toMatchObject({
       input_tokens: 4,
       cache_creation_input_tokens: 0,
@@ -124,7 +129,12 @@ describe('POST /v1/messages (non-stream)', () => {
 
 describe('POST /v1/messages (stream)', () => {
   it('streams message_start, content block events with ping, message_delta with cumulative usage, message_stop', async () => {
-    const res = await postSse(messagesUrl(), { model: 'claude-sonnet-4-0', max_tokens: 100, stream: true, messages: MESSAGES });
+    const res = await postSse(messagesUrl(), {
+      model: 'claude-sonnet-4-0',
+      max_tokens: 100,
+      stream: true,
+      messages: MESSAGES,
+    });
     expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     const names = res.events.map((e) => e.event);
     expect(names).toEqual([
@@ -150,7 +160,10 @@ describe('POST /v1/messages (stream)', () => {
       service_tier: 'standard',
     });
     expect(nth(events, 1).content_block).toEqual({ type: 'text', text: '' });
-    const text = events.filter((e) => e.type === 'content_block_delta').map((e) => e.delta?.text).join('');
+    const text = events
+      .filter((e) => e.type === 'content_block_delta')
+      .map((e) => e.delta?.text)
+      .join('');
     expect(text.split(' ')).toHaveLength(8);
     const delta = nth(events, -2);
     expect(delta.delta).toEqual({ stop_reason: 'end_turn', stop_sequence: null });
@@ -171,7 +184,9 @@ describe('POST /v1/messages (stream)', () => {
       messages: [{ role: 'user', content: 'think first' }],
     });
     const events = dataOf(res.events) as unknown as AnthropicEvent[];
-    const shape = events.map((e) => `${e.type}${e.delta?.type ? `:${e.delta.type}` : ''}${e.index === undefined ? '' : `@${e.index}`}`);
+    const shape = events.map(
+      (e) => `${e.type}${e.delta?.type ? `:${e.delta.type}` : ''}${e.index === undefined ? '' : `@${e.index}`}`,
+    );
     const thinkingDeltas = shape.filter((s) => s === 'content_block_delta:thinking_delta@0').length;
     expect(shape).toEqual([
       'message_start',
@@ -210,7 +225,10 @@ describe('POST /v1/messages/count_tokens and errors', () => {
 
     const noModel = await postJson(messagesUrl(), { max_tokens: 10, messages: MESSAGES });
     expect(noModel.status).toBe(400);
-    expect(noModel.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: 'model: Field required' } });
+    expect(noModel.json).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'model: Field required' },
+    });
 
     const noMax = await postJson(messagesUrl(), { model: 'claude-sonnet-4-0', messages: MESSAGES });
     expect(noMax.status).toBe(400);

@@ -21,7 +21,11 @@ const contentChunks = (chunks: ChatChunk[]): number => chunks.filter((c) => c.ch
 
 describe('parseFaults', () => {
   it('parses single and combined specs', () => {
-    expect(parseFaults('slow-headers:300, cut-after:2')).toMatchObject({ slowHeadersMs: 300, cutAfter: 2, reset: false });
+    expect(parseFaults('slow-headers:300, cut-after:2')).toMatchObject({
+      slowHeadersMs: 300,
+      cutAfter: 2,
+      reset: false,
+    });
     expect(parseFaults(['reset', 'no-usage', 'broken-sse', 'stall-after:0', 'status:529'])).toEqual({
       reset: true,
       noUsage: true,
@@ -35,7 +39,15 @@ describe('parseFaults', () => {
   });
 
   it('rejects unknown names, missing or negative numbers and out-of-range statuses', () => {
-    for (const spec of ['explode', 'cut-after', 'cut-after:-1', 'cut-after:x', 'status:99', 'status:600', 'slow-headers:1.5']) {
+    for (const spec of [
+      'explode',
+      'cut-after',
+      'cut-after:-1',
+      'cut-after:x',
+      'status:99',
+      'status:600',
+      'slow-headers:1.5',
+    ]) {
       expect(() => parseFaults(spec)).toThrow(PertokenError);
     }
   });
@@ -81,7 +93,11 @@ describe('cut-after:N', () => {
       'content_block_delta',
     ]);
     expect(anthropic.error).not.toBeNull();
-    const responses = await postSse(`${up.url}/v1/responses`, { model: 'gpt-4o', input: 'x', stream: true }, fault('cut-after:1'));
+    const responses = await postSse(
+      `${up.url}/v1/responses`,
+      { model: 'gpt-4o', input: 'x', stream: true },
+      fault('cut-after:1'),
+    );
     expect(responses.events.map((e) => e.event).at(-1)).toBe('response.output_text.delta');
     expect(responses.error).not.toBeNull();
   });
@@ -138,7 +154,10 @@ describe('status:CODE', () => {
     const overloaded = await postJson(`${up.url}/v1/messages`, { ...ANTHROPIC, stream: true }, fault('status:529'));
     expect(overloaded.status).toBe(529);
     expect(overloaded.headers['retry-after']).toBe('1');
-    expect(overloaded.json).toMatchObject({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
+    expect(overloaded.json).toMatchObject({
+      type: 'error',
+      error: { type: 'overloaded_error', message: 'Overloaded' },
+    });
     const limited = await postJson(`${up.url}/v1/messages`, ANTHROPIC, fault('status:429'));
     expect(limited.json).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
   });
@@ -174,7 +193,11 @@ describe('no-usage', () => {
     expect(nth(events, -2)).not.toHaveProperty('usage');
     expect(nth(events, -1).type).toBe('message_stop');
 
-    const responses = await postSse(`${up.url}/v1/responses`, { model: 'gpt-4o', input: 'x', stream: true }, fault('no-usage'));
+    const responses = await postSse(
+      `${up.url}/v1/responses`,
+      { model: 'gpt-4o', input: 'x', stream: true },
+      fault('no-usage'),
+    );
     const final = nth(dataOf(responses.events) as unknown as ResponsesEvent[], -1);
     expect(final.type).toBe('response.completed');
     expect(final.response?.usage).toBeNull();

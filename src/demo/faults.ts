@@ -37,9 +37,7 @@ export interface FaultContext {
 }
 
 export type FaultScript =
-  | FaultSpec
-  | readonly FaultSpec[]
-  | ((ctx: FaultContext) => FaultSpec | readonly FaultSpec[] | null | undefined);
+  FaultSpec | readonly FaultSpec[] | ((ctx: FaultContext) => FaultSpec | readonly FaultSpec[] | null | undefined);
 
 export interface Faults {
   reset: boolean;

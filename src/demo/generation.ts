@@ -25,8 +25,7 @@ export interface RouteContext {
 }
 
 export type RouteResult =
-  | { kind: 'json'; status: number; body: unknown; outputTokens: number }
-  | { kind: 'stream'; plan: StreamPlan };
+  { kind: 'json'; status: number; body: unknown; outputTokens: number } | { kind: 'stream'; plan: StreamPlan };
 
 export interface OutputPlan {
   /** Visible output tokens (one word each). */

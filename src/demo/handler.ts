@@ -101,7 +101,11 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
       }
       stats.openStreams += 1;
       try {
-        res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+        res.writeHead(200, {
+          ...headers,
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+        });
         res.flushHeaders();
         await runStream(res, life, start, result.plan, config, faults);
       } finally {
@@ -135,7 +139,11 @@ function replyError(res: ServerResponse, wire: Wire, headers: Record<string, str
   const error = toPertokenError(err);
   const reply: WireReply = errorReply(wire, error);
   const body = JSON.stringify(reply.body);
-  res.writeHead(reply.status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+  res.writeHead(reply.status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+  });
   res.end(body);
 }
 
@@ -170,7 +178,7 @@ function invalidJson(wire: Wire): PertokenError {
     'invalid_json',
     wire === 'anthropic'
       ? 'There was an issue with the format or content of your request: the body is not valid JSON.'
-      : 'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your ' +
+      : "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your " +
           'HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)',
   );
 }

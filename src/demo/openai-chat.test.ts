@@ -64,7 +64,10 @@ describe('POST /v1/chat/completions (non-stream)', () => {
     expect(usage.prompt_tokens).toBe(1300);
     expect(usage.prompt_tokens_details.cached_tokens).toBe(1280);
 
-    const short = await postJson(chatUrl(), { model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(4 * 1023) }] });
+    const short = await postJson(chatUrl(), {
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'x'.repeat(4 * 1023) }],
+    });
     expect((short.json as ChatCompletion).usage.prompt_tokens_details.cached_tokens).toBe(0);
   });
 
@@ -83,8 +86,18 @@ describe('POST /v1/chat/completions (non-stream)', () => {
     const res = await postJson(chatUrl(), {
       model: 'gpt-4o',
       messages: [
-        { role: 'user', content: [{ type: 'text', text: 'abcd' }, { type: 'image_url', image_url: { url: 'x' } }] },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'abcd' },
+            { type: 'image_url', image_url: { url: 'x' } },
+          ],
+        },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+        },
       ],
       tools: [{ type: 'function', function: { name: 'f' } }],
     });
@@ -127,7 +140,12 @@ describe('POST /v1/chat/completions (stream)', () => {
 
   it('sends no usage chunk and no usage field when include_usage is not set', async () => {
     for (const streamOptions of [undefined, { include_usage: false }]) {
-      const res = await postSse(chatUrl(), { model: 'gpt-4o', messages: MESSAGES, stream: true, stream_options: streamOptions });
+      const res = await postSse(chatUrl(), {
+        model: 'gpt-4o',
+        messages: MESSAGES,
+        stream: true,
+        stream_options: streamOptions,
+      });
       const chunks = dataOf(res.events);
       expect(chunks).toHaveLength(1 + 7 + 1);
       expect(chunks.some((c) => 'usage' in c)).toBe(false);
@@ -136,7 +154,11 @@ describe('POST /v1/chat/completions (stream)', () => {
   });
 
   it('rejects stream_options on a non-stream request like OpenAI does', async () => {
-    const res = await postJson(chatUrl(), { model: 'gpt-4o', messages: MESSAGES, stream_options: { include_usage: true } });
+    const res = await postJson(chatUrl(), {
+      model: 'gpt-4o',
+      messages: MESSAGES,
+      stream_options: { include_usage: true },
+    });
     expect(res.status).toBe(400);
     expect(res.json).toEqual({
       error: {

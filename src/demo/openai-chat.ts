@@ -21,9 +21,13 @@ export function chatCompletions(body: Record<string, unknown>, ctx: RouteContext
   const model = requireModel(body, 'openai');
   const messages = requireArray(body, 'messages', 'openai');
   if (messages.length === 0) {
-    throw new PertokenError('invalid_request', "Invalid 'messages': empty array. Expected an array with minimum length 1.", {
-      param: 'messages',
-    });
+    throw new PertokenError(
+      'invalid_request',
+      "Invalid 'messages': empty array. Expected an array with minimum length 1.",
+      {
+        param: 'messages',
+      },
+    );
   }
   const stream = body.stream === true;
   const includeUsage = wantsStreamUsage(body, stream) && !ctx.faults.noUsage;
@@ -88,7 +92,9 @@ export function chatCompletions(body: Record<string, unknown>, ctx: RouteContext
   });
   const contentChunk = slotTemplate((slot) => chunk([choice({ content: slot }, null)]));
 
-  const frames: Frame[] = [{ data: chunk([choice({ role: 'assistant', content: '', refusal: null }, null)]), content: false }];
+  const frames: Frame[] = [
+    { data: chunk([choice({ role: 'assistant', content: '', refusal: null }, null)]), content: false },
+  ];
   for (const text of chunkTokens(output.tokens, ctx.config.tokensPerChunk)) {
     frames.push({ data: contentChunk(text), content: true });
   }

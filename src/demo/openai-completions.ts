@@ -34,7 +34,12 @@ export function completions(body: Record<string, unknown>, ctx: RouteContext): R
     completion_tokens: output.tokens.length,
     total_tokens: prompt.tokens + output.tokens.length,
   };
-  const base = { id: randomId('cmpl-', 29), object: 'text_completion', created: ctx.now, model: servedOpenAIModel(model) };
+  const base = {
+    id: randomId('cmpl-', 29),
+    object: 'text_completion',
+    created: ctx.now,
+    model: servedOpenAIModel(model),
+  };
 
   if (!stream) {
     const completion: Record<string, unknown> = {
@@ -74,7 +79,10 @@ function readPrompt(value: unknown): Prompt {
     if (value.every((item) => typeof item === 'number')) return { tokens: value.length, key: value.join(',') };
     if (value.every((item) => Array.isArray(item) && item.every((id) => typeof id === 'number'))) {
       const lists = value as number[][];
-      return { tokens: lists.reduce((sum, ids) => sum + ids.length, 0), key: lists.map((ids) => ids.join(',')).join('\n') };
+      return {
+        tokens: lists.reduce((sum, ids) => sum + ids.length, 0),
+        key: lists.map((ids) => ids.join(',')).join('\n'),
+      };
     }
   }
   throw new PertokenError(

@@ -125,8 +125,9 @@ export function responses(body: Record<string, unknown>, ctx: RouteContext): Rou
   emit('response.output_item.added', { output_index: outputIndex, item: message('in_progress', []) });
   emit('response.content_part.added', { ...at, part: { ...part, text: '' } });
   const deltaType = 'response.output_text.delta';
-  const deltaEvent = slotTemplate((slot) =>
-    eventFrame(deltaType, { type: deltaType, sequence_number: slot, ...at, delta: slot, logprobs: [] }, true).data,
+  const deltaEvent = slotTemplate(
+    (slot) =>
+      eventFrame(deltaType, { type: deltaType, sequence_number: slot, ...at, delta: slot, logprobs: [] }, true).data,
   );
   for (const delta of chunkTokens(output.tokens, ctx.config.tokensPerChunk)) {
     frames.push({ data: deltaEvent(sequence++, delta), content: true });

@@ -18,7 +18,11 @@ afterAll(() => up.close());
 
 describe('POST /v1/completions (legacy)', () => {
   it('returns a text_completion with the three-field usage', async () => {
-    const res = await postJson(`${up.url}/v1/completions`, { model: 'gpt-3.5-turbo-instruct', prompt: 'Say hi', max_tokens: 50 });
+    const res = await postJson(`${up.url}/v1/completions`, {
+      model: 'gpt-3.5-turbo-instruct',
+      prompt: 'Say hi',
+      max_tokens: 50,
+    });
     const body = res.json as LegacyCompletion;
     expect(res.status).toBe(200);
     expect(body.id).toMatch(/^cmpl-/);
@@ -43,7 +47,11 @@ describe('POST /v1/completions (legacy)', () => {
   it('counts token-id prompts by their length', async () => {
     const ids = Array.from({ length: 512 }, (_, i) => i);
     const res = await postJson(`${up.url}/v1/completions`, { model: 'm', prompt: ids, max_tokens: 4 });
-    expect((res.json as LegacyCompletion).usage).toEqual({ prompt_tokens: 512, completion_tokens: 4, total_tokens: 516 });
+    expect((res.json as LegacyCompletion).usage).toEqual({
+      prompt_tokens: 512,
+      completion_tokens: 4,
+      total_tokens: 516,
+    });
   });
 
   it('streams text chunks, a finish chunk, the usage chunk when asked, then [DONE]', async () => {
@@ -62,7 +70,12 @@ describe('POST /v1/completions (legacy)', () => {
     expect(nth(chunks, 7).usage).toEqual({ prompt_tokens: 2, completion_tokens: 6, total_tokens: 8 });
     expect(res.events.at(-1)?.data).toBe('[DONE]');
 
-    const plain = await postSse(`${up.url}/v1/completions`, { model: 'm', prompt: 'Say hi', max_tokens: 50, stream: true });
+    const plain = await postSse(`${up.url}/v1/completions`, {
+      model: 'm',
+      prompt: 'Say hi',
+      max_tokens: 50,
+      stream: true,
+    });
     expect(dataOf(plain.events).some((c) => 'usage' in c)).toBe(false);
   });
 
@@ -70,7 +83,12 @@ describe('POST /v1/completions (legacy)', () => {
     const res = await postJson(`${up.url}/v1/completions`, { model: 'm' });
     expect(res.status).toBe(400);
     expect(res.json).toEqual({
-      error: { message: "Missing required parameter: 'prompt'.", type: 'invalid_request_error', param: 'prompt', code: null },
+      error: {
+        message: "Missing required parameter: 'prompt'.",
+        type: 'invalid_request_error',
+        param: 'prompt',
+        code: null,
+      },
     });
   });
 });
@@ -89,7 +107,11 @@ const RESPONSES_SEQUENCE = [
 
 describe('POST /v1/responses', () => {
   it('returns a full response object with Responses usage', async () => {
-    const res = await postJson(`${up.url}/v1/responses`, { model: 'gpt-4o', instructions: 'be nice', input: 'hello there' });
+    const res = await postJson(`${up.url}/v1/responses`, {
+      model: 'gpt-4o',
+      instructions: 'be nice',
+      input: 'hello there',
+    });
     const body = res.json as ResponseBody;
     expect(res.status).toBe(200);
     expect(body.id).toMatch(/^resp_/);
@@ -123,12 +145,17 @@ describe('POST /v1/responses', () => {
     expect(events.map((e) => e.sequence_number)).toEqual(RESPONSES_SEQUENCE.map((_, i) => i));
     expect(nth(events, 0).response?.status).toBe('in_progress');
     expect(nth(events, 0).response?.usage).toBeNull();
-    const deltas = events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('');
+    const deltas = events
+      .filter((e) => e.type === 'response.output_text.delta')
+      .map((e) => e.delta)
+      .join('');
     const done = nth(events, -4);
     expect(done.text).toBe(deltas);
     const completed = nth(events, -1).response;
     expect(completed?.status).toBe('completed');
-    expect(nth(completed?.output ?? [], 0).content).toEqual([{ type: 'output_text', annotations: [], logprobs: [], text: deltas }]);
+    expect(nth(completed?.output ?? [], 0).content).toEqual([
+      { type: 'output_text', annotations: [], logprobs: [], text: deltas },
+    ]);
     expect(completed?.usage).toEqual({
       input_tokens: 3,
       input_tokens_details: { cached_tokens: 0 },
@@ -178,7 +205,10 @@ describe('POST /v1/responses', () => {
 
 describe('POST /v1/embeddings', () => {
   it('returns unit vectors of the model dimension with prompt_tokens/total_tokens usage', async () => {
-    const res = await postJson(`${up.url}/v1/embeddings`, { model: 'text-embedding-3-small', input: ['hello there', 'abcd'] });
+    const res = await postJson(`${up.url}/v1/embeddings`, {
+      model: 'text-embedding-3-small',
+      input: ['hello there', 'abcd'],
+    });
     const body = res.json as EmbeddingList;
     expect(body.object).toBe('list');
     expect(body.model).toBe('text-embedding-3-small');
@@ -194,19 +224,26 @@ describe('POST /v1/embeddings', () => {
   });
 
   it('is deterministic per input, honours dimensions, sizes -3-large at 3072 and encodes base64 as float32', async () => {
-    const a = (await postJson(`${up.url}/v1/embeddings`, { model: 'text-embedding-3-small', input: 'same' })).json as EmbeddingList;
+    const a = (await postJson(`${up.url}/v1/embeddings`, { model: 'text-embedding-3-small', input: 'same' }))
+      .json as EmbeddingList;
     const b = (await postJson(`${up.url}/v1/embeddings`, { model: 'text-embedding-3-small', input: ['other', 'same'] }))
       .json as EmbeddingList;
     expect(nth(a.data, 0).embedding).toEqual(nth(b.data, 1).embedding);
 
-    const small = (await postJson(`${up.url}/v1/embeddings`, { model: 'text-embedding-3-large', input: 'x', dimensions: 256 }))
-      .json as EmbeddingList;
+    const small = (
+      await postJson(`${up.url}/v1/embeddings`, { model: 'text-embedding-3-large', input: 'x', dimensions: 256 })
+    ).json as EmbeddingList;
     expect(nth(small.data, 0).embedding).toHaveLength(256);
-    const large = (await postJson(`${up.url}/v1/embeddings`, { model: 'text-embedding-3-large', input: 'x' })).json as EmbeddingList;
+    const large = (await postJson(`${up.url}/v1/embeddings`, { model: 'text-embedding-3-large', input: 'x' }))
+      .json as EmbeddingList;
     expect(nth(large.data, 0).embedding).toHaveLength(3072);
 
     const encoded = (
-      await postJson(`${up.url}/v1/embeddings`, { model: 'text-embedding-3-small', input: 'same', encoding_format: 'base64' })
+      await postJson(`${up.url}/v1/embeddings`, {
+        model: 'text-embedding-3-small',
+        input: 'same',
+        encoding_format: 'base64',
+      })
     ).json as EmbeddingList;
     const bytes = Buffer.from(nth(encoded.data, 0).embedding as string, 'base64');
     const floats = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4));
@@ -215,7 +252,11 @@ describe('POST /v1/embeddings', () => {
   });
 
   it('rejects dimensions for ada-002 and a missing input', async () => {
-    const ada = await postJson(`${up.url}/v1/embeddings`, { model: 'text-embedding-ada-002', input: 'x', dimensions: 8 });
+    const ada = await postJson(`${up.url}/v1/embeddings`, {
+      model: 'text-embedding-ada-002',
+      input: 'x',
+      dimensions: 8,
+    });
     expect(ada.status).toBe(400);
     const missing = await postJson(`${up.url}/v1/embeddings`, { model: 'text-embedding-3-small' });
     expect(missing.status).toBe(400);
@@ -226,7 +267,10 @@ describe('POST /v1/embeddings', () => {
 describe('GET /v1/models and errors', () => {
   it('lists models in OpenAI shape, or Anthropic shape when anthropic-version is sent', async () => {
     const openai = await request(`${up.url}/v1/models`);
-    const list = (await openai.body.json()) as { object: string; data: Array<{ id: string; object: string; owned_by: string }> };
+    const list = (await openai.body.json()) as {
+      object: string;
+      data: Array<{ id: string; object: string; owned_by: string }>;
+    };
     expect(list.object).toBe('list');
     expect(list.data.map((m) => m.id)).toContain('gpt-4o-2024-08-06');
     expect(nth(list.data, 0).object).toBe('model');
@@ -248,7 +292,12 @@ describe('GET /v1/models and errors', () => {
     const noModel = await postJson(`${up.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'x' }] });
     expect(noModel.status).toBe(400);
     expect(noModel.json).toEqual({
-      error: { message: 'you must provide a model parameter', type: 'invalid_request_error', param: 'model', code: null },
+      error: {
+        message: 'you must provide a model parameter',
+        type: 'invalid_request_error',
+        param: 'model',
+        code: null,
+      },
     });
 
     const unknown = await postJson(`${up.url}/v1/nothing`, {});

@@ -34,7 +34,10 @@ describe('stream scheduling', () => {
   it('groups tokensPerChunk tokens per content chunk, the last one shorter', async () => {
     const up = await startDemoUpstream({ seed: 1, ttftMs: 0, itlMs: 1, maxOutputTokens: 10, tokensPerChunk: 4 });
     try {
-      const openai = await postSse(`${up.url}/v1/chat/completions`, { ...CHAT, stream_options: { include_usage: true } });
+      const openai = await postSse(`${up.url}/v1/chat/completions`, {
+        ...CHAT,
+        stream_options: { include_usage: true },
+      });
       const chunks = dataOf(openai.events) as unknown as ChatChunk[];
       const words = chunks
         .map((c) => c.choices[0]?.delta.content)
@@ -49,7 +52,9 @@ describe('stream scheduling', () => {
         stream: true,
         messages: [{ role: 'user', content: 'x' }],
       });
-      const deltas = (dataOf(anthropic.events) as unknown as AnthropicEvent[]).filter((e) => e.type === 'content_block_delta');
+      const deltas = (dataOf(anthropic.events) as unknown as AnthropicEvent[]).filter(
+        (e) => e.type === 'content_block_delta',
+      );
       expect(deltas.map((e) => e.delta?.text?.trim().split(' ').length)).toEqual([4, 4, 2]);
     } finally {
       await up.close();

@@ -21,7 +21,13 @@ export function errorReply(wire: Wire, err: PertokenError): WireReply {
     const type = err.status >= 500 ? 'api_error' : (ANTHROPIC_TYPES[err.status]?.[0] ?? 'invalid_request_error');
     return anthropicError(err.status, type, err.message);
   }
-  return openaiError(err.status, err.status >= 500 ? 'server_error' : 'invalid_request_error', err.message, err.param, null);
+  return openaiError(
+    err.status,
+    err.status >= 500 ? 'server_error' : 'invalid_request_error',
+    err.message,
+    err.param,
+    null,
+  );
 }
 
 /** The reply of a `status:CODE` fault: the provider's body for that status, with retry hints. */
@@ -66,7 +72,13 @@ function openaiStatus(status: number, model: string): WireReply {
         null,
       );
     case 503:
-      return openaiError(status, 'server_error', 'The engine is currently overloaded, please try again later.', null, null);
+      return openaiError(
+        status,
+        'server_error',
+        'The engine is currently overloaded, please try again later.',
+        null,
+        null,
+      );
     default:
       return openaiError(
         status,
@@ -93,7 +105,11 @@ const ANTHROPIC_TYPES: Record<number, [string, string]> = {
 function anthropicStatus(status: number): WireReply {
   const known = ANTHROPIC_TYPES[status];
   if (known) return anthropicError(status, known[0], known[1]);
-  return anthropicError(status, status >= 500 ? 'api_error' : 'invalid_request_error', `Demo upstream fault: HTTP ${status}.`);
+  return anthropicError(
+    status,
+    status >= 500 ? 'api_error' : 'invalid_request_error',
+    `Demo upstream fault: HTTP ${status}.`,
+  );
 }
 
 function openaiError(

@@ -12,7 +12,8 @@ function header(headers: IncomingHttpHeaders, name: string): string | null {
   if (value === undefined) return null;
   if (Array.isArray(value)) throw new PertokenError('invalid_header', `${name} must be sent once`, { param: name });
   if (value.length === 0) return null;
-  if (!matchesId(DIMENSION_ID, value)) throw invalidInput(name, `${name} must be ${DIMENSION_ID.description}`, 'invalid_header');
+  if (!matchesId(DIMENSION_ID, value))
+    throw invalidInput(name, `${name} must be ${DIMENSION_ID.description}`, 'invalid_header');
   return value;
 }
 
@@ -20,18 +21,24 @@ function parseTags(raw: string | string[] | undefined): Record<string, string> {
   if (raw === undefined || raw === '') return {};
   const param = 'x-pertoken-tags';
   if (Array.isArray(raw)) throw new PertokenError('invalid_header', `${param} must be sent once`, { param });
-  if (raw.length > 1024) throw new PertokenError('invalid_header', `${param} is longer than 1024 characters`, { param });
+  if (raw.length > 1024)
+    throw new PertokenError('invalid_header', `${param} is longer than 1024 characters`, { param });
   const tags: Record<string, string> = {};
   for (const pair of raw.split(',')) {
     const eq = pair.indexOf('=');
     const key = pair.slice(0, eq).trim();
     const value = pair.slice(eq + 1).trim();
     if (eq <= 0 || !matchesId(TAG_PART, key) || !matchesId(TAG_PART, value)) {
-      throw new PertokenError('invalid_header', `${param} must be k=v pairs separated by commas (${TAG_PART.description}); bad pair "${pair.slice(0, 40)}"`, { param });
+      throw new PertokenError(
+        'invalid_header',
+        `${param} must be k=v pairs separated by commas (${TAG_PART.description}); bad pair "${pair.slice(0, 40)}"`,
+        { param },
+      );
     }
     tags[key] = value;
   }
-  if (Object.keys(tags).length > MAX_TAGS) throw new PertokenError('invalid_header', `${param} has more than ${MAX_TAGS} tags`, { param });
+  if (Object.keys(tags).length > MAX_TAGS)
+    throw new PertokenError('invalid_header', `${param} has more than ${MAX_TAGS} tags`, { param });
   return tags;
 }
 

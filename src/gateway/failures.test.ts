@@ -20,10 +20,19 @@ afterAll(async () => {
 });
 
 const chat = (extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Tell me about the sea' }], max_tokens: 40, ...extra });
+  JSON.stringify({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'Tell me about the sea' }],
+    max_tokens: 40,
+    ...extra,
+  });
 
 async function post(path: string, body: string, headers: Record<string, string> = {}) {
-  const res = await request(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const res = await request(`${gateway.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
   const text = await res.body.text().catch((err: unknown) => `<body failed: ${String(err)}>`);
   return { status: res.statusCode, headers: res.headers, text, id: String(res.headers['x-pertoken-request-id'] ?? '') };
 }
@@ -36,9 +45,35 @@ describe('bad input gets an OpenAI-shaped error and records nothing', () => {
   it.each([
     ['malformed JSON', '/v1/chat/completions', '{"model": "gpt-4o",', 400, 'invalid_json', null],
     ['empty body', '/v1/chat/completions', '', 400, 'invalid_json', null],
-    ['model of the wrong type', '/v1/chat/completions', JSON.stringify({ model: 5, messages: [] }), 400, 'invalid_request', 'model'],
-    ['messages missing', '/v1/chat/completions', JSON.stringify({ model: 'gpt-4o' }), 400, 'invalid_request', 'messages'],
-    ['stream not a boolean', '/v1/messages', JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }], stream: 'yes' }), 400, 'invalid_request', 'stream'],
+    [
+      'model of the wrong type',
+      '/v1/chat/completions',
+      JSON.stringify({ model: 5, messages: [] }),
+      400,
+      'invalid_request',
+      'model',
+    ],
+    [
+      'messages missing',
+      '/v1/chat/completions',
+      JSON.stringify({ model: 'gpt-4o' }),
+      400,
+      'invalid_request',
+      'messages',
+    ],
+    [
+      'stream not a boolean',
+      '/v1/messages',
+      JSON.stringify({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 5,
+        messages: [{ role: 'user', content: 'Hi' }],
+        stream: 'yes',
+      }),
+      400,
+      'invalid_request',
+      'stream',
+    ],
     ['body over the limit', '/v1/chat/completions', chat({ pad: 'x'.repeat(5000) }), 413, 'body_too_large', null],
     ['unknown route', '/v1/nope', chat(), 404, 'not_found', null],
   ])('%s', async (_name, path, body, status, code, param) => {
@@ -61,7 +96,11 @@ describe('bad input gets an OpenAI-shaped error and records nothing', () => {
   it('400 naming a bad attribution header', async () => {
     const res = await post('/v1/chat/completions', chat(), { 'x-pertoken-tenant': 'no spaces allowed' });
     expect(res.status).toBe(400);
-    expect(errorOf(res.text)).toMatchObject({ code: 'invalid_header', param: 'x-pertoken-tenant', type: 'invalid_request_error' });
+    expect(errorOf(res.text)).toMatchObject({
+      code: 'invalid_header',
+      param: 'x-pertoken-tenant',
+      type: 'invalid_request_error',
+    });
   });
 });
 
@@ -89,7 +128,11 @@ describe('upstream failures are relayed and recorded', () => {
     const port = await freePort();
     const dead = await startHarness({ upstream: `http://127.0.0.1:${port}` });
     try {
-      const res = await request(`${dead.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chat() });
+      const res = await request(`${dead.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: chat(),
+      });
       expect(res.statusCode).toBe(502);
       const id = String(res.headers['x-pertoken-request-id']);
       expect(errorOf(await res.body.text()).code).toBe('upstream_unreachable');
@@ -129,11 +172,19 @@ describe('upstream failures are relayed and recorded', () => {
   it('times out a silent upstream (first byte) with 504', async () => {
     const timed = await startHarnessWithTimeouts({ first_byte_ms: 100, idle_ms: 100, connect_ms: 1000 });
     try {
-      const res = await request(`${timed.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-demo-fault': 'slow-headers:1500' }, body: chat() });
+      const res = await request(`${timed.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-demo-fault': 'slow-headers:1500' },
+        body: chat(),
+      });
       expect(res.statusCode).toBe(504);
       expect(errorOf(await res.body.text()).code).toBe('upstream_timeout');
       // A stream that stalls after two chunks is cut by the idle timeout and estimated.
-      const stalled = await request(`${timed.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-demo-fault': 'stall-after:2' }, body: chat({ stream: true }) });
+      const stalled = await request(`${timed.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-demo-fault': 'stall-after:2' },
+        body: chat({ stream: true }),
+      });
       const id = String(stalled.headers['x-pertoken-request-id']);
       await stalled.body.text().catch(() => '');
       expect(await timed.store.getEvent(id)).toMatchObject({ status: 'interrupted', usage_source: 'estimated' });

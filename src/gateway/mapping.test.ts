@@ -98,7 +98,11 @@ const CASES: Case[] = [
     // = 63000 + 4275000 + 3795000 + 12000000 + 5895000 = 26028000
     fixture: 'anthropic-messages-cache.json',
     path: '/v1/messages',
-    body: { model: 'claude-sonnet-4-20250514', max_tokens: 1024, messages: [{ role: 'user', content: 'Termination clause?' }] },
+    body: {
+      model: 'claude-sonnet-4-20250514',
+      max_tokens: 1024,
+      messages: [{ role: 'user', content: 'Termination clause?' }],
+    },
     buckets: { input: 21, cache_read: 14250, cache_write_5m: 1012, cache_write_1h: 2000, output: 393 },
     costUsd: '0.026028000',
     served: 'claude-sonnet-4-20250514',
@@ -108,7 +112,13 @@ const CASES: Case[] = [
     // cumulative (output 318, not 3 + 318). 472×3000 + 2048×300 + 318×15000 = 1416000 + 614400 + 4770000
     fixture: 'anthropic-stream-thinking.sse',
     path: '/v1/messages',
-    body: { model: 'claude-sonnet-4-5', max_tokens: 2048, stream: true, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'Prove it' }] },
+    body: {
+      model: 'claude-sonnet-4-5',
+      max_tokens: 2048,
+      stream: true,
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: [{ role: 'user', content: 'Prove it' }],
+    },
     buckets: { input: 472, cache_read: 2048, output: 318 },
     costUsd: '0.006800400',
     served: 'claude-sonnet-4-5-20250929',
@@ -130,7 +140,12 @@ afterAll(async () => {
 async function call(c: Pick<Case, 'fixture' | 'path' | 'body'>, headers: Record<string, string> = {}) {
   const res = await request(`${gateway.url}${c.path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-client', 'x-replay': c.fixture, ...headers },
+    headers: {
+      'content-type': 'application/json',
+      authorization: 'Bearer sk-client',
+      'x-replay': c.fixture,
+      ...headers,
+    },
     body: JSON.stringify(c.body),
   });
   const id = String(res.headers['x-pertoken-request-id']);
@@ -167,7 +182,9 @@ describe('wire mapping through the gateway', () => {
     const payloads = sseData(text);
     expect(payloads.at(-1)).toBe('[DONE]');
     expect(payloads.some((d) => d.includes('"usage":{'))).toBe(false);
-    const forwarded = JSON.parse(upstream.seen.at(-1)?.body ?? '{}') as { stream_options?: { include_usage?: boolean } };
+    const forwarded = JSON.parse(upstream.seen.at(-1)?.body ?? '{}') as {
+      stream_options?: { include_usage?: boolean };
+    };
     expect(forwarded.stream_options?.include_usage).toBe(true);
     // Everything else arrives byte-for-byte: the original minus exactly the usage event.
     const original = sseData(loadWireBuffer(c.fixture).toString('utf8'));
@@ -194,7 +211,15 @@ describe('wire mapping through the gateway', () => {
   });
 
   it('estimates a stream cut mid-event and marks it interrupted, never a silent zero', async () => {
-    const { id, text } = await call({ fixture: 'openai-chat-stream-cut.sse', path: '/v1/chat/completions', body: { model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'Tell me a long story about the sea' }] } });
+    const { id, text } = await call({
+      fixture: 'openai-chat-stream-cut.sse',
+      path: '/v1/chat/completions',
+      body: {
+        model: 'gpt-4o',
+        stream: true,
+        messages: [{ role: 'user', content: 'Tell me a long story about the sea' }],
+      },
+    });
     // The client's connection breaks like the upstream's did, instead of a clean end.
     expect(text).toMatch(/^<body failed/);
     const event = await gateway.store.getEvent(id);
@@ -206,7 +231,16 @@ describe('wire mapping through the gateway', () => {
   });
 
   it('records an Anthropic error event inside a 200 stream with the provider input and estimated output', async () => {
-    const { id } = await call({ fixture: 'anthropic-stream-error.sse', path: '/v1/messages', body: { model: 'claude-3-5-haiku-latest', max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'Hi' }] } });
+    const { id } = await call({
+      fixture: 'anthropic-stream-error.sse',
+      path: '/v1/messages',
+      body: {
+        model: 'claude-3-5-haiku-latest',
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: 'user', content: 'Hi' }],
+      },
+    });
     const event = await gateway.store.getEvent(id);
     expect(event?.status).toBe('interrupted');
     expect(event?.usage_source).toBe('estimated');

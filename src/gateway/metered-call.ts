@@ -47,7 +47,15 @@ export type Outcome =
 export function usageFor(state: CallState, outcome: Outcome, model: string): { usage: Usage; status: EventStatus } {
   if (outcome.kind === 'not_sent' || outcome.kind === 'upstream_status') {
     // Providers do not bill a request they refused or never received.
-    return { usage: { buckets: {}, source: 'provider', raw: outcome.kind === 'upstream_status' ? (outcome.tap?.usage?.raw ?? null) : null, issues: [] }, status: 'error' };
+    return {
+      usage: {
+        buckets: {},
+        source: 'provider',
+        raw: outcome.kind === 'upstream_status' ? (outcome.tap?.usage?.raw ?? null) : null,
+        issues: [],
+      },
+      status: 'error',
+    };
   }
   const tap = outcome.tap;
   if (outcome.kind === 'completed' && tap?.usage) return { usage: tap.usage, status: tap.streamError ? 'error' : 'ok' };
@@ -58,10 +66,18 @@ export function usageFor(state: CallState, outcome: Outcome, model: string): { u
     outputText: tap?.outputText ?? '',
     hasNonTextInput: state.prepared.hasNonTextInput,
     ...(state.prepared.messageCount !== undefined ? { messageCount: state.prepared.messageCount } : {}),
-    ...(state.prepared.pretokenizedInputTokens !== undefined ? { requestOverheadTokens: state.prepared.pretokenizedInputTokens } : {}),
+    ...(state.prepared.pretokenizedInputTokens !== undefined
+      ? { requestOverheadTokens: state.prepared.pretokenizedInputTokens }
+      : {}),
   });
-  const status: EventStatus = outcome.kind === 'completed' ? 'ok' : outcome.kind === 'cancelled' ? 'cancelled' : 'interrupted';
-  const why = outcome.kind === 'completed' ? 'provider sent no usage' : outcome.kind === 'cancelled' ? 'client disconnected' : `upstream ${outcome.reason}`;
+  const status: EventStatus =
+    outcome.kind === 'completed' ? 'ok' : outcome.kind === 'cancelled' ? 'cancelled' : 'interrupted';
+  const why =
+    outcome.kind === 'completed'
+      ? 'provider sent no usage'
+      : outcome.kind === 'cancelled'
+        ? 'client disconnected'
+        : `upstream ${outcome.reason}`;
   const partial = tap?.usage;
   if (!partial) return { usage: { ...estimate, issues: [...estimate.issues, `estimated: ${why}`] }, status };
   // A stream cut after usage began (Anthropic message_start): keep the provider's input side,
@@ -74,7 +90,14 @@ export function usageFor(state: CallState, outcome: Outcome, model: string): { u
   };
 }
 
-export function buildEvent(state: CallState, outcome: Outcome, usage: Usage, status: EventStatus, priced: PricingOutcome, endedAt: number): UsageEvent {
+export function buildEvent(
+  state: CallState,
+  outcome: Outcome,
+  usage: Usage,
+  status: EventStatus,
+  priced: PricingOutcome,
+  endedAt: number,
+): UsageEvent {
   const tap = 'tap' in outcome ? outcome.tap : null;
   const a = state.attribution;
   // Fields listed out rather than spread: on Node 20 a spread plus many properties costs ~10 µs.
@@ -104,6 +127,11 @@ export function buildEvent(state: CallState, outcome: Outcome, usage: Usage, sta
     cost_nano: priced.cost_nano,
     price_ref: priced.price_ref,
     raw_usage: usage.raw ?? null,
-    usage_issues: [...usage.issues, ...(priced.note ? [priced.note] : []), ...(tap?.streamError ? [`stream error: ${tap.streamError}`] : []), ...state.notes],
+    usage_issues: [
+      ...usage.issues,
+      ...(priced.note ? [priced.note] : []),
+      ...(tap?.streamError ? [`stream error: ${tap.streamError}`] : []),
+      ...state.notes,
+    ],
   };
 }

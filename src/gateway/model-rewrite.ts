@@ -11,6 +11,7 @@ export function withModel(body: Buffer, model: string): Buffer {
   } catch (err) {
     throw new PertokenError('internal', 'prepared body is not JSON', { cause: err });
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PertokenError('internal', 'prepared body is not a JSON object');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new PertokenError('internal', 'prepared body is not a JSON object');
   return Buffer.from(JSON.stringify({ ...(parsed as Record<string, unknown>), model }));
 }

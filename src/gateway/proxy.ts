@@ -13,7 +13,14 @@ import { priceUsage } from './pricing-step.js';
 import { withModel } from './model-rewrite.js';
 import type { ModelRouter, PlanStep } from './routing.js';
 import { splitAtTerminal, terminalMarkers } from './stream-end.js';
-import { clientResponseHeaders, neverReachedUpstream, upstreamFailure, upstreamRequestHeaders, type UpstreamPools, type UpstreamTarget } from './upstream.js';
+import {
+  clientResponseHeaders,
+  neverReachedUpstream,
+  upstreamFailure,
+  upstreamRequestHeaders,
+  type UpstreamPools,
+  type UpstreamTarget,
+} from './upstream.js';
 
 /** What the gateway reports to metrics; implemented by metrics/, kept structural to avoid a cycle. */
 export interface GatewayObserver {
@@ -25,7 +32,13 @@ export interface GatewayObserver {
 
 /** What the gateway asks of governance (keys' scopes, budgets, rate limits). */
 export interface GatewayGovernance {
-  authorize(identity: Identity, attribution: Attribution, route: RouteId, requested: string, resolved: string): Promise<void>;
+  authorize(
+    identity: Identity,
+    attribution: Attribution,
+    route: RouteId,
+    requested: string,
+    resolved: string,
+  ): Promise<void>;
   allowsModel(identity: Identity, model: string): boolean;
   admit(request: AdmitRequest): Promise<Admission>;
 }
@@ -54,7 +67,12 @@ const MAX_UPSTREAM_BODY = 64 * 1024 * 1024;
  * One metered model call: validate, reserve in the ledger, forward, tap usage from the response,
  * price it, and commit the event before the response ends.
  */
-export async function handleModelCall(deps: GatewayDeps, adapter: ProviderAdapter, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function handleModelCall(
+  deps: GatewayDeps,
+  adapter: ProviderAdapter,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const startedAt = performance.now();
   const id = deps.newId();
   res.setHeader('x-pertoken-request-id', id);
@@ -73,7 +91,9 @@ export async function handleModelCall(deps: GatewayDeps, adapter: ProviderAdapte
   }
 
   const started = new Date();
-  let chain = [primary, ...planned.slice(1).filter((s) => deps.governance?.allowsModel(identity, s.model) ?? true)].map(candidate);
+  let chain = [primary, ...planned.slice(1).filter((s) => deps.governance?.allowsModel(identity, s.model) ?? true)].map(
+    candidate,
+  );
   let admission: Admission | null = null;
   if (deps.governance) {
     admission = await deps.governance.admit({
@@ -162,7 +182,13 @@ const DEFAULT_FALLBACK_ON: readonly number[] = [429, 500, 502, 503, 504];
  * Sends the call to each model of the chain in turn until one answers. A fallback is taken only
  * before any byte reached the client: on a fallback status, a refused connection or a timeout.
  */
-async function forward(deps: GatewayDeps, state: CallState, chain: readonly RouteCandidate[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function forward(
+  deps: GatewayDeps,
+  state: CallState,
+  chain: readonly RouteCandidate[],
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const abort = new AbortController();
   const onClose = (): void => {
     if (!res.writableFinished) abort.abort();
@@ -194,7 +220,14 @@ async function forward(deps: GatewayDeps, state: CallState, chain: readonly Rout
       const unsent = neverReachedUpstream(err);
       if (!abort.signal.aborted && !last && (unsent || failure.code === 'upstream_timeout')) {
         // A timed-out request may still be billed by the provider: it keeps an event of its own.
-        if (!unsent) state.priorEvents.push(await commit(deps, { ...state, id: deps.newId(), admission: null }, { kind: 'cut', httpStatus: failure.status, tap: null, reason: failure.code }));
+        if (!unsent)
+          state.priorEvents.push(
+            await commit(
+              deps,
+              { ...state, id: deps.newId(), admission: null },
+              { kind: 'cut', httpStatus: failure.status, tap: null, reason: failure.code },
+            ),
+          );
         state.notes.push(`fallback: ${step.model} via ${step.upstream} failed (${failure.code})`);
         continue;
       }
@@ -223,7 +256,13 @@ async function forward(deps: GatewayDeps, state: CallState, chain: readonly Rout
   }
 }
 
-async function relayBody(deps: GatewayDeps, state: CallState, response: Dispatcher.ResponseData, res: ServerResponse, signal: AbortSignal): Promise<void> {
+async function relayBody(
+  deps: GatewayDeps,
+  state: CallState,
+  response: Dispatcher.ResponseData,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
   let body: Buffer;
   try {
     body = await readUpstreamBody(response.body);
@@ -237,16 +276,30 @@ async function relayBody(deps: GatewayDeps, state: CallState, response: Dispatch
   }
   state.firstByteAt = performance.now();
   const tap = readJsonUsage(state.adapter, body);
-  const outcome: Outcome = response.statusCode >= 400
-    ? { kind: 'upstream_status', httpStatus: response.statusCode, tap }
-    : { kind: 'completed', httpStatus: response.statusCode, tap: tap ?? { usage: null, servedModel: null, outputText: '', completed: true, streamError: null } };
+  const outcome: Outcome =
+    response.statusCode >= 400
+      ? { kind: 'upstream_status', httpStatus: response.statusCode, tap }
+      : {
+          kind: 'completed',
+          httpStatus: response.statusCode,
+          tap: tap ?? { usage: null, servedModel: null, outputText: '', completed: true, streamError: null },
+        };
   const event = await commit(deps, state, outcome);
-  const headers: Record<string, string | string[]> = { ...clientResponseHeaders(response.headers), 'content-length': String(body.length) };
+  const headers: Record<string, string | string[]> = {
+    ...clientResponseHeaders(response.headers),
+    'content-length': String(body.length),
+  };
   Object.assign(headers, costHeaders(event), state.extraHeaders);
   if (!res.destroyed) res.writeHead(response.statusCode, headers).end(body);
 }
 
-async function relayStream(deps: GatewayDeps, state: CallState, response: Dispatcher.ResponseData, res: ServerResponse, signal: AbortSignal): Promise<void> {
+async function relayStream(
+  deps: GatewayDeps,
+  state: CallState,
+  response: Dispatcher.ResponseData,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
   const tap = state.adapter.createStreamTap(state.prepared);
   const markers = terminalMarkers(state.adapter);
   const held: Buffer[] = [];
@@ -274,7 +327,12 @@ async function relayStream(deps: GatewayDeps, state: CallState, response: Dispat
   let outcome: Outcome;
   if (signal.aborted) outcome = { kind: 'cancelled', httpStatus: response.statusCode, tap: result };
   else if (failure !== null || !result.completed) {
-    outcome = { kind: 'cut', httpStatus: response.statusCode, tap: result, reason: failure === null ? 'ended the stream early' : upstreamFailure(failure, state.upstreamName).code };
+    outcome = {
+      kind: 'cut',
+      httpStatus: response.statusCode,
+      tap: result,
+      reason: failure === null ? 'ended the stream early' : upstreamFailure(failure, state.upstreamName).code,
+    };
   } else outcome = { kind: 'completed', httpStatus: response.statusCode, tap: result };
 
   await commit(deps, state, outcome);
@@ -311,7 +369,15 @@ async function commit(deps: GatewayDeps, state: CallState, outcome: Outcome): Pr
   const servedModel = tap?.servedModel ?? state.routedModel;
   const { usage, status } = usageFor(state, outcome, servedModel);
   const billable = outcome.kind !== 'not_sent' && outcome.kind !== 'upstream_status';
-  const priced = priceUsage(deps.priceBook, state.provider, servedModel, state.routedModel, state.started, usage, billable);
+  const priced = priceUsage(
+    deps.priceBook,
+    state.provider,
+    servedModel,
+    state.routedModel,
+    state.started,
+    usage,
+    billable,
+  );
   const event = buildEvent(state, outcome, usage, status, priced, performance.now());
   await state.reserved;
   await deps.ledger.settle(event);
@@ -347,14 +413,21 @@ async function readUpstreamBody(body: Dispatcher.ResponseData['body']): Promise<
   let size = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_UPSTREAM_BODY) throw new PertokenError('upstream_error', `upstream body is larger than ${MAX_UPSTREAM_BODY} bytes`);
+    if (size > MAX_UPSTREAM_BODY)
+      throw new PertokenError('upstream_error', `upstream body is larger than ${MAX_UPSTREAM_BODY} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size);
 }
 
 /** Unmetered calls (count_tokens, model lists): forwarded and relayed as they are. */
-export async function passThrough(upstream: UpstreamTarget, adapter: Pick<ProviderAdapter, 'upstreamPath'>, body: Buffer | null, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function passThrough(
+  upstream: UpstreamTarget,
+  adapter: Pick<ProviderAdapter, 'upstreamPath'>,
+  body: Buffer | null,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   let response: Dispatcher.ResponseData;
   try {
     response = await upstream.pool.request({
@@ -368,5 +441,10 @@ export async function passThrough(upstream: UpstreamTarget, adapter: Pick<Provid
     return;
   }
   const payload = await readUpstreamBody(response.body);
-  res.writeHead(response.statusCode, { ...clientResponseHeaders(response.headers), 'content-length': String(payload.length) }).end(payload);
+  res
+    .writeHead(response.statusCode, {
+      ...clientResponseHeaders(response.headers),
+      'content-length': String(payload.length),
+    })
+    .end(payload);
 }

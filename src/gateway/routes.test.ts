@@ -18,6 +18,11 @@ describe('gateway routes', () => {
       { method: 'POST', pattern: '/v1/messages/count_tokens' },
       { method: 'GET', pattern: '/v1/models' },
     ]);
-    expect(router.routes().filter((r) => r.method === 'POST').map((r) => r.pattern)).toEqual(Object.values(ADAPTERS).map((a) => a.clientPath));
+    expect(
+      router
+        .routes()
+        .filter((r) => r.method === 'POST')
+        .map((r) => r.pattern),
+    ).toEqual(Object.values(ADAPTERS).map((a) => a.clientPath));
   });
 });

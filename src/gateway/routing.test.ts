@@ -47,9 +47,23 @@ describe('model routing', () => {
 describe('attribution headers', () => {
   const anonymous = { key_id: null, tenant: null, project: null };
   it('reads and validates headers; the key identity wins', () => {
-    const headers = { 'x-pertoken-tenant': 'acme', 'x-pertoken-project': 'search', 'x-pertoken-user': 'u@acme.io', 'x-pertoken-tags': 'env=prod, team=ml' };
-    expect(resolveAttribution(headers, anonymous)).toMatchObject({ tenant: 'acme', project: 'search', user: 'u@acme.io', tags: { env: 'prod', team: 'ml' } });
-    expect(resolveAttribution(headers, { key_id: 'k1', tenant: 'globex', project: null })).toMatchObject({ tenant: 'globex', project: 'search', key_id: 'k1' });
+    const headers = {
+      'x-pertoken-tenant': 'acme',
+      'x-pertoken-project': 'search',
+      'x-pertoken-user': 'u@acme.io',
+      'x-pertoken-tags': 'env=prod, team=ml',
+    };
+    expect(resolveAttribution(headers, anonymous)).toMatchObject({
+      tenant: 'acme',
+      project: 'search',
+      user: 'u@acme.io',
+      tags: { env: 'prod', team: 'ml' },
+    });
+    expect(resolveAttribution(headers, { key_id: 'k1', tenant: 'globex', project: null })).toMatchObject({
+      tenant: 'globex',
+      project: 'search',
+      key_id: 'k1',
+    });
     expect(resolveAttribution({}, anonymous).tenant).toBe('default');
   });
   it.each([
@@ -78,7 +92,9 @@ describe('terminal event hold-back', () => {
     expect(held.toString()).toBe('data: [DONE]\n\n');
   });
   it('backs up to the start of a named Anthropic event, CRLF too', () => {
-    const bytes = Buffer.from('event: message_delta\r\ndata: {}\r\n\r\nevent: message_stop\r\ndata: {"type":"message_stop"}\r\n\r\n');
+    const bytes = Buffer.from(
+      'event: message_delta\r\ndata: {}\r\n\r\nevent: message_stop\r\ndata: {"type":"message_stop"}\r\n\r\n',
+    );
     const [now, held] = splitAtTerminal(bytes, terminalMarkers(adapterFor('anthropic.messages')));
     expect(held.toString().startsWith('event: message_stop')).toBe(true);
     expect(Buffer.concat([now, held]).equals(bytes)).toBe(true);

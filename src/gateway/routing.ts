@@ -3,7 +3,6 @@ import { PertokenError } from '../errors.js';
 import { globToRegExp } from '../glob.js';
 import type { WireKind } from '../providers/index.js';
 
-
 /** One model to try and the upstream that serves it. */
 export interface PlanStep {
   model: string;
@@ -25,9 +24,16 @@ export interface ModelRouter {
  * First matching route whose upstream speaks the request's wire wins: a `claude-*` route can
  * never send an OpenAI-shaped body to Anthropic. Without routes, the first upstream of the wire.
  */
-export function createModelRouter(upstreams: readonly UpstreamConfig[], routes: readonly RouteConfig[], routing?: Pick<RoutingConfig, 'aliases' | 'fallbacks'>): ModelRouter {
+export function createModelRouter(
+  upstreams: readonly UpstreamConfig[],
+  routes: readonly RouteConfig[],
+  routing?: Pick<RoutingConfig, 'aliases' | 'fallbacks'>,
+): ModelRouter {
   const byName = new Map(upstreams.map((u) => [u.name, u]));
-  const compiled = routes.map((r) => ({ pattern: globToRegExp(r.match), upstream: byName.get(r.upstream) as UpstreamConfig }));
+  const compiled = routes.map((r) => ({
+    pattern: globToRegExp(r.match),
+    upstream: byName.get(r.upstream) as UpstreamConfig,
+  }));
   const defaultFor = (wire: WireKind): UpstreamConfig => {
     const first = upstreams.find((u) => u.kind === wire);
     if (!first) throw new PertokenError('no_route', `no ${wire} upstream is configured`);

@@ -20,7 +20,12 @@ const CLAUDE_HAIKU_35 = { input: 800n, cache_read: 80n, cache_write_5m: 1000n, o
 beforeAll(async () => {
   demo = await startDemoUpstream({ ttftMs: 2, itlMs: 1, seed: 11 });
   gateway = await startHarness({ upstream: demo.url });
-  openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'sk-client', maxRetries: 0, defaultHeaders: { 'x-pertoken-tenant': 'sdk-tests' } });
+  openai = new OpenAI({
+    baseURL: `${gateway.url}/v1`,
+    apiKey: 'sk-client',
+    maxRetries: 0,
+    defaultHeaders: { 'x-pertoken-tenant': 'sdk-tests' },
+  });
   anthropic = new Anthropic({ baseURL: gateway.url, apiKey: 'sk-ant-client', maxRetries: 0 });
 });
 afterAll(async () => {
@@ -28,9 +33,17 @@ afterAll(async () => {
   await demo.close();
 });
 
-function openaiCost(usage: { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens?: number } | null }): bigint {
+function openaiCost(usage: {
+  prompt_tokens: number;
+  completion_tokens: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+}): bigint {
   const cached = BigInt(usage.prompt_tokens_details?.cached_tokens ?? 0);
-  return (BigInt(usage.prompt_tokens) - cached) * GPT_4O_MINI.input + cached * GPT_4O_MINI.cache_read + BigInt(usage.completion_tokens) * GPT_4O_MINI.output;
+  return (
+    (BigInt(usage.prompt_tokens) - cached) * GPT_4O_MINI.input +
+    cached * GPT_4O_MINI.cache_read +
+    BigInt(usage.completion_tokens) * GPT_4O_MINI.output
+  );
 }
 
 describe('openai SDK through the gateway', () => {
@@ -50,7 +63,12 @@ describe('openai SDK through the gateway', () => {
   });
 
   it('streamed chat: chunks arrive, no usage chunk unless asked, ledger priced from the hidden one', async () => {
-    const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', max_tokens: 25, stream: true, messages: [{ role: 'user', content: 'Count waves' }] });
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 25,
+      stream: true,
+      messages: [{ role: 'user', content: 'Count waves' }],
+    });
     let text = '';
     let sawUsage = false;
     for await (const chunk of stream) {
@@ -82,16 +100,29 @@ describe('openai SDK through the gateway', () => {
   });
 
   it('responses and embeddings parse and are metered', async () => {
-    const response = await openai.responses.create({ model: 'gpt-4o-mini', input: 'Describe a lighthouse', max_output_tokens: 20 });
+    const response = await openai.responses.create({
+      model: 'gpt-4o-mini',
+      input: 'Describe a lighthouse',
+      max_output_tokens: 20,
+    });
     expect(response.output_text.length).toBeGreaterThan(0);
     const embedding = await openai.embeddings.create({ model: 'text-embedding-3-small', input: ['tide', 'moon'] });
     expect(embedding.data).toHaveLength(2);
-    const costs = await gateway.store.queryCosts({ from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000), groupBy: ['model'], filter: { tenant: 'sdk-tests' } });
-    expect(costs.find((r) => r.keys.model === 'text-embedding-3-small')?.tokens.input).toBe(embedding.usage.prompt_tokens);
+    const costs = await gateway.store.queryCosts({
+      from: new Date(Date.now() - 60_000),
+      to: new Date(Date.now() + 60_000),
+      groupBy: ['model'],
+      filter: { tenant: 'sdk-tests' },
+    });
+    expect(costs.find((r) => r.keys.model === 'text-embedding-3-small')?.tokens.input).toBe(
+      embedding.usage.prompt_tokens,
+    );
   });
 
   it('an error from the gateway surfaces as the SDK error class with our code', async () => {
-    const err = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: 'nope' as never }).catch((e: unknown) => e);
+    const err = await openai.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: 'nope' as never })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('invalid_request');
   });
@@ -104,7 +135,11 @@ describe('@anthropic-ai/sdk through the gateway', () => {
       .withResponse();
     expect(data.type).toBe('message');
     const u = data.usage;
-    const expected = BigInt(u.input_tokens) * CLAUDE_HAIKU_35.input + BigInt(u.cache_read_input_tokens ?? 0) * CLAUDE_HAIKU_35.cache_read + BigInt(u.cache_creation_input_tokens ?? 0) * CLAUDE_HAIKU_35.cache_write_5m + BigInt(u.output_tokens) * CLAUDE_HAIKU_35.output;
+    const expected =
+      BigInt(u.input_tokens) * CLAUDE_HAIKU_35.input +
+      BigInt(u.cache_read_input_tokens ?? 0) * CLAUDE_HAIKU_35.cache_read +
+      BigInt(u.cache_creation_input_tokens ?? 0) * CLAUDE_HAIKU_35.cache_write_5m +
+      BigInt(u.output_tokens) * CLAUDE_HAIKU_35.output;
     const event = await gateway.store.getEvent(response.headers.get('x-pertoken-request-id') ?? '');
     expect(event?.cost_nano).toBe(expected);
   });
@@ -118,10 +153,18 @@ describe('@anthropic-ai/sdk through the gateway', () => {
     });
     const final = await stream.finalMessage();
     const u = final.usage;
-    const [event] = (await gateway.store.listEvents({ filter: { requested_model: 'claude-3-5-haiku-latest' }, limit: 1 })).events;
+    const [event] = (
+      await gateway.store.listEvents({ filter: { requested_model: 'claude-3-5-haiku-latest' }, limit: 1 })
+    ).events;
     expect(event?.buckets).toEqual(
       Object.fromEntries(
-        Object.entries({ input: u.input_tokens, cache_read: u.cache_read_input_tokens ?? 0, cache_write_5m: u.cache_creation?.ephemeral_5m_input_tokens ?? 0, cache_write_1h: u.cache_creation?.ephemeral_1h_input_tokens ?? 0, output: u.output_tokens }).filter(([, n]) => n > 0),
+        Object.entries({
+          input: u.input_tokens,
+          cache_read: u.cache_read_input_tokens ?? 0,
+          cache_write_5m: u.cache_creation?.ephemeral_5m_input_tokens ?? 0,
+          cache_write_1h: u.cache_creation?.ephemeral_1h_input_tokens ?? 0,
+          output: u.output_tokens,
+        }).filter(([, n]) => n > 0),
       ),
     );
     expect((u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0)).toBeGreaterThan(0);
@@ -129,7 +172,10 @@ describe('@anthropic-ai/sdk through the gateway', () => {
 
   it('count_tokens is forwarded and not metered', async () => {
     const before = (await gateway.store.listEvents({ filter: {}, limit: 1000 })).events.length;
-    const counted = await anthropic.messages.countTokens({ model: 'claude-3-5-haiku-latest', messages: [{ role: 'user', content: 'How many?' }] });
+    const counted = await anthropic.messages.countTokens({
+      model: 'claude-3-5-haiku-latest',
+      messages: [{ role: 'user', content: 'How many?' }],
+    });
     expect(counted.input_tokens).toBeGreaterThan(0);
     expect((await gateway.store.listEvents({ filter: {}, limit: 1000 })).events.length).toBe(before);
   });

@@ -19,12 +19,23 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Caller credentials and identity never travel upstream; pertoken's own headers stay here. */
-const CALLER_ONLY = new Set(['authorization', 'x-api-key', 'cookie', 'openai-organization', 'openai-project', 'accept-encoding']);
+const CALLER_ONLY = new Set([
+  'authorization',
+  'x-api-key',
+  'cookie',
+  'openai-organization',
+  'openai-project',
+  'accept-encoding',
+]);
 
-export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, upstream: UpstreamConfig): Record<string, string> {
+export function upstreamRequestHeaders(
+  incoming: IncomingHttpHeaders,
+  upstream: UpstreamConfig,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || CALLER_ONLY.has(name) || name.startsWith('x-pertoken-')) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || CALLER_ONLY.has(name) || name.startsWith('x-pertoken-'))
+      continue;
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   // Usage must be readable from the bytes: ask for an uncompressed body.
@@ -41,7 +52,9 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, upstream: 
 
 const RESPONSE_DROP = new Set([...HOP_BY_HOP, 'set-cookie', 'content-encoding']);
 
-export function clientResponseHeaders(upstreamHeaders: Dispatcher.ResponseData['headers']): Record<string, string | string[]> {
+export function clientResponseHeaders(
+  upstreamHeaders: Dispatcher.ResponseData['headers'],
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(upstreamHeaders)) {
     if (value === undefined || RESPONSE_DROP.has(name.toLowerCase())) continue;

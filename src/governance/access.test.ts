@@ -55,13 +55,31 @@ describe('virtual keys at the gateway', () => {
     expect((await call(gw.url, 'GET', '/v1/models', undefined, null)).status).toBe(401);
     expect((await call(gw.url, 'GET', '/v1/models', undefined, keyA.key)).status).toBe(200);
 
-    const ok = await chat(gw.url, keyA.key, 'gpt-4o-mini', {}, { 'x-pertoken-tenant': 'tenant-b', 'x-pertoken-project': 'other', 'x-pertoken-user': 'u1' });
+    const ok = await chat(
+      gw.url,
+      keyA.key,
+      'gpt-4o-mini',
+      {},
+      { 'x-pertoken-tenant': 'tenant-b', 'x-pertoken-project': 'other', 'x-pertoken-user': 'u1' },
+    );
     expect(ok.status).toBe(200);
     eventA = String(ok.headers['x-pertoken-request-id']);
     await gw.store.flush();
-    expect(await gw.store.getEvent(eventA)).toMatchObject({ tenant: 'tenant-a', project: 'search', user: 'u1', key_id: keyA.id });
+    expect(await gw.store.getEvent(eventA)).toMatchObject({
+      tenant: 'tenant-a',
+      project: 'search',
+      user: 'u1',
+      key_id: keyA.id,
+    });
     // Same through x-api-key, as the Anthropic SDK sends it.
-    const anthropic = await call(gw.url, 'POST', '/v1/messages', { model: 'claude-3-5-haiku-latest', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }, null, { 'x-api-key': keyA.key });
+    const anthropic = await call(
+      gw.url,
+      'POST',
+      '/v1/messages',
+      { model: 'claude-3-5-haiku-latest', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] },
+      null,
+      { 'x-api-key': keyA.key },
+    );
     expect(anthropic.status).toBe(200);
   });
 
@@ -70,7 +88,10 @@ describe('virtual keys at the gateway', () => {
     const chatRefused = await chat(gw.url, embedOnly.key);
     expect(chatRefused.status).toBe(403);
     expect(chatRefused.json.error).toMatchObject({ type: 'permission_error', code: 'forbidden' });
-    expect((await call(gw.url, 'POST', '/v1/embeddings', { model: 'text-embedding-3-small', input: 'x' }, embedOnly.key)).status).toBe(200);
+    expect(
+      (await call(gw.url, 'POST', '/v1/embeddings', { model: 'text-embedding-3-small', input: 'x' }, embedOnly.key))
+        .status,
+    ).toBe(200);
 
     const mini = await newKey({ tenant: 'tenant-a', models: ['gpt-4o-mini*'] });
     expect((await chat(gw.url, mini.key, 'gpt-4o-mini')).status).toBe(200);
@@ -108,9 +129,24 @@ describe('virtual keys at the gateway', () => {
   });
 
   it('lets a read key see its own tenant only, on every read route', async () => {
-    await post('/api/v1/admin/budgets', { id: 'a-month', scope: { tenant: 'tenant-a' }, period: 'month', limit_usd: '100' });
-    await post('/api/v1/admin/budgets', { id: 'b-month', scope: { tenant: 'tenant-b' }, period: 'month', limit_usd: '100' });
-    await post('/api/v1/admin/budgets', { id: 'search-day', scope: { project: 'search' }, period: 'day', limit_usd: '5' });
+    await post('/api/v1/admin/budgets', {
+      id: 'a-month',
+      scope: { tenant: 'tenant-a' },
+      period: 'month',
+      limit_usd: '100',
+    });
+    await post('/api/v1/admin/budgets', {
+      id: 'b-month',
+      scope: { tenant: 'tenant-b' },
+      period: 'month',
+      limit_usd: '100',
+    });
+    await post('/api/v1/admin/budgets', {
+      id: 'search-day',
+      scope: { project: 'search' },
+      period: 'day',
+      limit_usd: '5',
+    });
     const b = readA.key;
     const forbidden: Array<[string, string]> = [
       ['/api/v1/costs?filter[tenant]=tenant-b', 'filter[tenant]'],

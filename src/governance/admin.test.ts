@@ -40,12 +40,36 @@ describe('admin API', () => {
       ['/api/v1/admin/keys', { tenant: 'valid-co', expires_at: '2001-01-01T00:00:00Z' }, 'expires_at'],
       ['/api/v1/admin/keys', { tenant: 'valid-co', id: 'Has-Dash' }, 'id'],
       ['/api/v1/admin/budgets', { id: 'b1', scope: {}, period: 'month', limit_usd: '1.00' }, 'scope'],
-      ['/api/v1/admin/budgets', { id: 'b1', scope: { tenant: 'valid-co' }, period: 'fortnight', limit_usd: '1.00' }, 'period'],
-      ['/api/v1/admin/budgets', { id: 'b1', scope: { tenant: 'valid-co' }, period: 'month', limit_usd: '1.0000000001' }, 'limit_usd'],
-      ['/api/v1/admin/budgets', { id: 'b1', scope: { tenant: 'valid-co' }, period: 'month', tz: 'Mars/Olympus', limit_usd: '1' }, 'tz'],
-      ['/api/v1/admin/budgets', { id: 'b1', scope: { tenant: 'valid-co' }, period: 'month', limit_usd: '1', action: 'downgrade' }, 'downgrade_to'],
-      ['/api/v1/admin/budgets', { id: 'b1', scope: { tenant: 'valid co' }, period: 'month', limit_usd: '1' }, 'scope.tenant'],
-      ['/api/v1/admin/budgets', { id: 'b1', scope: { tenant: 'valid-co' }, period: 'month', limit_usd: '1', thresholds: [0.5, -1] }, 'thresholds.1'],
+      [
+        '/api/v1/admin/budgets',
+        { id: 'b1', scope: { tenant: 'valid-co' }, period: 'fortnight', limit_usd: '1.00' },
+        'period',
+      ],
+      [
+        '/api/v1/admin/budgets',
+        { id: 'b1', scope: { tenant: 'valid-co' }, period: 'month', limit_usd: '1.0000000001' },
+        'limit_usd',
+      ],
+      [
+        '/api/v1/admin/budgets',
+        { id: 'b1', scope: { tenant: 'valid-co' }, period: 'month', tz: 'Mars/Olympus', limit_usd: '1' },
+        'tz',
+      ],
+      [
+        '/api/v1/admin/budgets',
+        { id: 'b1', scope: { tenant: 'valid-co' }, period: 'month', limit_usd: '1', action: 'downgrade' },
+        'downgrade_to',
+      ],
+      [
+        '/api/v1/admin/budgets',
+        { id: 'b1', scope: { tenant: 'valid co' }, period: 'month', limit_usd: '1' },
+        'scope.tenant',
+      ],
+      [
+        '/api/v1/admin/budgets',
+        { id: 'b1', scope: { tenant: 'valid-co' }, period: 'month', limit_usd: '1', thresholds: [0.5, -1] },
+        'thresholds.1',
+      ],
     ];
     for (const [path, body, param] of cases) {
       const reply = await post(path, body);
@@ -63,10 +87,22 @@ describe('admin API', () => {
     const since = new Date(Date.now() - 1).toISOString();
     const actor = { 'x-pertoken-actor': 'alice' };
     await call(gw.url, 'POST', '/api/v1/admin/tenants', { id: 'audited', name: 'Audited Inc' }, ADMIN, actor);
-    await call(gw.url, 'POST', '/api/v1/admin/tenants', { id: 'audited', name: 'Audited GmbH', rpm: 100 }, ADMIN, actor);
+    await call(
+      gw.url,
+      'POST',
+      '/api/v1/admin/tenants',
+      { id: 'audited', name: 'Audited GmbH', rpm: 100 },
+      ADMIN,
+      actor,
+    );
     await post('/api/v1/admin/projects', { id: 'audited-web', tenant: 'audited' });
     await post('/api/v1/admin/projects', { id: 'audited-web', tenant: 'audited', tpm: 5000 });
-    const created = await post('/api/v1/admin/keys', { tenant: 'audited', project: 'audited-web', name: 'web', scopes: ['chat', 'read'] });
+    const created = await post('/api/v1/admin/keys', {
+      tenant: 'audited',
+      project: 'audited-web',
+      name: 'web',
+      scopes: ['chat', 'read'],
+    });
     expect(created.status).toBe(201);
     const { id, key } = created.json as { id: string; key: string };
     const rotated = await post(`/api/v1/admin/keys/${id}/rotate`, { grace_seconds: 60 });
@@ -74,13 +110,25 @@ describe('admin API', () => {
     const newKey = (rotated.json as { key: string }).key;
     expect(newKey).not.toBe(key);
     expect((await call(gw.url, 'DELETE', `/api/v1/admin/keys/${id}`)).status).toBe(200);
-    await post('/api/v1/admin/budgets', { id: 'audited-month', scope: { tenant: 'audited' }, period: 'month', limit_usd: '10' });
-    await post('/api/v1/admin/budgets', { id: 'audited-month', scope: { tenant: 'audited' }, period: 'month', limit_usd: '20' });
+    await post('/api/v1/admin/budgets', {
+      id: 'audited-month',
+      scope: { tenant: 'audited' },
+      period: 'month',
+      limit_usd: '10',
+    });
+    await post('/api/v1/admin/budgets', {
+      id: 'audited-month',
+      scope: { tenant: 'audited' },
+      period: 'month',
+      limit_usd: '20',
+    });
     await call(gw.url, 'DELETE', '/api/v1/admin/budgets/audited-month');
 
     const log = await call(gw.url, 'GET', `/api/v1/admin/audit?from=${encodeURIComponent(since)}`);
     expect(log.status).toBe(200);
-    const entries = (log.json.entries as Array<Record<string, unknown>>).filter((e) => String(e.target_id).startsWith('audited') || e.target_id === id);
+    const entries = (log.json.entries as Array<Record<string, unknown>>).filter(
+      (e) => String(e.target_id).startsWith('audited') || e.target_id === id,
+    );
     expect(entries.map((e) => e.action)).toEqual([
       'tenant.create',
       'tenant.update',
@@ -93,8 +141,16 @@ describe('admin API', () => {
       'budget.update',
       'budget.delete',
     ]);
-    expect(entries[0]).toMatchObject({ actor: 'admin:alice', target: 'tenant', before: null, after: { id: 'audited', name: 'Audited Inc' } });
-    expect(entries[1]).toMatchObject({ before: { name: 'Audited Inc', rpm: null }, after: { name: 'Audited GmbH', rpm: 100 } });
+    expect(entries[0]).toMatchObject({
+      actor: 'admin:alice',
+      target: 'tenant',
+      before: null,
+      after: { id: 'audited', name: 'Audited Inc' },
+    });
+    expect(entries[1]).toMatchObject({
+      before: { name: 'Audited Inc', rpm: null },
+      after: { name: 'Audited GmbH', rpm: 100 },
+    });
     expect(entries[3]).toMatchObject({ before: { tpm: null }, after: { tpm: 5000 } });
     expect(entries[5]).toMatchObject({ actor: 'admin', before: { rotated_at: null }, after: { status: 'active' } });
     expect(entries[6]).toMatchObject({ before: { status: 'active' }, after: { status: 'revoked' } });
@@ -105,7 +161,11 @@ describe('admin API', () => {
     for (const secret of [key, newKey, key.slice(-20), newKey.slice(-20)]) expect(text).not.toContain(secret);
     expect(text).not.toMatch(/"(hash|salt)"/);
 
-    const none = await call(gw.url, 'GET', `/api/v1/admin/audit?to=${encodeURIComponent(since)}&target=budget&target_id=audited-month`);
+    const none = await call(
+      gw.url,
+      'GET',
+      `/api/v1/admin/audit?to=${encodeURIComponent(since)}&target=budget&target_id=audited-month`,
+    );
     expect(none.json.entries).toEqual([]);
   });
 
@@ -115,7 +175,17 @@ describe('admin API', () => {
     const { id, key } = created.json as { id: string; key: string };
     expect(key).toMatch(new RegExp(`^pt-${id}-[A-Za-z0-9_-]{43}$`));
     const listed = await call(gw.url, 'GET', '/api/v1/admin/keys?tenant=lister');
-    expect(listed.json.keys).toEqual([expect.objectContaining({ id, tenant: 'lister', name: 'one', models: ['gpt-4o*'], rpm: 10, status: 'active', scopes: ['chat', 'completions', 'responses', 'embeddings', 'messages'] })]);
+    expect(listed.json.keys).toEqual([
+      expect.objectContaining({
+        id,
+        tenant: 'lister',
+        name: 'one',
+        models: ['gpt-4o*'],
+        rpm: 10,
+        status: 'active',
+        scopes: ['chat', 'completions', 'responses', 'embeddings', 'messages'],
+      }),
+    ]);
     expect(JSON.stringify(listed.json)).not.toContain(key.slice(-20));
     const one = await call(gw.url, 'GET', `/api/v1/admin/keys/${id}`);
     expect(one.json).not.toHaveProperty('key');
@@ -123,11 +193,18 @@ describe('admin API', () => {
 
   it('keeps a rotated-out secret working for its grace period only', async () => {
     await post('/api/v1/admin/tenants', { id: 'rotor' });
-    const { id, key: first } = (await post('/api/v1/admin/keys', { tenant: 'rotor' })).json as { id: string; key: string };
-    const { key: second } = (await post(`/api/v1/admin/keys/${id}/rotate`, { grace_seconds: 3600 })).json as { key: string };
+    const { id, key: first } = (await post('/api/v1/admin/keys', { tenant: 'rotor' })).json as {
+      id: string;
+      key: string;
+    };
+    const { key: second } = (await post(`/api/v1/admin/keys/${id}/rotate`, { grace_seconds: 3600 })).json as {
+      key: string;
+    };
     expect((await chat(gw.url, first)).status).toBe(200);
     expect((await chat(gw.url, second)).status).toBe(200);
-    const { key: third } = (await post(`/api/v1/admin/keys/${id}/rotate`, { grace_seconds: 0 })).json as { key: string };
+    const { key: third } = (await post(`/api/v1/admin/keys/${id}/rotate`, { grace_seconds: 0 })).json as {
+      key: string;
+    };
     const refused = await chat(gw.url, second);
     expect(refused.status).toBe(401);
     expect((refused.json.error as { message: string }).message).toBe('invalid virtual key');

@@ -34,7 +34,11 @@ export class GovernanceAdmin {
   async #change<T>(fn: (repo: GovernanceRepo, audit: Auditor) => Promise<T>, actor: Actor): Promise<T> {
     const time = this.#o.now();
     const result = await this.#o.store.transaction((repo) =>
-      fn(repo, (action, target, target_id, before, after) => repo.appendAudit({ time, actor: actor.name, action, target, target_id, before, after, remote: actor.remote }).then(() => undefined)),
+      fn(repo, (action, target, target_id, before, after) =>
+        repo
+          .appendAudit({ time, actor: actor.name, action, target, target_id, before, after, remote: actor.remote })
+          .then(() => undefined),
+      ),
     );
     await this.#o.directory.changed();
     return result;
@@ -45,9 +49,24 @@ export class GovernanceAdmin {
     return this.#change(async (repo, audit) => {
       const before = await repo.getTenant(input.id);
       const now = this.#o.now();
-      const tenant: Tenant = { id: input.id, name: input.name ?? null, rpm: input.rpm ?? null, tpm: input.tpm ?? null, metadata: input.metadata, origin, created_at: before?.created_at ?? now, updated_at: now };
+      const tenant: Tenant = {
+        id: input.id,
+        name: input.name ?? null,
+        rpm: input.rpm ?? null,
+        tpm: input.tpm ?? null,
+        metadata: input.metadata,
+        origin,
+        created_at: before?.created_at ?? now,
+        updated_at: now,
+      };
       await repo.putTenant(tenant);
-      await audit(before ? 'tenant.update' : 'tenant.create', 'tenant', tenant.id, before && presentTenant(before), presentTenant(tenant));
+      await audit(
+        before ? 'tenant.update' : 'tenant.create',
+        'tenant',
+        tenant.id,
+        before && presentTenant(before),
+        presentTenant(tenant),
+      );
       return { value: tenant, created: before === null };
     }, actor);
   }
@@ -55,13 +74,35 @@ export class GovernanceAdmin {
   putProject(body: unknown, actor: Actor, origin: Origin = 'api'): Promise<Saved<Project>> {
     const input = parseInput(projectInput, body);
     return this.#change(async (repo, audit) => {
-      if (!(await repo.getTenant(input.tenant))) throw new PertokenError('invalid_request', `tenant: no tenant "${input.tenant}"; create it first`, { param: 'tenant' });
+      if (!(await repo.getTenant(input.tenant)))
+        throw new PertokenError('invalid_request', `tenant: no tenant "${input.tenant}"; create it first`, {
+          param: 'tenant',
+        });
       const before = await repo.getProject(input.id);
-      if (before && before.tenant !== input.tenant) throw new PertokenError('invalid_request', `id: project "${input.id}" belongs to tenant "${before.tenant}"`, { param: 'id' });
+      if (before && before.tenant !== input.tenant)
+        throw new PertokenError('invalid_request', `id: project "${input.id}" belongs to tenant "${before.tenant}"`, {
+          param: 'id',
+        });
       const now = this.#o.now();
-      const project: Project = { id: input.id, tenant: input.tenant, name: input.name ?? null, rpm: input.rpm ?? null, tpm: input.tpm ?? null, metadata: input.metadata, origin, created_at: before?.created_at ?? now, updated_at: now };
+      const project: Project = {
+        id: input.id,
+        tenant: input.tenant,
+        name: input.name ?? null,
+        rpm: input.rpm ?? null,
+        tpm: input.tpm ?? null,
+        metadata: input.metadata,
+        origin,
+        created_at: before?.created_at ?? now,
+        updated_at: now,
+      };
       await repo.putProject(project);
-      await audit(before ? 'project.update' : 'project.create', 'project', project.id, before && presentProject(before), presentProject(project));
+      await audit(
+        before ? 'project.update' : 'project.create',
+        'project',
+        project.id,
+        before && presentProject(before),
+        presentProject(project),
+      );
       return { value: project, created: before === null };
     }, actor);
   }
@@ -72,10 +113,12 @@ export class GovernanceAdmin {
     return this.#change(async (repo, audit) => {
       await checkOwner(repo, input);
       const id = input.id ?? newKeyId();
-      if (await repo.getKey(id)) throw new PertokenError('invalid_request', `id: a key "${id}" already exists`, { param: 'id' });
+      if (await repo.getKey(id))
+        throw new PertokenError('invalid_request', `id: a key "${id}" already exists`, { param: 'id' });
       const now = this.#o.now();
       const expires = input.expires_at === undefined ? null : new Date(input.expires_at);
-      if (expires && expires.getTime() <= now.getTime()) throw new PertokenError('invalid_request', 'expires_at: must be in the future', { param: 'expires_at' });
+      if (expires && expires.getTime() <= now.getTime())
+        throw new PertokenError('invalid_request', 'expires_at: must be in the future', { param: 'expires_at' });
       const key = newKeySecret(id);
       const record = keyRecord(id, input, hashSecret(key), 'api', now, expires);
       await repo.putKey(record);
@@ -88,8 +131,12 @@ export class GovernanceAdmin {
     const input = parseInput(rotateInput, body);
     return this.#change(async (repo, audit) => {
       const before = await requireKey(repo, id);
-      if (before.revoked_at !== null) throw new PertokenError('invalid_request', `key ${id} is revoked; create a new key`, { param: 'id' });
-      if (before.origin === 'config') throw new PertokenError('invalid_request', `key ${id} is declared in the config file; change its value there`, { param: 'id' });
+      if (before.revoked_at !== null)
+        throw new PertokenError('invalid_request', `key ${id} is revoked; create a new key`, { param: 'id' });
+      if (before.origin === 'config')
+        throw new PertokenError('invalid_request', `key ${id} is declared in the config file; change its value there`, {
+          param: 'id',
+        });
       const now = this.#o.now();
       const grace = input.grace_seconds ?? this.#o.rotationGraceSeconds;
       const key = newKeySecret(id);
@@ -126,7 +173,13 @@ export class GovernanceAdmin {
       const now = this.#o.now();
       const budget = definitionToBudget(input, origin, before?.created_at ?? now, now);
       await repo.putBudget(budget);
-      await audit(before ? 'budget.update' : 'budget.create', 'budget', budget.id, before && presentBudget(before), presentBudget(budget));
+      await audit(
+        before ? 'budget.update' : 'budget.create',
+        'budget',
+        budget.id,
+        before && presentBudget(before),
+        presentBudget(budget),
+      );
       return { value: budget, created: before === null };
     }, actor);
   }
@@ -145,18 +198,36 @@ export class GovernanceAdmin {
   putConfigKey(record: KeyRecord, actor: Actor): Promise<void> {
     return this.#change(async (repo, audit) => {
       const before = await repo.getKey(record.id);
-      const after: KeyRecord = { ...record, created_at: before?.created_at ?? record.created_at, revoked_at: before?.revoked_at ?? null };
+      const after: KeyRecord = {
+        ...record,
+        created_at: before?.created_at ?? record.created_at,
+        revoked_at: before?.revoked_at ?? null,
+      };
       await repo.putKey(after);
-      await audit(before ? 'key.update' : 'key.create', 'key', record.id, before && presentKey(before), presentKey(after));
+      await audit(
+        before ? 'key.update' : 'key.create',
+        'key',
+        record.id,
+        before && presentKey(before),
+        presentKey(after),
+      );
     }, actor);
   }
 
   revokeMany(ids: readonly string[], actor: Actor): Promise<void> {
-    return ids.reduce<Promise<unknown>>((p, id) => p.then(() => this.revokeKey(id, actor)), Promise.resolve()).then(() => undefined);
+    return ids
+      .reduce<Promise<unknown>>((p, id) => p.then(() => this.revokeKey(id, actor)), Promise.resolve())
+      .then(() => undefined);
   }
 }
 
-type Auditor = (action: string, target: AuditTarget, target_id: string, before: unknown, after: unknown) => Promise<void>;
+type Auditor = (
+  action: string,
+  target: AuditTarget,
+  target_id: string,
+  before: unknown,
+  after: unknown,
+) => Promise<void>;
 
 async function requireKey(repo: GovernanceRepo, id: string): Promise<KeyRecord> {
   const key = await repo.getKey(id);
@@ -165,14 +236,30 @@ async function requireKey(repo: GovernanceRepo, id: string): Promise<KeyRecord> 
 }
 
 /** A key belongs to an existing tenant, and to one of that tenant's projects when it names one. */
-export async function checkOwner(repo: GovernanceRepo, input: { tenant: string; project?: string | undefined }): Promise<void> {
-  if (!(await repo.getTenant(input.tenant))) throw new PertokenError('invalid_request', `tenant: no tenant "${input.tenant}"; create it first`, { param: 'tenant' });
+export async function checkOwner(
+  repo: GovernanceRepo,
+  input: { tenant: string; project?: string | undefined },
+): Promise<void> {
+  if (!(await repo.getTenant(input.tenant)))
+    throw new PertokenError('invalid_request', `tenant: no tenant "${input.tenant}"; create it first`, {
+      param: 'tenant',
+    });
   if (input.project === undefined) return;
   const project = await repo.getProject(input.project);
-  if (!project || project.tenant !== input.tenant) throw new PertokenError('invalid_request', `project: tenant "${input.tenant}" has no project "${input.project}"`, { param: 'project' });
+  if (!project || project.tenant !== input.tenant)
+    throw new PertokenError('invalid_request', `project: tenant "${input.tenant}" has no project "${input.project}"`, {
+      param: 'project',
+    });
 }
 
-export function keyRecord(id: string, input: z.infer<typeof keyInput>, hash: KeyRecord['current'], origin: Origin, now: Date, expires: Date | null): KeyRecord {
+export function keyRecord(
+  id: string,
+  input: z.infer<typeof keyInput>,
+  hash: KeyRecord['current'],
+  origin: Origin,
+  now: Date,
+  expires: Date | null,
+): KeyRecord {
   return {
     id,
     tenant: input.tenant,

@@ -23,8 +23,10 @@ export function verifyKey(snapshot: Snapshot, presented: string, now: Date): Ver
   const current = verifySecret(presented, key.current);
   const previous = !current && key.previous !== null && verifySecret(presented, key.previous);
   if (!current && !previous) return invalid;
-  if (key.revoked_at !== null && key.revoked_at.getTime() <= now.getTime()) return { ok: false, message: `virtual key ${key.id} was revoked` };
-  if (key.expires_at !== null && key.expires_at.getTime() <= now.getTime()) return { ok: false, message: `virtual key ${key.id} expired at ${key.expires_at.toISOString()}` };
+  if (key.revoked_at !== null && key.revoked_at.getTime() <= now.getTime())
+    return { ok: false, message: `virtual key ${key.id} was revoked` };
+  if (key.expires_at !== null && key.expires_at.getTime() <= now.getTime())
+    return { ok: false, message: `virtual key ${key.id} expired at ${key.expires_at.toISOString()}` };
   if (previous && (key.previous_valid_until === null || key.previous_valid_until.getTime() <= now.getTime())) {
     return { ok: false, message: `this secret of virtual key ${key.id} was rotated out; use the new one` };
   }
@@ -32,7 +34,12 @@ export function verifyKey(snapshot: Snapshot, presented: string, now: Date): Ver
 }
 
 export function identityOf(key: KeyRecord): Identity {
-  return { key_id: key.id, tenant: key.tenant, project: key.project, grant: { scopes: key.scopes, models: key.models, rpm: key.rpm, tpm: key.tpm } };
+  return {
+    key_id: key.id,
+    tenant: key.tenant,
+    project: key.project,
+    grant: { scopes: key.scopes, models: key.models, rpm: key.rpm, tpm: key.tpm },
+  };
 }
 
 export function keysRequired(mode: RequireKeys, snapshot: Snapshot): boolean {
@@ -52,7 +59,8 @@ export function governedAuthenticator(directory: Directory, mode: RequireKeys, n
     if (!required && (presented === null || !looksLikeVirtualKey(presented) || snapshot.keyCount === 0)) {
       return { key_id: anonymousKeyId(presented), tenant: null, project: null };
     }
-    if (presented === null) throw new PertokenError('unauthorized', 'a virtual key is required (Authorization: Bearer pt-… or x-api-key)');
+    if (presented === null)
+      throw new PertokenError('unauthorized', 'a virtual key is required (Authorization: Bearer pt-… or x-api-key)');
     const verdict = verifyKey(snapshot, presented, now());
     if (verdict.ok) return identityOf(verdict.key);
     if (!required) return { key_id: anonymousKeyId(presented), tenant: null, project: null };

@@ -41,7 +41,10 @@ export function applicableBudgets(budgets: readonly Budget[], attribution: Attri
  */
 export function budgetCounter(budget: Budget, now: Date, limit: bigint | null): BudgetCounter {
   const bounds = periodBounds(budget.period, budget.tz, now);
-  const ref: BudgetCounterRef = { key: `budget:${budget.id}:${bounds.label}`, limit: limit === null ? null : clampNano(limit) };
+  const ref: BudgetCounterRef = {
+    key: `budget:${budget.id}:${bounds.label}`,
+    limit: limit === null ? null : clampNano(limit),
+  };
   if (bounds.end) ref.expireAtMs = bounds.end.getTime() + COUNTER_GRACE_MS;
   return { budget, bounds, ref };
 }
@@ -66,7 +69,12 @@ export async function ledgerSpend(queryCosts: LedgerCosts, budget: Budget, bound
   if (s.key !== undefined) filter.key = s.key;
   if (s.user !== undefined) filter.user = s.user;
   if (s.feature !== undefined) filter.feature = s.feature;
-  const rows = await queryCosts({ from: bounds.start ?? new Date(0), to: bounds.end ?? new Date(8.64e15), groupBy: [], filter });
+  const rows = await queryCosts({
+    from: bounds.start ?? new Date(0),
+    to: bounds.end ?? new Date(8.64e15),
+    groupBy: [],
+    filter,
+  });
   // Net of adjustments (repricing, credits): what the ledger says was spent. A counter sees an
   // adjustment made after it was seeded only at its next seeding (restart, Redis flush, new period).
   return rows.reduce((sum, r) => sum + (r.net_nano ?? r.cost_nano), 0n);
@@ -141,10 +149,25 @@ export class ThresholdWatcher {
         this.#seen.add(memo);
         if (this.#seen.size > 100_000) this.#seen.clear();
         try {
-          const alert = await this.#repo.insertAlert({ time: this.#now(), budget_id: budget.id, period_start: counter.bounds.start, threshold, spent_nano: state.spent, limit_nano: budget.limit_nano });
+          const alert = await this.#repo.insertAlert({
+            time: this.#now(),
+            budget_id: budget.id,
+            period_start: counter.bounds.start,
+            threshold,
+            spent_nano: state.spent,
+            limit_nano: budget.limit_nano,
+          });
           if (alert) {
             raised.push(alert);
-            this.#log.warn({ budget: budget.id, threshold, spent_nano: state.spent.toString(), limit_nano: budget.limit_nano.toString() }, 'budget threshold crossed');
+            this.#log.warn(
+              {
+                budget: budget.id,
+                threshold,
+                spent_nano: state.spent.toString(),
+                limit_nano: budget.limit_nano.toString(),
+              },
+              'budget threshold crossed',
+            );
           }
         } catch (err) {
           this.#seen.delete(memo);

@@ -78,7 +78,8 @@ export class Directory {
     const wanted = this.#generation;
     for (;;) {
       const current = this.#snapshot;
-      if (current && current.generation >= wanted && this.#now() - current.loadedAt < this.#options.ttlMs) return current.value;
+      if (current && current.generation >= wanted && this.#now() - current.loadedAt < this.#options.ttlMs)
+        return current.value;
       this.#loading ??= this.#load().finally(() => {
         this.#loading = null;
       });
@@ -92,7 +93,12 @@ export class Directory {
     const generation = this.#generation;
     const loadedAt = this.#now();
     const { store } = this.#options;
-    const [keys, tenants, projects, budgets] = await Promise.all([store.listKeys(), store.listTenants(), store.listProjects(), store.listBudgets()]);
+    const [keys, tenants, projects, budgets] = await Promise.all([
+      store.listKeys(),
+      store.listTenants(),
+      store.listProjects(),
+      store.listBudgets(),
+    ]);
     const value: Snapshot = {
       keys: new Map(keys.map((k) => [k.id, k])),
       tenants: new Map(tenants.map((t) => [t.id, t])),

@@ -30,11 +30,27 @@ beforeAll(async () => {
     governance: { reservation_ttl_ms: 1000 },
     budgets: [
       { id: 'lease-total', scope: { tenant: 'lease' }, period: 'total', limit_usd: '1' },
-      { id: 'soft', scope: { tenant: 'soft' }, period: 'total', limit_usd: '1', action: 'downgrade', downgrade_to: 'gpt-4o-mini', downgrade_at: 0.5 },
+      {
+        id: 'soft',
+        scope: { tenant: 'soft' },
+        period: 'total',
+        limit_usd: '1',
+        action: 'downgrade',
+        downgrade_to: 'gpt-4o-mini',
+        downgrade_at: 0.5,
+      },
       { id: 'chain', scope: { tenant: 'chain' }, period: 'total', limit_usd: '1' },
     ],
   });
-  governance = new Governance({ config, store, counters, priceBook: book, ledgerCosts: async () => [], log: pino({ level: 'silent' }), now: () => new Date(clock) });
+  governance = new Governance({
+    config,
+    store,
+    counters,
+    priceBook: book,
+    ledgerCosts: async () => [],
+    log: pino({ level: 'silent' }),
+    now: () => new Date(clock),
+  });
   await governance.start();
 });
 afterAll(async () => {
@@ -44,7 +60,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const attribution = (tenant: string): Attribution => ({ tenant, project: null, user: null, feature: null, key_id: null, trace_id: null, tags: {} });
+const attribution = (tenant: string): Attribution => ({
+  tenant,
+  project: null,
+  user: null,
+  feature: null,
+  key_id: null,
+  trace_id: null,
+  tags: {},
+});
 const candidate = (model: string) => ({ model, upstream: 'oa', provider: 'openai' });
 let n = 0;
 function admitRequest(tenant: string, models: string[], maxOutputTokens = 1000): AdmitRequest {
@@ -103,7 +127,14 @@ describe('admission', () => {
 
   it('reserves the dearest model of a fallback chain', async () => {
     const admission = await governance.admit(admitRequest('chain', ['gpt-4o-mini', 'gpt-4o'], 1000));
-    const dearest = worstCaseCost(book, { provider: 'openai', model: 'gpt-4o', at: new Date(clock), inputTokens: 0, outputTokens: 1000, hasNonTextInput: false }) as bigint;
+    const dearest = worstCaseCost(book, {
+      provider: 'openai',
+      model: 'gpt-4o',
+      at: new Date(clock),
+      inputTokens: 0,
+      outputTokens: 1000,
+      hasNonTextInput: false,
+    }) as bigint;
     expect((await budget('chain')).reserved_usd).toBe(formatUsd(dearest));
     expect(admission.headers['x-pertoken-budget-remaining-usd']).toBe(formatUsd(1_000_000_000n - dearest));
     await admission.release();

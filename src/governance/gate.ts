@@ -6,7 +6,15 @@ import type { Attribution, UsageEvent } from '../ledger/index.js';
 import { formatUsd, type PriceBook } from '../pricing/index.js';
 import type { RouteId } from '../providers/index.js';
 import { countTokens, type Bucket } from '../usage/index.js';
-import { applicableBudgets, budgetCounter, clampNano, fractionOf, type BudgetCounter, type CounterSeeder, type ThresholdWatcher } from './budgets.js';
+import {
+  applicableBudgets,
+  budgetCounter,
+  clampNano,
+  fractionOf,
+  type BudgetCounter,
+  type CounterSeeder,
+  type ThresholdWatcher,
+} from './budgets.js';
 import type { Directory } from './directory.js';
 import type { Identity } from './identity.js';
 import { rateLimitPlan, splitStates } from './rate-limits.js';
@@ -68,7 +76,13 @@ export interface GatekeeperOptions {
 const NON_TOKEN: ReadonlySet<Bucket> = new Set(['requests', 'web_search', 'tool_calls']);
 
 function admitted(chain: readonly RouteCandidate[]): Admission {
-  return { chain, downgradedFrom: null, headers: {}, settle: () => Promise.resolve(), release: () => Promise.resolve() };
+  return {
+    chain,
+    downgradedFrom: null,
+    headers: {},
+    settle: () => Promise.resolve(),
+    release: () => Promise.resolve(),
+  };
 }
 
 /**
@@ -88,28 +102,47 @@ export class Gatekeeper {
     const snapshot = await this.#o.directory.snapshot();
     const budgets = applicableBudgets(snapshot.budgets, req.attribution);
     let promptTokens: number | null = null;
-    const prompt = (): number => (promptTokens ??= countTokens(req.promptText, req.chain[0]?.model ?? '') + req.pretokenizedInputTokens);
-    const outputCeiling = (model: string): number => (req.route === 'openai.embeddings' ? 0 : maxOutputTokens(model, req.maxOutputTokens, this.#o.routing.max_output_tokens));
-    const rates = rateLimitPlan(snapshot, req.identity, req.attribution, () => prompt() + outputCeiling(req.chain[0]?.model ?? ''));
+    const prompt = (): number =>
+      (promptTokens ??= countTokens(req.promptText, req.chain[0]?.model ?? '') + req.pretokenizedInputTokens);
+    const outputCeiling = (model: string): number =>
+      req.route === 'openai.embeddings'
+        ? 0
+        : maxOutputTokens(model, req.maxOutputTokens, this.#o.routing.max_output_tokens);
+    const rates = rateLimitPlan(
+      snapshot,
+      req.identity,
+      req.attribution,
+      () => prompt() + outputCeiling(req.chain[0]?.model ?? ''),
+    );
     if (budgets.length === 0 && rates.specs.length === 0) return admitted(req.chain);
 
     const headers: Record<string, string> = {};
     let ticket: RateTicket | null = null;
     if (rates.specs.length > 0) {
-      const taken = await this.#o.counters.rates.take({ id: req.id, limits: rates.specs, failMode: this.#o.rateLimitFailMode });
+      const taken = await this.#o.counters.rates.take({
+        id: req.id,
+        limits: rates.specs,
+        failMode: this.#o.rateLimitFailMode,
+      });
       if (!taken.ok) {
         const spec = rates.specs.find((s) => s.key === taken.key);
         const what = taken.key.startsWith('tpm:') ? 'tokens' : 'requests';
         const message = taken.tooLarge
           ? `this request needs up to ${spec?.cost ?? 0} tokens, more than the ${taken.key} limit of ${spec?.limit ?? 0} ${what} per minute allows; lower max_tokens`
           : `rate limit ${taken.key} reached (${spec?.limit ?? 0} ${what} per minute)`;
-        throw new PertokenError('rate_limited', message, { headers: rateLimitHeaders({ ...splitStates(taken.states), retryAfterMs: taken.retryAfterMs }) });
+        throw new PertokenError('rate_limited', message, {
+          headers: rateLimitHeaders({ ...splitStates(taken.states), retryAfterMs: taken.retryAfterMs }),
+        });
       }
       ticket = taken.ticket;
       Object.assign(headers, rateLimitHeaders(splitStates(taken.states)));
     }
     const giveBackTokens = async (): Promise<void> => {
-      if (ticket && rates.tokenKeys.length > 0) await this.#o.counters.rates.adjust(ticket, rates.tokenKeys.map((key) => ({ key, cost: 0 })));
+      if (ticket && rates.tokenKeys.length > 0)
+        await this.#o.counters.rates.adjust(
+          ticket,
+          rates.tokenKeys.map((key) => ({ key, cost: 0 })),
+        );
     };
 
     let reservation: Reservation | null = null;
@@ -134,8 +167,15 @@ export class Gatekeeper {
         if (done) return;
         done = true;
         if (ticket && rates.tokenKeys.length > 0) {
-          const tokens = events.reduce((sum, e) => sum + Object.entries(e.buckets).reduce((n, [b, v]) => (NON_TOKEN.has(b as Bucket) ? n : n + (v ?? 0)), 0), 0);
-          await this.#o.counters.rates.adjust(ticket, rates.tokenKeys.map((key) => ({ key, cost: tokens })));
+          const tokens = events.reduce(
+            (sum, e) =>
+              sum + Object.entries(e.buckets).reduce((n, [b, v]) => (NON_TOKEN.has(b as Bucket) ? n : n + (v ?? 0)), 0),
+            0,
+          );
+          await this.#o.counters.rates.adjust(
+            ticket,
+            rates.tokenKeys.map((key) => ({ key, cost: tokens })),
+          );
         }
         if (reservation) {
           const cost = events.reduce((sum, e) => sum + (e.cost_nano ?? 0n), 0n);
@@ -152,16 +192,33 @@ export class Gatekeeper {
     };
   }
 
-  async #reserve(req: AdmitRequest, budgets: Budget[], prompt: () => number, outputCeiling: (model: string) => number): Promise<Reservation> {
+  async #reserve(
+    req: AdmitRequest,
+    budgets: Budget[],
+    prompt: () => number,
+    outputCeiling: (model: string) => number,
+  ): Promise<Reservation> {
     // Downgrade budgets first: a refusal names the first counter over its limit, and a downgrade
     // budget over its threshold must switch models rather than be reported as a block.
     const ordered = [...budgets].sort((a, b) => actionRank(a) - actionRank(b));
     const failMode = ordered.some((b) => b.fail_mode === 'closed') ? 'closed' : 'open';
     const limitOf = (b: Budget, downgraded: boolean): bigint | null =>
-      b.action === 'block' ? b.limit_nano : b.action === 'downgrade' && !downgraded ? fractionOf(b.limit_nano, b.downgrade_at) : null;
+      b.action === 'block'
+        ? b.limit_nano
+        : b.action === 'downgrade' && !downgraded
+          ? fractionOf(b.limit_nano, b.downgrade_at)
+          : null;
     const worstCase = (chain: readonly RouteCandidate[]): bigint =>
       chain.reduce((max, c) => {
-        const cost = worstCaseCost(this.#o.priceBook, { provider: c.provider, model: c.model, at: req.at, inputTokens: prompt(), outputTokens: outputCeiling(c.model), hasNonTextInput: req.hasNonTextInput }) ?? 0n;
+        const cost =
+          worstCaseCost(this.#o.priceBook, {
+            provider: c.provider,
+            model: c.model,
+            at: req.at,
+            inputTokens: prompt(),
+            outputTokens: outputCeiling(c.model),
+            hasNonTextInput: req.hasNonTextInput,
+          }) ?? 0n;
         return cost > max ? cost : max;
       }, 0n);
 
@@ -169,7 +226,13 @@ export class Gatekeeper {
       const counters = ordered.map((b) => budgetCounter(b, req.at, limitOf(b, downgraded)));
       await this.#o.seeder.ensure(counters);
       const amount = clampNano(worstCase(chain));
-      const result = await this.#o.counters.budgets.reserve({ leaseId, counters: counters.map((c) => c.ref), amount, ttlMs: this.#o.reservationTtlMs, failMode });
+      const result = await this.#o.counters.budgets.reserve({
+        leaseId,
+        counters: counters.map((c) => c.ref),
+        amount,
+        ttlMs: this.#o.reservationTtlMs,
+        failMode,
+      });
       return { counters, amount, result };
     };
 
@@ -181,7 +244,8 @@ export class Gatekeeper {
       const failed = counters.find((c) => c.ref.key === failedKey) as BudgetCounter;
       const target = failed.budget.action === 'downgrade' ? failed.budget.downgrade_to : null;
       const replanned = target === null ? null : req.replan(target);
-      if (replanned === null || replanned.length === 0) throw budgetExceeded(failed, result.spent, result.reserved, amount, req.at);
+      if (replanned === null || replanned.length === 0)
+        throw budgetExceeded(failed, result.spent, result.reserved, amount, req.at);
       downgradedFrom = req.chain[0]?.model ?? null;
       chain = replanned;
       ({ counters, amount, result } = await attempt(chain, true, `${req.id}:downgraded`));
@@ -216,11 +280,18 @@ function actionRank(b: Budget): number {
   return b.action === 'downgrade' ? 0 : b.action === 'block' ? 1 : 2;
 }
 
-function budgetExceeded(counter: BudgetCounter, spent: bigint, reserved: bigint, amount: bigint, now: Date): PertokenError {
+function budgetExceeded(
+  counter: BudgetCounter,
+  spent: bigint,
+  reserved: bigint,
+  amount: bigint,
+  now: Date,
+): PertokenError {
   const { budget, bounds } = counter;
   const period = budget.period === 'total' ? 'in total' : `this ${budget.period} (${budget.tz})`;
   const headers: Record<string, string> = { 'x-pertoken-budget-id': budget.id };
-  if (bounds.end) headers['retry-after'] = String(Math.max(1, Math.ceil((bounds.end.getTime() - now.getTime()) / 1000)));
+  if (bounds.end)
+    headers['retry-after'] = String(Math.max(1, Math.ceil((bounds.end.getTime() - now.getTime()) / 1000)));
   return new PertokenError(
     'budget_exceeded',
     `budget "${budget.id}" is exhausted: $${formatUsd(spent)} spent and $${formatUsd(reserved)} reserved of its $${formatUsd(budget.limit_nano)} limit ${period}; this request may cost up to $${formatUsd(amount)}`,

@@ -3,7 +3,14 @@
  * the admin surface and its audit log. State lives in a governance store (SQLite file, or the
  * shared PostgreSQL); budget and rate counters in src/counters (memory, or Redis for replicas).
  */
-export { openAccess, presentedKey, anonymousKeyId, type Authenticator, type Identity, type KeyGrant } from './identity.js';
+export {
+  openAccess,
+  presentedKey,
+  anonymousKeyId,
+  type Authenticator,
+  type Identity,
+  type KeyGrant,
+} from './identity.js';
 export { Governance, type GovernanceOptions, type Reader } from './service.js';
 export type { AdmitRequest, Admission, RouteCandidate } from './gate.js';
 export { GovernanceStore, GovernanceRepo } from './store.js';

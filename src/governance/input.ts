@@ -7,7 +7,16 @@ import { PertokenError } from '../errors.js';
 export const tenantInput = tenantSchema.omit({ projects: true });
 export const projectInput = projectSchema.extend({ tenant: tenantSchema.shape.id }).strict();
 export const keyInput = keyGrantSchema.extend({ id: keyIdSchema.optional() }).strict();
-export const rotateInput = z.object({ grace_seconds: z.number().int().nonnegative().max(90 * 86_400).optional() }).strict();
+export const rotateInput = z
+  .object({
+    grace_seconds: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(90 * 86_400)
+      .optional(),
+  })
+  .strict();
 export const budgetInput = budgetSchema;
 
 /** Parses a body; the first problem becomes a 400 whose `param` is the field's path. */
@@ -16,5 +25,7 @@ export function parseInput<T extends z.ZodType>(schema: T, body: unknown): z.inf
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const param = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : null;
-  throw new PertokenError('invalid_request', issue ? `${param ?? 'body'}: ${issue.message}` : 'invalid body', { param });
+  throw new PertokenError('invalid_request', issue ? `${param ?? 'body'}: ${issue.message}` : 'invalid body', {
+    param,
+  });
 }

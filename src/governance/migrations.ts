@@ -123,6 +123,10 @@ export async function migrateGovernance(db: Kysely<unknown>, schema: string | nu
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new PertokenError('store_unavailable', `governance migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new PertokenError(
+      'store_unavailable',
+      `governance migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }

@@ -16,8 +16,17 @@ export type GovernanceStoreOptions =
 export function openGovernanceStore(options: GovernanceStoreOptions): GovernanceStore {
   if ('sqlitePath' in options) {
     const database = openSqliteDatabase({ path: options.sqlitePath, busyTimeoutMs: 10_000 });
-    return new GovernanceStore(new Kysely<GovernanceDatabase>({ dialect: new SqliteDialect({ database }) }), { dialect: 'sqlite' });
+    return new GovernanceStore(new Kysely<GovernanceDatabase>({ dialect: new SqliteDialect({ database }) }), {
+      dialect: 'sqlite',
+    });
   }
-  const pool = createPostgresPool({ url: options.postgresUrl, poolSize: options.poolSize ?? 4, ...(options.schema ? { schema: options.schema } : {}) });
-  return new GovernanceStore(new Kysely<GovernanceDatabase>({ dialect: new PostgresDialect({ pool }) }), { dialect: 'postgres', schema: pool.schema });
+  const pool = createPostgresPool({
+    url: options.postgresUrl,
+    poolSize: options.poolSize ?? 4,
+    ...(options.schema ? { schema: options.schema } : {}),
+  });
+  return new GovernanceStore(new Kysely<GovernanceDatabase>({ dialect: new PostgresDialect({ pool }) }), {
+    dialect: 'postgres',
+    schema: pool.schema,
+  });
 }

@@ -12,7 +12,8 @@ import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy.js';
  */
 const REDIS = process.env.PERTOKEN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redisUp = await redisAvailable(REDIS);
-if (!redisUp && process.env.CI === 'true') throw new Error(`Redis is required under CI and is not reachable at ${REDIS}`);
+if (!redisUp && process.env.CI === 'true')
+  throw new Error(`Redis is required under CI and is not reachable at ${REDIS}`);
 if (!redisUp) console.warn(`SKIPPED: Redis outage tests need Redis at ${REDIS}`);
 
 describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => {
@@ -23,9 +24,29 @@ describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => 
   beforeAll(async () => {
     demo = await startDemoUpstream({ ttftMs: 1, itlMs: 0, seed: 31 });
     proxy = await startTcpProxy(REDIS);
-    gw = await startHarness({ governance: true, adminToken: ADMIN, upstream: demo.url, redisUrl: proxy.url, keyPrefix: uniquePrefix(), commandTimeoutMs: 300 });
-    for (const [id, tenant, fail_mode] of [['open-b', 'open-co', 'open'], ['closed-b', 'closed-co', 'closed']]) {
-      expect((await call(gw.url, 'POST', '/api/v1/admin/budgets', { id, scope: { tenant }, period: 'month', limit_usd: '5', fail_mode })).status).toBe(201);
+    gw = await startHarness({
+      governance: true,
+      adminToken: ADMIN,
+      upstream: demo.url,
+      redisUrl: proxy.url,
+      keyPrefix: uniquePrefix(),
+      commandTimeoutMs: 300,
+    });
+    for (const [id, tenant, fail_mode] of [
+      ['open-b', 'open-co', 'open'],
+      ['closed-b', 'closed-co', 'closed'],
+    ]) {
+      expect(
+        (
+          await call(gw.url, 'POST', '/api/v1/admin/budgets', {
+            id,
+            scope: { tenant },
+            period: 'month',
+            limit_usd: '5',
+            fail_mode,
+          })
+        ).status,
+      ).toBe(201);
     }
   });
   afterAll(async () => {
@@ -34,7 +55,8 @@ describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => 
     await demo?.close();
   });
 
-  const send = (tenant: string) => chat(gw.url, 'sk-x', 'gpt-4o-mini', { max_tokens: 30 }, { 'x-pertoken-tenant': tenant });
+  const send = (tenant: string) =>
+    chat(gw.url, 'sk-x', 'gpt-4o-mini', { max_tokens: 30 }, { 'x-pertoken-tenant': tenant });
 
   async function ledger(tenant: string): Promise<{ count: number; spent: bigint }> {
     await gw.store.flush();
@@ -55,13 +77,22 @@ describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => 
     for (let i = 0; i < 4; i++) {
       during.open.push((await send('open-co')).status);
       const closed = await send('closed-co');
-      during.closed.push({ status: closed.status, retry: closed.headers['retry-after'], code: (closed.json.error as { code?: string } | undefined)?.code });
+      during.closed.push({
+        status: closed.status,
+        retry: closed.headers['retry-after'],
+        code: (closed.json.error as { code?: string } | undefined)?.code,
+      });
     }
     expect(during.open).toEqual([200, 200, 200, 200]);
-    expect(during.closed).toEqual(Array.from({ length: 4 }, () => ({ status: 503, retry: '1', code: 'counters_unavailable' })));
+    expect(during.closed).toEqual(
+      Array.from({ length: 4 }, () => ({ status: 503, retry: '1', code: 'counters_unavailable' })),
+    );
     expect(gw.counters.stats().failOpenAdmits).toBeGreaterThanOrEqual(4);
     // Budget status falls back to the ledger while the counters are away.
-    expect(await spent('open-b')).toMatchObject({ source: 'ledger', spent_usd: formatUsd((await ledger('open-co')).spent) });
+    expect(await spent('open-b')).toMatchObject({
+      source: 'ledger',
+      spent_usd: formatUsd((await ledger('open-co')).spent),
+    });
 
     // Every request that was served is in the ledger; the refused ones cost nothing.
     expect((await ledger('open-co')).count).toBe(5);
@@ -72,7 +103,11 @@ describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => 
     // Settles queued during the outage were replayed: the counter equals the ledger again.
     expect(await eventually(async () => gw.counters.stats().queuedWrites === 0, 10_000, 50)).toBe(true);
     const open = await ledger('open-co');
-    expect(await spent('open-b')).toMatchObject({ source: 'counters', spent_usd: formatUsd(open.spent), reserved_usd: '0.000000000' });
+    expect(await spent('open-b')).toMatchObject({
+      source: 'counters',
+      spent_usd: formatUsd(open.spent),
+      reserved_usd: '0.000000000',
+    });
     const closed = await ledger('closed-co');
     expect(closed.count).toBe(2);
     expect(await spent('closed-b')).toMatchObject({ source: 'counters', spent_usd: formatUsd(closed.spent) });

@@ -94,11 +94,23 @@ export function periodBounds(period: BudgetPeriod, tz: string, now: Date): Perio
   if (period === 'total') return { start: null, end: null, label: 'total' };
   const w = wallClock(now.getTime(), tz);
   if (period === 'day') {
-    return { start: startOfLocalDate(w.year, w.month, w.day, tz), end: startOfLocalDate(w.year, w.month, w.day + 1, tz), label: ymd(w.year, w.month, w.day) };
+    return {
+      start: startOfLocalDate(w.year, w.month, w.day, tz),
+      end: startOfLocalDate(w.year, w.month, w.day + 1, tz),
+      label: ymd(w.year, w.month, w.day),
+    };
   }
   if (period === 'week') {
     const monday = w.day - w.weekday;
-    return { start: startOfLocalDate(w.year, w.month, monday, tz), end: startOfLocalDate(w.year, w.month, monday + 7, tz), label: `W${ymd(w.year, w.month, monday)}` };
+    return {
+      start: startOfLocalDate(w.year, w.month, monday, tz),
+      end: startOfLocalDate(w.year, w.month, monday + 7, tz),
+      label: `W${ymd(w.year, w.month, monday)}`,
+    };
   }
-  return { start: startOfLocalDate(w.year, w.month, 1, tz), end: startOfLocalDate(w.year, w.month + 1, 1, tz), label: ymd(w.year, w.month, 1).slice(0, 7) };
+  return {
+    start: startOfLocalDate(w.year, w.month, 1, tz),
+    end: startOfLocalDate(w.year, w.month + 1, 1, tz),
+    label: ymd(w.year, w.month, 1).slice(0, 7),
+  };
 }

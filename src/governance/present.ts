@@ -7,11 +7,30 @@ import type { AuditEntry, Budget, BudgetAlert, KeyInfo, KeyRecord, Project, Tena
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
 export function presentTenant(t: Tenant): Record<string, unknown> {
-  return { id: t.id, name: t.name, rpm: t.rpm, tpm: t.tpm, metadata: t.metadata, origin: t.origin, created_at: iso(t.created_at), updated_at: iso(t.updated_at) };
+  return {
+    id: t.id,
+    name: t.name,
+    rpm: t.rpm,
+    tpm: t.tpm,
+    metadata: t.metadata,
+    origin: t.origin,
+    created_at: iso(t.created_at),
+    updated_at: iso(t.updated_at),
+  };
 }
 
 export function presentProject(p: Project): Record<string, unknown> {
-  return { id: p.id, tenant: p.tenant, name: p.name, rpm: p.rpm, tpm: p.tpm, metadata: p.metadata, origin: p.origin, created_at: iso(p.created_at), updated_at: iso(p.updated_at) };
+  return {
+    id: p.id,
+    tenant: p.tenant,
+    name: p.name,
+    rpm: p.rpm,
+    tpm: p.tpm,
+    metadata: p.metadata,
+    origin: p.origin,
+    created_at: iso(p.created_at),
+    updated_at: iso(p.updated_at),
+  };
 }
 
 export function keyInfo(k: KeyRecord): KeyInfo {
@@ -20,7 +39,12 @@ export function keyInfo(k: KeyRecord): KeyInfo {
 }
 
 export function presentKey(k: KeyInfo | KeyRecord, now: Date = new Date()): Record<string, unknown> {
-  const status = k.revoked_at !== null ? 'revoked' : k.expires_at !== null && k.expires_at.getTime() <= now.getTime() ? 'expired' : 'active';
+  const status =
+    k.revoked_at !== null
+      ? 'revoked'
+      : k.expires_at !== null && k.expires_at.getTime() <= now.getTime()
+        ? 'expired'
+        : 'active';
   return {
     id: k.id,
     tenant: k.tenant,
@@ -42,11 +66,27 @@ export function presentKey(k: KeyInfo | KeyRecord, now: Date = new Date()): Reco
 }
 
 export function presentBudget(b: Budget): Record<string, unknown> {
-  return { ...budgetToDefinition(b), downgrade_to: b.downgrade_to, origin: b.origin, created_at: iso(b.created_at), updated_at: iso(b.updated_at) };
+  return {
+    ...budgetToDefinition(b),
+    downgrade_to: b.downgrade_to,
+    origin: b.origin,
+    created_at: iso(b.created_at),
+    updated_at: iso(b.updated_at),
+  };
 }
 
 export function presentAudit(a: AuditEntry): Record<string, unknown> {
-  return { id: a.id, time: iso(a.time), actor: a.actor, action: a.action, target: a.target, target_id: a.target_id, before: a.before, after: a.after, remote: a.remote };
+  return {
+    id: a.id,
+    time: iso(a.time),
+    actor: a.actor,
+    action: a.action,
+    target: a.target,
+    target_id: a.target_id,
+    before: a.before,
+    after: a.after,
+    remote: a.remote,
+  };
 }
 
 export function presentAlert(a: BudgetAlert): Record<string, unknown> {

@@ -28,7 +28,11 @@ describe('rate limits', () => {
     expect((await chat(gw.url, 'sk-x', 'gpt-4o-mini', {}, headers)).status).toBe(200);
     const refused = await chat(gw.url, 'sk-x', 'gpt-4o-mini', {}, headers);
     expect(refused.status).toBe(429);
-    expect(refused.json.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limited', message: 'rate limit rpm:tenant:limited reached (2 requests per minute)' });
+    expect(refused.json.error).toMatchObject({
+      type: 'rate_limit_error',
+      code: 'rate_limited',
+      message: 'rate limit rpm:tenant:limited reached (2 requests per minute)',
+    });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
     expect(refused.headers['x-ratelimit-remaining-requests']).toBe('0');
@@ -39,7 +43,8 @@ describe('rate limits', () => {
   it('limits a key by RPM, the tighter of key and project TPM, and settles TPM to actual tokens', async () => {
     await post('/api/v1/admin/tenants', { id: 'rl-co' });
     await post('/api/v1/admin/projects', { id: 'rl-proj', tenant: 'rl-co', tpm: 100_000 });
-    const { id, key } = (await post('/api/v1/admin/keys', { tenant: 'rl-co', project: 'rl-proj', rpm: 3, tpm: 1_000 })).json as { id: string; key: string };
+    const { id, key } = (await post('/api/v1/admin/keys', { tenant: 'rl-co', project: 'rl-proj', rpm: 3, tpm: 1_000 }))
+      .json as { id: string; key: string };
     const replies = [];
     for (let i = 0; i < 3; i++) {
       const reply = await chat(gw.url, key, 'gpt-4o-mini', { max_tokens: 400 });
@@ -62,7 +67,9 @@ describe('rate limits', () => {
     // The third request no longer fits in the minute: TPM refuses it before RPM runs out.
     const fourth = await chat(gw.url, key, 'gpt-4o-mini', { max_tokens: 400 });
     expect(fourth.status).toBe(429);
-    expect((fourth.json.error as { message: string }).message).toMatch(new RegExp(`^rate limit (rpm|tpm):key:${id} reached`));
+    expect((fourth.json.error as { message: string }).message).toMatch(
+      new RegExp(`^rate limit (rpm|tpm):key:${id} reached`),
+    );
   });
 
   it('refuses a request larger than the whole TPM without a retry-after', async () => {
@@ -70,7 +77,9 @@ describe('rate limits', () => {
     const { key } = (await post('/api/v1/admin/keys', { tenant: 'tiny-co', tpm: 500 })).json as { key: string };
     const reply = await chat(gw.url, key, 'gpt-4o-mini', { max_tokens: 1000 });
     expect(reply.status).toBe(429);
-    expect((reply.json.error as { message: string }).message).toMatch(/needs up to 10\d\d tokens, more than the tpm:key:\w+ limit of 500 tokens per minute allows; lower max_tokens/);
+    expect((reply.json.error as { message: string }).message).toMatch(
+      /needs up to 10\d\d tokens, more than the tpm:key:\w+ limit of 500 tokens per minute allows; lower max_tokens/,
+    );
     expect(reply.headers['retry-after']).toBeUndefined();
     expect((await chat(gw.url, key, 'gpt-4o-mini', { max_tokens: 100 })).status).toBe(200);
   });

@@ -15,7 +15,12 @@ export interface RateLimitPlan {
  * RPM and TPM of the key, its project and its tenant, each a sliding minute shared by every
  * replica. TPM takes the request's worst case (prompt + output ceiling) up front.
  */
-export function rateLimitPlan(snapshot: Snapshot, identity: Identity, attribution: Attribution, tokens: () => number): RateLimitPlan {
+export function rateLimitPlan(
+  snapshot: Snapshot,
+  identity: Identity,
+  attribution: Attribution,
+  tokens: () => number,
+): RateLimitPlan {
   const owners: Array<[kind: string, id: string, rpm: number | null, tpm: number | null]> = [];
   if (identity.grant && identity.key_id) owners.push(['key', identity.key_id, identity.grant.rpm, identity.grant.tpm]);
   const project = attribution.project === null ? undefined : snapshot.projects.get(attribution.project);
@@ -38,5 +43,8 @@ export function rateLimitPlan(snapshot: Snapshot, identity: Identity, attributio
 }
 
 export function splitStates(states: readonly RateState[]): { requests: RateState[]; tokens: RateState[] } {
-  return { requests: states.filter((s) => s.key.startsWith('rpm:')), tokens: states.filter((s) => s.key.startsWith('tpm:')) };
+  return {
+    requests: states.filter((s) => s.key.startsWith('rpm:')),
+    tokens: states.filter((s) => s.key.startsWith('tpm:')),
+  };
 }

@@ -15,7 +15,8 @@ import { worstCaseCost } from './worst-case.js';
  */
 const REDIS = process.env.PERTOKEN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redisUp = await redisAvailable(REDIS);
-if (!redisUp && process.env.CI === 'true') throw new Error(`Redis is required under CI and is not reachable at ${REDIS}`);
+if (!redisUp && process.env.CI === 'true')
+  throw new Error(`Redis is required under CI and is not reachable at ${REDIS}`);
 if (!redisUp) console.warn(`SKIPPED: replica tests need Redis at ${REDIS}`);
 
 describe.skipIf(!redisUp)('three replicas sharing Redis (needs Redis at 127.0.0.1:6379)', () => {
@@ -30,7 +31,17 @@ describe.skipIf(!redisUp)('three replicas sharing Redis (needs Redis at 127.0.0.
     const governanceDb = join(dir, 'governance.sqlite');
     replicas = [];
     // One at a time: the first creates the shared governance tables.
-    for (let i = 0; i < 3; i++) replicas.push(await startHarness({ governance: true, adminToken: ADMIN, upstream: demo.url, redisUrl: REDIS, keyPrefix, governanceDb }));
+    for (let i = 0; i < 3; i++)
+      replicas.push(
+        await startHarness({
+          governance: true,
+          adminToken: ADMIN,
+          upstream: demo.url,
+          redisUrl: REDIS,
+          keyPrefix,
+          governanceDb,
+        }),
+      );
   });
   afterAll(async () => {
     for (const r of replicas ?? []) await r.close();
@@ -42,22 +53,48 @@ describe.skipIf(!redisUp)('three replicas sharing Redis (needs Redis at 127.0.0.
     let total = 0n;
     for (const r of replicas) {
       await r.store.flush();
-      const rows = await r.store.queryCosts({ from: new Date(0), to: new Date(Date.now() + 86_400_000), groupBy: [], filter: { tenant } });
+      const rows = await r.store.queryCosts({
+        from: new Date(0),
+        to: new Date(Date.now() + 86_400_000),
+        groupBy: [],
+        filter: { tenant },
+      });
       total += rows.reduce((n, row) => n + row.cost_nano, 0n);
     }
     return total;
   }
 
   it('holds 1,000 concurrent requests spread over three replicas to $1.00 plus one request', async () => {
-    expect((await call(replicas[0]!.url, 'POST', '/api/v1/admin/budgets', { id: 'shared-dollar', scope: { tenant: 'shared' }, period: 'total', limit_usd: '1.00' })).status).toBe(201);
+    expect(
+      (
+        await call(replicas[0]!.url, 'POST', '/api/v1/admin/budgets', {
+          id: 'shared-dollar',
+          scope: { tenant: 'shared' },
+          period: 'total',
+          limit_usd: '1.00',
+        })
+      ).status,
+    ).toBe(201);
     // Every replica sees the new budget (signalled through Redis).
-    const sees = async (url: string): Promise<boolean> => ((await call(url, 'GET', '/api/v1/budgets')).json.budgets as Array<{ id: string }>).some((b) => b.id === 'shared-dollar');
+    const sees = async (url: string): Promise<boolean> =>
+      ((await call(url, 'GET', '/api/v1/budgets')).json.budgets as Array<{ id: string }>).some(
+        (b) => b.id === 'shared-dollar',
+      );
     for (const r of replicas) expect(await eventually(() => sees(r.url), 2000)).toBe(true);
     const agent = new Agent({ connections: 400 });
-    const body = JSON.stringify({ model: 'gpt-4o', max_tokens: 400, messages: [{ role: 'user', content: 'Write about budgets' }] });
+    const body = JSON.stringify({
+      model: 'gpt-4o',
+      max_tokens: 400,
+      messages: [{ role: 'user', content: 'Write about budgets' }],
+    });
     const results = await Promise.all(
       Array.from({ length: 1000 }, async (_, i) => {
-        const res = await request(`${replicas[i % 3]!.url}/v1/chat/completions`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', 'x-pertoken-tenant': 'shared' }, body });
+        const res = await request(`${replicas[i % 3]!.url}/v1/chat/completions`, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { 'content-type': 'application/json', 'x-pertoken-tenant': 'shared' },
+          body,
+        });
         const json = (await res.body.json()) as { error?: { message: string } };
         return { status: res.statusCode, message: json.error?.message ?? null, replica: i % 3 };
       }),
@@ -70,19 +107,37 @@ describe.skipIf(!redisUp)('three replicas sharing Redis (needs Redis at 127.0.0.
     // All three replicas served some of them.
     expect(new Set(ok.map((r) => r.replica)).size).toBe(3);
 
-    const maxCost = worstCaseCost(createPriceBook(), { provider: 'openai', model: 'gpt-4o', at: new Date(), inputTokens: 64, outputTokens: 400, hasNonTextInput: false }) as bigint;
+    const maxCost = worstCaseCost(createPriceBook(), {
+      provider: 'openai',
+      model: 'gpt-4o',
+      at: new Date(),
+      inputTokens: 64,
+      outputTokens: 400,
+      hasNonTextInput: false,
+    }) as bigint;
     const spent = await spend('shared');
     expect(spent).toBeLessThanOrEqual(1_000_000_000n + maxCost);
     expect(spent).toBeGreaterThan(1_000_000_000n - 2n * maxCost);
     // The shared counter equals the sum of the three ledgers, to the nano-dollar.
     const status = await call(replicas[2]!.url, 'GET', '/api/v1/budgets');
-    expect((status.json.budgets as Array<Record<string, unknown>>).find((b) => b.id === 'shared-dollar')).toMatchObject({ spent_usd: formatUsd(spent), reserved_usd: '0.000000000' });
+    expect((status.json.budgets as Array<Record<string, unknown>>).find((b) => b.id === 'shared-dollar')).toMatchObject(
+      { spent_usd: formatUsd(spent), reserved_usd: '0.000000000' },
+    );
   });
 
   it('keeps admitted tokens per minute within the TPM plus one request across replicas', async () => {
     const admin = replicas[0]!.url;
     await call(admin, 'POST', '/api/v1/admin/tenants', { id: 'tpm-co', tpm: 5_000 });
-    for (const r of replicas) expect(await eventually(async () => (await chat(r.url, null, 'gpt-4o-mini', { max_tokens: 1 }, { 'x-pertoken-tenant': 'tpm-co' })).headers['x-ratelimit-limit-tokens'] === '5000', 2000)).toBe(true);
+    for (const r of replicas)
+      expect(
+        await eventually(
+          async () =>
+            (await chat(r.url, null, 'gpt-4o-mini', { max_tokens: 1 }, { 'x-pertoken-tenant': 'tpm-co' })).headers[
+              'x-ratelimit-limit-tokens'
+            ] === '5000',
+          2000,
+        ),
+      ).toBe(true);
     const agent = new Agent({ connections: 150 });
     const results = await Promise.all(
       Array.from({ length: 150 }, async (_, i) => {
@@ -90,7 +145,11 @@ describe.skipIf(!redisUp)('three replicas sharing Redis (needs Redis at 127.0.0.
           method: 'POST',
           dispatcher: agent,
           headers: { 'content-type': 'application/json', 'x-pertoken-tenant': 'tpm-co' },
-          body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 200, messages: [{ role: 'user', content: 'Count the tokens' }] }),
+          body: JSON.stringify({
+            model: 'gpt-4o-mini',
+            max_tokens: 200,
+            messages: [{ role: 'user', content: 'Count the tokens' }],
+          }),
         });
         await res.body.dump();
         return { status: res.statusCode, id: String(res.headers['x-pertoken-request-id']) };
@@ -120,14 +179,22 @@ describe.skipIf(!redisUp)('three replicas sharing Redis (needs Redis at 127.0.0.
   it('revocation on one replica reaches every replica within a second', async () => {
     const admin = replicas[0]!.url;
     await call(admin, 'POST', '/api/v1/admin/tenants', { id: 'rev-co' });
-    const { id, key } = (await call(admin, 'POST', '/api/v1/admin/keys', { tenant: 'rev-co' })).json as { id: string; key: string };
-    for (const r of replicas) expect(await eventually(async () => (await chat(r.url, key)).status === 200, 2000)).toBe(true);
+    const { id, key } = (await call(admin, 'POST', '/api/v1/admin/keys', { tenant: 'rev-co' })).json as {
+      id: string;
+      key: string;
+    };
+    for (const r of replicas)
+      expect(await eventually(async () => (await chat(r.url, key)).status === 200, 2000)).toBe(true);
     expect((await call(admin, 'DELETE', `/api/v1/admin/keys/${id}`)).status).toBe(200);
     const revokedAt = Date.now();
-    const refusedEverywhere = await eventually(async () => {
-      const statuses = await Promise.all(replicas.map(async (r) => (await chat(r.url, key)).status));
-      return statuses.every((s) => s === 401);
-    }, 1000 - (Date.now() - revokedAt), 10);
+    const refusedEverywhere = await eventually(
+      async () => {
+        const statuses = await Promise.all(replicas.map(async (r) => (await chat(r.url, key)).status));
+        return statuses.every((s) => s === 401);
+      },
+      1000 - (Date.now() - revokedAt),
+      10,
+    );
     expect(refusedEverywhere).toBe(true);
   });
 });

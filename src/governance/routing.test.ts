@@ -12,16 +12,36 @@ beforeAll(async () => {
     ttftMs: 1,
     itlMs: 0,
     seed: 9,
-    script: (ctx) => (ctx.model === 'gpt-4o' || ctx.model === 'o3' ? 'status:503' : ctx.model === 'gpt-4.1' ? 'slow-headers:5000' : null),
+    script: (ctx) =>
+      ctx.model === 'gpt-4o' || ctx.model === 'o3'
+        ? 'status:503'
+        : ctx.model === 'gpt-4.1'
+          ? 'slow-headers:5000'
+          : null,
   });
-  gw = await startHarness({ governance: true, adminToken: ADMIN, 
+  gw = await startHarness({
+    governance: true,
+    adminToken: ADMIN,
     upstream: demo.url,
     config: {
       upstreams: [
-        { name: 'oa', kind: 'openai', provider: 'openai', base_url: `${demo.url}/v1`, timeouts: { connect_ms: 1000, first_byte_ms: 300, idle_ms: 1000 } },
+        {
+          name: 'oa',
+          kind: 'openai',
+          provider: 'openai',
+          base_url: `${demo.url}/v1`,
+          timeouts: { connect_ms: 1000, first_byte_ms: 300, idle_ms: 1000 },
+        },
         { name: 'an', kind: 'anthropic', base_url: demo.url },
       ],
-      routing: { aliases: { fast: 'gpt-4o-mini', smart: 'gpt-4o' }, fallbacks: { 'gpt-4o': ['gpt-4o-mini'], 'gpt-4.1': ['gpt-4o-mini'], 'gpt-4o-mini': ['claude-3-5-haiku-latest'] } },
+      routing: {
+        aliases: { fast: 'gpt-4o-mini', smart: 'gpt-4o' },
+        fallbacks: {
+          'gpt-4o': ['gpt-4o-mini'],
+          'gpt-4.1': ['gpt-4o-mini'],
+          'gpt-4o-mini': ['claude-3-5-haiku-latest'],
+        },
+      },
     },
   });
 });
@@ -47,7 +67,13 @@ describe('routing policy', () => {
 
   it('falls back on a 503 before any byte reached the client, streaming too', async () => {
     for (const stream of [false, true]) {
-      const reply = await call(gw.url, 'POST', '/v1/chat/completions', { model: 'smart', stream, max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] }, 'sk-x');
+      const reply = await call(
+        gw.url,
+        'POST',
+        '/v1/chat/completions',
+        { model: 'smart', stream, max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] },
+        'sk-x',
+      );
       expect(reply.status).toBe(200);
       expect(reply.headers['x-pertoken-fallback-from']).toBe('gpt-4o');
       const recorded = await event(reply);
@@ -74,7 +100,12 @@ describe('routing policy', () => {
     expect(page.events).toHaveLength(2);
     const attempt = page.events.find((e) => e.id !== recorded?.id);
     // The provider may bill a request it received: the prompt is estimated and priced.
-    expect(attempt).toMatchObject({ requested_model: 'gpt-4.1', model: 'gpt-4.1', status: 'interrupted', usage_source: 'estimated' });
+    expect(attempt).toMatchObject({
+      requested_model: 'gpt-4.1',
+      model: 'gpt-4.1',
+      status: 'interrupted',
+      usage_source: 'estimated',
+    });
     expect(attempt?.cost_nano).toBeGreaterThan(0n);
   });
 

@@ -13,7 +13,16 @@ const dateOrNull = (v: Int | null): Date | null => (v === null ? null : new Date
 const msOrNull = (d: Date | null): number | null => (d === null ? null : d.getTime());
 
 export function tenantToRow(t: Tenant): TenantsTable {
-  return { id: t.id, name: t.name, rpm: t.rpm, tpm: t.tpm, metadata: JSON.stringify(t.metadata), origin: t.origin, created_ms: t.created_at.getTime(), updated_ms: t.updated_at.getTime() };
+  return {
+    id: t.id,
+    name: t.name,
+    rpm: t.rpm,
+    tpm: t.tpm,
+    metadata: JSON.stringify(t.metadata),
+    origin: t.origin,
+    created_ms: t.created_at.getTime(),
+    updated_ms: t.updated_at.getTime(),
+  };
 }
 
 export function rowToTenant(r: TenantsTable): Tenant {
@@ -119,7 +128,13 @@ export function definitionToBudget(def: BudgetConfig, origin: Origin, created: D
 }
 
 export function budgetToRow(b: Budget): BudgetsTable {
-  return { id: b.id, definition: JSON.stringify(budgetToDefinition(b)), origin: b.origin, created_ms: b.created_at.getTime(), updated_ms: b.updated_at.getTime() };
+  return {
+    id: b.id,
+    definition: JSON.stringify(budgetToDefinition(b)),
+    origin: b.origin,
+    created_ms: b.created_at.getTime(),
+    updated_ms: b.updated_at.getTime(),
+  };
 }
 
 export function rowToBudget(r: BudgetsTable): Budget {

@@ -1,5 +1,3 @@
-
-
 /**
  * Governance tables, in the same dialect-neutral types as the ledger (text, bigint, integer):
  * JSON travels as text, times as epoch ms. SQLite hands integers back as bigint (safe integers),
@@ -88,4 +86,3 @@ export interface GovernanceDatabase {
   gov_audit: AuditTable;
   gov_alerts: AlertsTable;
 }
-

@@ -8,7 +8,15 @@ import type { PriceBook } from '../pricing/index.js';
 import { adapterFor, type RouteId } from '../providers/index.js';
 import { GovernanceAdmin } from './admin.js';
 import { governedAuthenticator, verifyKey } from './authenticate.js';
-import { applicableBudgets, budgetCounter, clampNano, CounterSeeder, ThresholdWatcher, type BudgetCounter, type LedgerCosts } from './budgets.js';
+import {
+  applicableBudgets,
+  budgetCounter,
+  clampNano,
+  CounterSeeder,
+  ThresholdWatcher,
+  type BudgetCounter,
+  type LedgerCosts,
+} from './budgets.js';
 import { Directory } from './directory.js';
 import { Gatekeeper, type AdmitRequest, type Admission } from './gate.js';
 import { globMatch } from '../glob.js';
@@ -51,7 +59,13 @@ export class Governance {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     const { config, store, counters, log } = options;
-    this.#directory = new Directory({ store, signals: counters.signals, log, ttlMs: config.governance.cache_ttl_ms, nowMs: () => this.#now().getTime() });
+    this.#directory = new Directory({
+      store,
+      signals: counters.signals,
+      log,
+      ttlMs: config.governance.cache_ttl_ms,
+      nowMs: () => this.#now().getTime(),
+    });
     this.#seeder = new CounterSeeder(counters.budgets, options.ledgerCosts, log);
     this.#watcher = new ThresholdWatcher(store, log, this.#now);
     this.#gate = new Gatekeeper({
@@ -65,7 +79,12 @@ export class Governance {
       rateLimitFailMode: config.governance.rate_limit_fail_mode,
       log,
     });
-    this.admin = new GovernanceAdmin({ store, directory: this.#directory, rotationGraceSeconds: config.governance.rotation_grace_seconds, now: this.#now });
+    this.admin = new GovernanceAdmin({
+      store,
+      directory: this.#directory,
+      rotationGraceSeconds: config.governance.rotation_grace_seconds,
+      now: this.#now,
+    });
     this.authenticate = governedAuthenticator(this.#directory, config.governance.require_keys, this.#now);
   }
 
@@ -83,21 +102,33 @@ export class Governance {
    * Route scope and model globs of a key, and the project a key without one of its own names in
    * x-pertoken-project: it must not be another tenant's. Open-mode callers may do anything.
    */
-  async authorize(identity: Identity, attribution: Attribution, route: RouteId, requested: string, resolved: string): Promise<void> {
+  async authorize(
+    identity: Identity,
+    attribution: Attribution,
+    route: RouteId,
+    requested: string,
+    resolved: string,
+  ): Promise<void> {
     const grant = identity.grant;
     if (!grant) return;
     // Typed as KeyScope: a route scope that key config cannot grant does not compile.
     const scope: KeyScope = adapterFor(route).scope;
     if (!grant.scopes.includes(scope)) {
-      throw new PertokenError('forbidden', `virtual key ${identity.key_id ?? ''} has no "${scope}" scope`, { param: 'authorization' });
+      throw new PertokenError('forbidden', `virtual key ${identity.key_id ?? ''} has no "${scope}" scope`, {
+        param: 'authorization',
+      });
     }
     if (grant.models.length > 0 && !grant.models.some((g) => globMatch(g, requested) || globMatch(g, resolved))) {
-      throw new PertokenError('forbidden', `virtual key ${identity.key_id ?? ''} may not use model "${requested}"`, { param: 'model' });
+      throw new PertokenError('forbidden', `virtual key ${identity.key_id ?? ''} may not use model "${requested}"`, {
+        param: 'model',
+      });
     }
     if (identity.project === null && attribution.project !== null) {
       const project = (await this.#directory.snapshot()).projects.get(attribution.project);
       if (project && project.tenant !== attribution.tenant) {
-        throw new PertokenError('forbidden', `project "${project.id}" belongs to another tenant than this key's`, { param: 'x-pertoken-project' });
+        throw new PertokenError('forbidden', `project "${project.id}" belongs to another tenant than this key's`, {
+          param: 'x-pertoken-project',
+        });
       }
     }
   }
@@ -119,7 +150,10 @@ export class Governance {
   async keyReader(presented: string): Promise<Reader> {
     const verdict = verifyKey(await this.#directory.snapshot(), presented, this.#now());
     if (!verdict.ok) throw new PertokenError('unauthorized', verdict.message);
-    if (!verdict.key.scopes.includes('read')) throw new PertokenError('forbidden', `virtual key ${verdict.key.id} has no "read" scope`, { param: 'authorization' });
+    if (!verdict.key.scopes.includes('read'))
+      throw new PertokenError('forbidden', `virtual key ${verdict.key.id} has no "read" scope`, {
+        param: 'authorization',
+      });
     return { kind: 'tenant', tenant: verdict.key.tenant, key_id: verdict.key.id };
   }
 
@@ -150,11 +184,22 @@ export class Governance {
     const snapshot = await this.#directory.snapshot();
     const now = this.#now();
     const visible = snapshot.budgets.filter((b) => tenant === null || budgetTenant(b, snapshot) === tenant);
-    const deps = { budgets: this.#o.counters.budgets, seeder: this.#seeder, ledgerCosts: this.#o.ledgerCosts, repo: this.#o.store };
+    const deps = {
+      budgets: this.#o.counters.budgets,
+      seeder: this.#seeder,
+      ledgerCosts: this.#o.ledgerCosts,
+      repo: this.#o.store,
+    };
     return Promise.all(visible.map((b) => budgetStatus(deps, b, snapshot, now)));
   }
 
-  async auditLog(query: { from?: Date; to?: Date; limit: number; target?: string; target_id?: string }): Promise<Array<Record<string, unknown>>> {
+  async auditLog(query: {
+    from?: Date;
+    to?: Date;
+    limit: number;
+    target?: string;
+    target_id?: string;
+  }): Promise<Array<Record<string, unknown>>> {
     return (await this.#o.store.listAudit(query)).map(presentAudit);
   }
 
@@ -169,19 +214,31 @@ export class Governance {
   async beforeIngest(events: readonly UsageEvent[]): Promise<BudgetCounter[][]> {
     const snapshot = await this.#directory.snapshot();
     if (snapshot.budgets.length === 0) return events.map(() => []);
-    const perEvent = events.map((e) => applicableBudgets(snapshot.budgets, e).map((b) => budgetCounter(b, e.time, null)));
+    const perEvent = events.map((e) =>
+      applicableBudgets(snapshot.budgets, e).map((b) => budgetCounter(b, e.time, null)),
+    );
     await this.#seeder.ensure(perEvent.flat());
     return perEvent;
   }
 
-  async afterIngest(events: readonly UsageEvent[], counters: readonly BudgetCounter[][], accepted: ReadonlySet<string>): Promise<void> {
+  async afterIngest(
+    events: readonly UsageEvent[],
+    counters: readonly BudgetCounter[][],
+    accepted: ReadonlySet<string>,
+  ): Promise<void> {
     const budgets = this.#o.counters.budgets;
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as UsageEvent;
       const own = counters[i] ?? [];
       if (own.length === 0 || !accepted.has(event.id) || !event.cost_nano) continue;
       const leaseId = `ingest:${event.id}`;
-      const reserved = await budgets.reserve({ leaseId, counters: own.map((c) => c.ref), amount: 0n, ttlMs: 60_000, failMode: 'open' });
+      const reserved = await budgets.reserve({
+        leaseId,
+        counters: own.map((c) => c.ref),
+        amount: 0n,
+        ttlMs: 60_000,
+        failMode: 'open',
+      });
       if (!reserved.ok) continue;
       const settled = await budgets.settle(reserved.lease, clampNano(event.cost_nano));
       if (settled.counters.length > 0) await this.#watcher.check(own, settled.counters);

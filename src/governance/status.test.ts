@@ -9,7 +9,22 @@ import { budgetStatus } from './status.js';
 import type { GovernanceRepo } from './store.js';
 
 const now = new Date('2026-05-10T06:00:00Z');
-const budget = definitionToBudget({ id: 'b', scope: { tenant: 'acme' }, period: 'day', tz: 'UTC', limit_usd: '10', action: 'block', downgrade_at: 1, thresholds: [0.5], fail_mode: 'open' }, 'api', now, now);
+const budget = definitionToBudget(
+  {
+    id: 'b',
+    scope: { tenant: 'acme' },
+    period: 'day',
+    tz: 'UTC',
+    limit_usd: '10',
+    action: 'block',
+    downgrade_at: 1,
+    thresholds: [0.5],
+    fail_mode: 'open',
+  },
+  'api',
+  now,
+  now,
+);
 const snapshot: Snapshot = { keys: new Map(), tenants: new Map(), projects: new Map(), budgets: [budget], keyCount: 0 };
 const repo = { listAlerts: async () => [] } as unknown as GovernanceRepo;
 
@@ -19,15 +34,39 @@ describe('budget status', () => {
     const queries: CostQuery[] = [];
     const ledgerCosts = async (q: CostQuery) => {
       queries.push(q);
-      return [{ keys: {}, requests: 3, tokens: {}, cost_nano: 1_600_000_000n, unpriced_requests: 0, estimated_requests: 0, adjustments_nano: -100_000_000n, net_nano: 1_500_000_000n }];
+      return [
+        {
+          keys: {},
+          requests: 3,
+          tokens: {},
+          cost_nano: 1_600_000_000n,
+          unpriced_requests: 0,
+          estimated_requests: 0,
+          adjustments_nano: -100_000_000n,
+          net_nano: 1_500_000_000n,
+        },
+      ];
     };
     const seeder = new CounterSeeder(counters.budgets, ledgerCosts, pino({ level: 'silent' }));
     const counter = budgetCounter(budget, now, budget.limit_nano);
     await seeder.ensure([counter]);
-    await counters.budgets.reserve({ leaseId: 'r1', counters: [counter.ref], amount: 500_000_000n, ttlMs: 60_000, failMode: 'open' });
+    await counters.budgets.reserve({
+      leaseId: 'r1',
+      counters: [counter.ref],
+      amount: 500_000_000n,
+      ttlMs: 60_000,
+      failMode: 'open',
+    });
 
     const s = await budgetStatus({ budgets: counters.budgets, seeder, ledgerCosts, repo }, budget, snapshot, now);
-    expect(queries).toEqual([{ from: new Date('2026-05-10T00:00:00Z'), to: new Date('2026-05-11T00:00:00Z'), groupBy: [], filter: { tenant: 'acme' } }]);
+    expect(queries).toEqual([
+      {
+        from: new Date('2026-05-10T00:00:00Z'),
+        to: new Date('2026-05-11T00:00:00Z'),
+        groupBy: [],
+        filter: { tenant: 'acme' },
+      },
+    ]);
     // $1.50 in the first 6 hours of the day: $6.00 by midnight at that rate.
     expect(s).toMatchObject({
       period_start: '2026-05-10T00:00:00.000Z',

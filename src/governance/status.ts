@@ -27,7 +27,12 @@ export interface StatusDeps {
  * remaining, the period's bounds, the spend projected to the period's end at the average rate of
  * the period so far, and the threshold alerts raised in this period.
  */
-export async function budgetStatus(deps: StatusDeps, budget: Budget, snapshot: Snapshot, now: Date): Promise<Record<string, unknown>> {
+export async function budgetStatus(
+  deps: StatusDeps,
+  budget: Budget,
+  snapshot: Snapshot,
+  now: Date,
+): Promise<Record<string, unknown>> {
   const counter = budgetCounter(budget, now, budget.limit_nano);
   let spent: bigint;
   let reserved: bigint;
@@ -50,9 +55,9 @@ export async function budgetStatus(deps: StatusDeps, budget: Budget, snapshot: S
     projected = (spent * BigInt(end.getTime() - start.getTime())) / elapsed;
   }
   const periodStartMs = start?.getTime() ?? null;
-  const alerts = (await deps.repo.listAlerts({ budgetIds: [budget.id], limit: 100, ...(start ? { from: start } : {}) })).filter(
-    (a) => (a.period_start?.getTime() ?? null) === periodStartMs,
-  );
+  const alerts = (
+    await deps.repo.listAlerts({ budgetIds: [budget.id], limit: 100, ...(start ? { from: start } : {}) })
+  ).filter((a) => (a.period_start?.getTime() ?? null) === periodStartMs);
   return {
     id: budget.id,
     scope: budget.scope,

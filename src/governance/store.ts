@@ -37,7 +37,11 @@ export class GovernanceRepo {
   async putTenant(tenant: Tenant): Promise<void> {
     const row = tenantToRow(tenant);
     const { id: _id, ...rest } = row;
-    await this.db.insertInto('gov_tenants').values(row).onConflict((oc) => oc.column('id').doUpdateSet(rest)).execute();
+    await this.db
+      .insertInto('gov_tenants')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doUpdateSet(rest))
+      .execute();
   }
 
   async getProject(id: string): Promise<Project | null> {
@@ -54,7 +58,11 @@ export class GovernanceRepo {
   async putProject(project: Project): Promise<void> {
     const row = projectToRow(project);
     const { id: _id, ...rest } = row;
-    await this.db.insertInto('gov_projects').values(row).onConflict((oc) => oc.column('id').doUpdateSet(rest)).execute();
+    await this.db
+      .insertInto('gov_projects')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doUpdateSet(rest))
+      .execute();
   }
 
   async getKey(id: string): Promise<KeyRecord | null> {
@@ -71,12 +79,19 @@ export class GovernanceRepo {
   async putKey(key: KeyRecord): Promise<void> {
     const row = keyToRow(key);
     const { id: _id, ...rest } = row;
-    await this.db.insertInto('gov_keys').values(row).onConflict((oc) => oc.column('id').doUpdateSet(rest)).execute();
+    await this.db
+      .insertInto('gov_keys')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doUpdateSet(rest))
+      .execute();
   }
 
   /** Every key ever made, revoked ones included: revoking the last key must not open the gateway. */
   async keyCount(): Promise<number> {
-    const row = await this.db.selectFrom('gov_keys').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('gov_keys')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -92,7 +107,11 @@ export class GovernanceRepo {
   async putBudget(budget: Budget): Promise<void> {
     const row = budgetToRow(budget);
     const { id: _id, ...rest } = row;
-    await this.db.insertInto('gov_budgets').values(row).onConflict((oc) => oc.column('id').doUpdateSet(rest)).execute();
+    await this.db
+      .insertInto('gov_budgets')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doUpdateSet(rest))
+      .execute();
   }
 
   async deleteBudget(id: string): Promise<void> {
@@ -106,7 +125,13 @@ export class GovernanceRepo {
     return full;
   }
 
-  async listAudit(query: { from?: Date; to?: Date; limit: number; target?: string; target_id?: string }): Promise<AuditEntry[]> {
+  async listAudit(query: {
+    from?: Date;
+    to?: Date;
+    limit: number;
+    target?: string;
+    target_id?: string;
+  }): Promise<AuditEntry[]> {
     let q = this.db.selectFrom('gov_audit').selectAll();
     if (query.from) q = q.where('time_ms', '>=', query.from.getTime());
     if (query.to) q = q.where('time_ms', '<', query.to.getTime());
@@ -126,7 +151,12 @@ export class GovernanceRepo {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0 ? full : null;
   }
 
-  async listAlerts(query: { from?: Date; to?: Date; budgetIds?: readonly string[]; limit: number }): Promise<BudgetAlert[]> {
+  async listAlerts(query: {
+    from?: Date;
+    to?: Date;
+    budgetIds?: readonly string[];
+    limit: number;
+  }): Promise<BudgetAlert[]> {
     let q = this.db.selectFrom('gov_alerts').selectAll();
     if (query.from) q = q.where('time_ms', '>=', query.from.getTime());
     if (query.to) q = q.where('time_ms', '<', query.to.getTime());
@@ -154,7 +184,8 @@ export class GovernanceStore extends GovernanceRepo {
 
   async migrate(): Promise<void> {
     // The pool's search_path names the schema; it must exist before the first table lands in it.
-    if (this.dialect === 'postgres' && this.#schema !== null) await sql`create schema if not exists ${sql.id(this.#schema)}`.execute(this.#db);
+    if (this.dialect === 'postgres' && this.#schema !== null)
+      await sql`create schema if not exists ${sql.id(this.#schema)}`.execute(this.#db);
     await migrateGovernance(this.#db as unknown as Kysely<unknown>, this.#schema);
   }
 

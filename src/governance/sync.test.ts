@@ -18,16 +18,40 @@ const CI_KEY = 'pt-ci_bot-' + 'c'.repeat(43);
 const base = {
   tenants: [{ id: 'acme', name: 'Acme', rpm: 100, projects: [{ id: 'search', tpm: 50_000 }] }],
   keys: [{ id: 'ci_bot', tenant: 'acme', project: 'search', scopes: ['chat', 'read'], key: '${CI_KEY}' }],
-  budgets: [{ id: 'acme-month', scope: { tenant: 'acme' }, period: 'month', tz: 'Europe/Berlin', limit_usd: 250, fail_mode: 'closed' }],
+  budgets: [
+    {
+      id: 'acme-month',
+      scope: { tenant: 'acme' },
+      period: 'month',
+      tz: 'Europe/Berlin',
+      limit_usd: 250,
+      fail_mode: 'closed',
+    },
+  ],
 };
 
 async function boot(config: Config) {
   const store = openGovernanceStore({ sqlitePath: join(dir, 'gov.sqlite') });
   await store.migrate();
   const counters = createCounters();
-  const governance = new Governance({ config, store, counters, priceBook: createPriceBook(), ledgerCosts: async () => [], log: pino({ level: 'silent' }) });
+  const governance = new Governance({
+    config,
+    store,
+    counters,
+    priceBook: createPriceBook(),
+    ledgerCosts: async () => [],
+    log: pino({ level: 'silent' }),
+  });
   await governance.start();
-  return { store, governance, async close() { await governance.close(); await counters.close(); await store.close(); } };
+  return {
+    store,
+    governance,
+    async close() {
+      await governance.close();
+      await counters.close();
+      await store.close();
+    },
+  };
 }
 
 describe('config sync', () => {
@@ -39,7 +63,12 @@ describe('config sync', () => {
     expect((await first.store.getBudget('acme-month'))?.limit_nano).toBe(250_000_000_000n);
     expect((await first.store.getProject('search'))?.tpm).toBe(50_000);
     const actions = (await first.store.listAudit({ limit: 100 })).map((a) => `${a.actor} ${a.action} ${a.target_id}`);
-    expect(actions).toEqual(['config tenant.create acme', 'config project.create search', 'config key.create ci_bot', 'config budget.create acme-month']);
+    expect(actions).toEqual([
+      'config tenant.create acme',
+      'config project.create search',
+      'config key.create ci_bot',
+      'config budget.create acme-month',
+    ]);
     await first.close();
 
     // Same config again: nothing to write, nothing audited.
@@ -50,11 +79,17 @@ describe('config sync', () => {
     await second.close();
 
     // Next start: the budget changed, the key was removed from config.
-    const third = await boot(parseConfig({ ...base, keys: [], budgets: [{ ...base.budgets[0], limit_usd: '300' }] }, { CI_KEY }));
+    const third = await boot(
+      parseConfig({ ...base, keys: [], budgets: [{ ...base.budgets[0], limit_usd: '300' }] }, { CI_KEY }),
+    );
     expect((await third.store.getBudget('acme-month'))?.limit_nano).toBe(300_000_000_000n);
-    const later = (await third.store.listAudit({ limit: 100 })).slice(4).map((a) => `${a.actor} ${a.action} ${a.target_id}`);
+    const later = (await third.store.listAudit({ limit: 100 }))
+      .slice(4)
+      .map((a) => `${a.actor} ${a.action} ${a.target_id}`);
     expect(later).toEqual(['admin key.revoke ci_bot', 'config budget.update acme-month']);
-    await expect(third.governance.authenticate({ authorization: `Bearer ${CI_KEY}` })).rejects.toThrow('virtual key ci_bot was revoked');
+    await expect(third.governance.authenticate({ authorization: `Bearer ${CI_KEY}` })).rejects.toThrow(
+      'virtual key ci_bot was revoked',
+    );
     await third.close();
 
     // Removed from config: a config budget is deleted.
@@ -64,11 +99,23 @@ describe('config sync', () => {
   });
 
   it('refuses config that points at undeclared tenants or projects, naming the field', () => {
-    expect(() => parseConfig({ ...base, keys: [{ ...base.keys[0], tenant: 'ghost' }] }, { CI_KEY })).toThrow(expect.objectContaining({ param: 'keys[0].tenant' }));
-    expect(() => parseConfig({ ...base, keys: [{ ...base.keys[0], project: 'ghost' }] }, { CI_KEY })).toThrow(expect.objectContaining({ param: 'keys[0].project' }));
-    expect(() => parseConfig({ ...base, keys: [{ ...base.keys[0], key: 'pt-other-' + 'x'.repeat(43) }] })).toThrow(expect.objectContaining({ param: 'keys[0].key' }));
-    expect(() => parseConfig({ ...base, budgets: [base.budgets[0], base.budgets[0]] }, { CI_KEY })).toThrow(expect.objectContaining({ param: 'budgets[1].id' }));
-    expect(() => parseConfig({ routing: { aliases: { fast: 'smart', smart: 'gpt-4o' } } })).toThrow(expect.objectContaining({ param: 'routing.aliases.fast' }));
-    expect(() => parseConfig({ budgets: [{ id: 'x', scope: { tenant: 'a' }, period: 'day', limit_usd: 1e-10 }] })).toThrow(expect.objectContaining({ param: 'budgets[0].limit_usd' }));
+    expect(() => parseConfig({ ...base, keys: [{ ...base.keys[0], tenant: 'ghost' }] }, { CI_KEY })).toThrow(
+      expect.objectContaining({ param: 'keys[0].tenant' }),
+    );
+    expect(() => parseConfig({ ...base, keys: [{ ...base.keys[0], project: 'ghost' }] }, { CI_KEY })).toThrow(
+      expect.objectContaining({ param: 'keys[0].project' }),
+    );
+    expect(() => parseConfig({ ...base, keys: [{ ...base.keys[0], key: 'pt-other-' + 'x'.repeat(43) }] })).toThrow(
+      expect.objectContaining({ param: 'keys[0].key' }),
+    );
+    expect(() => parseConfig({ ...base, budgets: [base.budgets[0], base.budgets[0]] }, { CI_KEY })).toThrow(
+      expect.objectContaining({ param: 'budgets[1].id' }),
+    );
+    expect(() => parseConfig({ routing: { aliases: { fast: 'smart', smart: 'gpt-4o' } } })).toThrow(
+      expect.objectContaining({ param: 'routing.aliases.fast' }),
+    );
+    expect(() =>
+      parseConfig({ budgets: [{ id: 'x', scope: { tenant: 'a' }, period: 'day', limit_usd: 1e-10 }] }),
+    ).toThrow(expect.objectContaining({ param: 'budgets[0].limit_usd' }));
   });
 });

@@ -14,16 +14,36 @@ export const CONFIG_ACTOR: Actor = { name: 'config', remote: null };
  * Budgets and keys once declared in config and now removed are deleted and revoked respectively;
  * a key revoked through the API stays revoked while config still declares it.
  */
-export async function syncConfig(config: Config, store: GovernanceStore, admin: GovernanceAdmin, now: Date): Promise<void> {
+export async function syncConfig(
+  config: Config,
+  store: GovernanceStore,
+  admin: GovernanceAdmin,
+  now: Date,
+): Promise<void> {
   for (const t of config.tenants) {
     const { projects, ...tenant } = t;
     const before = await store.getTenant(t.id);
-    if (!before || before.origin !== 'config' || before.name !== (t.name ?? null) || before.rpm !== (t.rpm ?? null) || before.tpm !== (t.tpm ?? null) || !sameJson(before.metadata, t.metadata)) {
+    if (
+      !before ||
+      before.origin !== 'config' ||
+      before.name !== (t.name ?? null) ||
+      before.rpm !== (t.rpm ?? null) ||
+      before.tpm !== (t.tpm ?? null) ||
+      !sameJson(before.metadata, t.metadata)
+    ) {
       await admin.putTenant(tenant, CONFIG_ACTOR, 'config');
     }
     for (const p of projects) {
       const prev = await store.getProject(p.id);
-      if (!prev || prev.origin !== 'config' || prev.tenant !== t.id || prev.name !== (p.name ?? null) || prev.rpm !== (p.rpm ?? null) || prev.tpm !== (p.tpm ?? null) || !sameJson(prev.metadata, p.metadata)) {
+      if (
+        !prev ||
+        prev.origin !== 'config' ||
+        prev.tenant !== t.id ||
+        prev.name !== (p.name ?? null) ||
+        prev.rpm !== (p.rpm ?? null) ||
+        prev.tpm !== (p.tpm ?? null) ||
+        !sameJson(prev.metadata, p.metadata)
+      ) {
         await admin.putProject({ ...p, tenant: t.id }, CONFIG_ACTOR, 'config');
       }
     }
@@ -35,17 +55,24 @@ export async function syncConfig(config: Config, store: GovernanceStore, admin: 
     const record = configKeyRecord(k, before, now);
     if (!before || !sameKey(before, record)) await admin.putConfigKey(record, CONFIG_ACTOR);
   }
-  const dropped = (await store.listKeys()).filter((k) => k.origin === 'config' && !declaredKeys.has(k.id) && k.revoked_at === null);
-  await admin.revokeMany(dropped.map((k) => k.id), CONFIG_ACTOR);
+  const dropped = (await store.listKeys()).filter(
+    (k) => k.origin === 'config' && !declaredKeys.has(k.id) && k.revoked_at === null,
+  );
+  await admin.revokeMany(
+    dropped.map((k) => k.id),
+    CONFIG_ACTOR,
+  );
 
   const declaredBudgets = new Set(config.budgets.map((b) => b.id));
   for (const b of config.budgets) {
     const before = await store.getBudget(b.id);
     const wanted = budgetToDefinition(definitionToBudget(b, 'config', now, now));
-    if (!before || before.origin !== 'config' || !sameJson(budgetToDefinition(before), wanted)) await admin.putBudget(b, CONFIG_ACTOR, 'config');
+    if (!before || before.origin !== 'config' || !sameJson(budgetToDefinition(before), wanted))
+      await admin.putBudget(b, CONFIG_ACTOR, 'config');
   }
   for (const budget of await store.listBudgets()) {
-    if (budget.origin === 'config' && !declaredBudgets.has(budget.id)) await admin.deleteBudget(budget.id, CONFIG_ACTOR);
+    if (budget.origin === 'config' && !declaredBudgets.has(budget.id))
+      await admin.deleteBudget(budget.id, CONFIG_ACTOR);
   }
 }
 
@@ -55,7 +82,14 @@ function configKeyRecord(k: KeyConfig, before: KeyRecord | null, now: Date): Key
   else if (before && k.key !== undefined && verifySecret(k.key, before.current)) hash = before.current;
   else hash = hashSecret(k.key ?? '');
   const { key: _key, key_sha256: _sha, ...grant } = k;
-  return keyRecord(k.id, grant, hash, 'config', before?.created_at ?? now, k.expires_at === undefined ? null : new Date(k.expires_at));
+  return keyRecord(
+    k.id,
+    grant,
+    hash,
+    'config',
+    before?.created_at ?? now,
+    k.expires_at === undefined ? null : new Date(k.expires_at),
+  );
 }
 
 function sameKey(a: KeyRecord, b: KeyRecord): boolean {

@@ -33,7 +33,11 @@ const KNOWN_MAX_OUTPUT: ReadonlyArray<[glob: string, tokens: number]> = [
 /** Ceiling for a model nobody told us about: generous, so a budget errs on the safe side. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 16_384;
 
-export function maxOutputTokens(model: string, requested: number | null, configured: Readonly<Record<string, number>>): number {
+export function maxOutputTokens(
+  model: string,
+  requested: number | null,
+  configured: Readonly<Record<string, number>>,
+): number {
   if (requested !== null) return requested;
   for (const [glob, tokens] of Object.entries(configured)) if (globMatch(glob, model)) return tokens;
   for (const [glob, tokens] of KNOWN_MAX_OUTPUT) if (globMatch(glob, model)) return tokens;

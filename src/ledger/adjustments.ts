@@ -124,7 +124,11 @@ export async function insertAdjustmentRows(db: Db, rows: readonly AdjustmentRow[
 }
 
 /** Appends one manual adjustment; false when its id was already recorded (nothing added). */
-export async function addManualAdjustment(db: Db, adjustment: ManualAdjustment, now: Date = new Date()): Promise<boolean> {
+export async function addManualAdjustment(
+  db: Db,
+  adjustment: ManualAdjustment,
+  now: Date = new Date(),
+): Promise<boolean> {
   const a = adjustment;
   if (!isValidEventId(a.id)) throw invalid(`id must be ${EVENT_ID.description}`, 'id');
   if (typeof a.tenant !== 'string' || a.tenant === '') throw invalid('tenant is required', 'tenant');
@@ -210,7 +214,8 @@ export function emptyRepriceResult(): RepriceResult {
 export async function reprice(db: Db, options: RepriceOptions): Promise<RepriceResult> {
   const fromMs = checkMs(options.from, 'from');
   const toMs = checkMs(options.to, 'to');
-  if (typeof options.provider !== 'string' || options.provider === '') throw invalid('provider is required', 'provider');
+  if (typeof options.provider !== 'string' || options.provider === '')
+    throw invalid('provider is required', 'provider');
   if (typeof options.model !== 'string' || options.model === '') throw invalid('model is required', 'model');
   if (fromMs >= toMs) throw invalid('from must be earlier than to', 'from');
   const pageSize = options.pageSize ?? DEFAULT_PAGE;
@@ -298,7 +303,8 @@ export async function reprice(db: Db, options: RepriceOptions): Promise<RepriceR
           created_at_ms: createdAt,
         });
       }
-      const inserted = options.dryRun === true ? new Set(pending.map((p) => p.id)) : await insertAdjustmentRows(trx, pending);
+      const inserted =
+        options.dryRun === true ? new Set(pending.map((p) => p.id)) : await insertAdjustmentRows(trx, pending);
       for (const row of pending) {
         if (!inserted.has(row.id)) {
           result.conflicts++;

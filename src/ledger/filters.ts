@@ -4,7 +4,8 @@ import type { GroupKey } from './types.js';
 
 /** Group keys that are stored dimensions (everything but the time buckets). */
 export type DimKey = Exclude<GroupKey, 'day' | 'hour'>;
-export type DimColumn = 'tenant' | 'project' | 'model' | 'requested_model' | 'provider' | 'feature' | 'user_id' | 'key_id';
+export type DimColumn =
+  'tenant' | 'project' | 'model' | 'requested_model' | 'provider' | 'feature' | 'user_id' | 'key_id';
 
 /** Column of each dimension, the same name in `events` and in the rollups that keep it. */
 export const DIM_COLUMN: Readonly<Record<DimKey, DimColumn>> = {

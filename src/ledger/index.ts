@@ -6,8 +6,19 @@
 export * from './types.js';
 export { newEventId, isValidEventId, isUlid, ulidTime } from './ids.js';
 export { KyselyLedgerStore, type LedgerStore, type LedgerStats, type KyselyStoreOptions } from './kysely-store.js';
-export { createSqliteStore, openSqliteDatabase, type SqliteStoreOptions, type SqliteSynchronous } from './sqlite/store.js';
-export { ledgerMigrations, createLedgerMigrator, migrateToLatest, type LedgerDialect, type LedgerMigratorOptions } from './migrations.js';
+export {
+  createSqliteStore,
+  openSqliteDatabase,
+  type SqliteStoreOptions,
+  type SqliteSynchronous,
+} from './sqlite/store.js';
+export {
+  ledgerMigrations,
+  createLedgerMigrator,
+  migrateToLatest,
+  type LedgerDialect,
+  type LedgerMigratorOptions,
+} from './migrations.js';
 export { GroupCommitter, DEFAULT_MAX_BATCH, type GroupCommitOptions, type GroupCommitStats } from './group-commit.js';
 export type { LedgerDatabase, EventsTable, ReservationsTable, RollupHourlyTable, RollupDailyTable } from './schema.js';
 export type { CostStrategy } from './queries.js';
@@ -23,7 +34,13 @@ export {
   type RepricePricer,
   type RepriceResult,
 } from './adjustments.js';
-export { startRetentionJob, DEFAULT_PRUNE_BATCH, type PruneOptions, type PruneResult, type RetentionJobOptions } from './retention.js';
+export {
+  startRetentionJob,
+  DEFAULT_PRUNE_BATCH,
+  type PruneOptions,
+  type PruneResult,
+  type RetentionJobOptions,
+} from './retention.js';
 export { DEFAULT_SCAN_PAGE, type ScanQuery } from './export.js';
 export { createPostgresStore, openPostgresKysely, type PostgresStoreOptions } from './postgres/store.js';
 export { createPostgresPool, type PostgresPoolOptions, type LedgerPool } from './postgres/pool.js';

@@ -1,6 +1,12 @@
 import { sql, type Kysely } from 'kysely';
 import { PertokenError } from '../errors.js';
-import { addManualAdjustment, reprice, type ManualAdjustment, type RepriceOptions, type RepriceResult } from './adjustments.js';
+import {
+  addManualAdjustment,
+  reprice,
+  type ManualAdjustment,
+  type RepriceOptions,
+  type RepriceResult,
+} from './adjustments.js';
 import { scanEvents, type ScanQuery } from './export.js';
 import { pruneEvents, type PruneOptions, type PruneResult } from './retention.js';
 import { getEvent, listEvents } from './events.js';

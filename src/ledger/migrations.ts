@@ -23,9 +23,12 @@ export type LedgerDialect = 'sqlite' | 'postgres';
 async function createRollup(db: Kysely<unknown>, dialect: LedgerDialect, table: RollupTable): Promise<void> {
   const [bucket, ...dims] = ROLLUP_KEYS[table];
   // Typed with `string` columns: the loops below add columns Kysely cannot track by name.
-  let builder: CreateTableBuilder<string, string> = db.schema.createTable(table).addColumn(bucket, 'bigint', (c) => c.notNull());
+  let builder: CreateTableBuilder<string, string> = db.schema
+    .createTable(table)
+    .addColumn(bucket, 'bigint', (c) => c.notNull());
   for (const dim of dims) builder = builder.addColumn(dim, 'text', (c) => c.notNull().defaultTo(''));
-  for (const column of ROLLUP_SUM_COLUMNS) builder = builder.addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0));
+  for (const column of ROLLUP_SUM_COLUMNS)
+    builder = builder.addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0));
   // Bucket first: every cost query is a range of hours or days, optionally narrowed by dimensions.
   builder = builder.addPrimaryKeyConstraint(`${table}_pk`, [bucket, ...dims]);
   if (dialect === 'sqlite' && table === 'rollup_daily') builder = builder.modifyEnd(sql`without rowid`);
@@ -70,11 +73,7 @@ const ledgerCore = (dialect: LedgerDialect): Migration => ({
       .addColumn('usage_issues', 'text', (c) => c.notNull().defaultTo('[]'))
       .execute();
     // listEvents pages newest first by (time_ms, id); raw cost queries scan a time range.
-    await db.schema
-      .createIndex('events_time_idx')
-      .on('events')
-      .columns(['time_ms desc', 'id desc'])
-      .execute();
+    await db.schema.createIndex('events_time_idx').on('events').columns(['time_ms desc', 'id desc']).execute();
     // The common scoped read: one tenant's events/costs over a time range.
     await db.schema
       .createIndex('events_tenant_time_idx')
@@ -112,7 +111,11 @@ const ledgerCore = (dialect: LedgerDialect): Migration => ({
     await createRollup(db, dialect, 'rollup_hourly');
     await createRollup(db, dialect, 'rollup_daily');
     // A tenant's own report: one tenant over a range of hours or days.
-    await db.schema.createIndex('rollup_hourly_tenant_idx').on('rollup_hourly').columns(['tenant', 'hour_ms']).execute();
+    await db.schema
+      .createIndex('rollup_hourly_tenant_idx')
+      .on('rollup_hourly')
+      .columns(['tenant', 'hour_ms'])
+      .execute();
     await db.schema.createIndex('rollup_daily_tenant_idx').on('rollup_daily').columns(['tenant', 'day_ms']).execute();
   },
   async down(db: Kysely<unknown>): Promise<void> {
@@ -169,7 +172,11 @@ export async function migrateToLatest(db: Kysely<unknown>, options: LedgerMigrat
     try {
       await db.schema.createSchema(options.schema).ifNotExists().execute();
     } catch (err) {
-      throw new PertokenError('store_unavailable', `cannot create schema ${options.schema}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new PertokenError(
+        'store_unavailable',
+        `cannot create schema ${options.schema}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
     }
   }
   const { error, results } = await createLedgerMigrator(db, options).migrateToLatest();

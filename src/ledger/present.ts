@@ -30,7 +30,8 @@ export interface CostsJson {
   currency: 'USD';
   group_by: string[];
   rows: CostRowJson[];
-  totals: Omit<CostRowJson, string> & CostMoneyJson & { requests: number; tokens: Buckets; unpriced_requests: number; estimated_requests: number };
+  totals: Omit<CostRowJson, string> &
+    CostMoneyJson & { requests: number; tokens: Buckets; unpriced_requests: number; estimated_requests: number };
 }
 
 function money(list: bigint, adjustments: bigint): CostMoneyJson {
@@ -40,7 +41,14 @@ function money(list: bigint, adjustments: bigint): CostMoneyJson {
 
 /** The JSON of DESIGN §3 for /api/v1/costs; `pertoken report` prints the same document. */
 export function presentCosts(query: CostQuery, rows: CostRow[]): CostsJson {
-  const totals = { requests: 0, tokens: {} as Buckets, cost_nano: 0n, adjustments_nano: 0n, unpriced_requests: 0, estimated_requests: 0 };
+  const totals = {
+    requests: 0,
+    tokens: {} as Buckets,
+    cost_nano: 0n,
+    adjustments_nano: 0n,
+    unpriced_requests: 0,
+    estimated_requests: 0,
+  };
   for (const row of rows) {
     totals.requests += row.requests;
     totals.cost_nano += row.cost_nano;

@@ -246,10 +246,20 @@ function checkGroupBy(groupBy: readonly GroupKey[]): GroupKey[] {
  * Every raw part reads `events` and `adjustments` over the same range; rollup parts carry both.
  * `strategy: 'raw'` reads everything raw (to verify the rollups).
  */
-export function planCostQuery(fromMs: number, toMs: number, granularity: Granularity, strategy: CostStrategy = 'auto'): PlanPart[] {
+export function planCostQuery(
+  fromMs: number,
+  toMs: number,
+  granularity: Granularity,
+  strategy: CostStrategy = 'auto',
+): PlanPart[] {
   if (fromMs >= toMs) return [];
   const raw = (a: number, b: number): PlanPart[] =>
-    a < b ? [{ source: 'events', fromMs: a, toMs: b }, { source: 'adjustments', fromMs: a, toMs: b }] : [];
+    a < b
+      ? [
+          { source: 'events', fromMs: a, toMs: b },
+          { source: 'adjustments', fromMs: a, toMs: b },
+        ]
+      : [];
   const firstHour = Math.ceil(fromMs / HOUR_MS) * HOUR_MS;
   const lastHour = Math.floor(toMs / HOUR_MS) * HOUR_MS;
   if (strategy === 'raw' || granularity === 'raw' || firstHour >= lastHour) return raw(fromMs, toMs);
@@ -352,4 +362,3 @@ export async function queryCosts(db: Db, query: CostQuery, strategy: CostStrateg
     };
   });
 }
-

@@ -37,9 +37,13 @@ export interface PruneResult {
 function checkOptions(options: PruneOptions): { cutoffMs: number; batchSize: number } {
   const days = options.olderThanDays;
   if (typeof days !== 'number' || !Number.isSafeInteger(days) || days < 1) {
-    throw new PertokenError('invalid_request', `olderThanDays must be a whole number of days >= 1, got ${String(days)}`, {
-      param: 'olderThanDays',
-    });
+    throw new PertokenError(
+      'invalid_request',
+      `olderThanDays must be a whole number of days >= 1, got ${String(days)}`,
+      {
+        param: 'olderThanDays',
+      },
+    );
   }
   const batchSize = options.batchSize ?? DEFAULT_PRUNE_BATCH;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
@@ -51,7 +55,12 @@ function checkOptions(options: PruneOptions): { cutoffMs: number; batchSize: num
   return { cutoffMs: now.getTime() - days * DAY_MS, batchSize };
 }
 
-async function deleteOlder(db: Db, table: 'events' | 'reservations', cutoffMs: number, batchSize: number): Promise<number> {
+async function deleteOlder(
+  db: Db,
+  table: 'events' | 'reservations',
+  cutoffMs: number,
+  batchSize: number,
+): Promise<number> {
   // DELETE ... WHERE id IN (SELECT ... LIMIT n): the portable bounded delete (SQLite's own
   // DELETE ... LIMIT needs a compile option, PostgreSQL has none). Oldest first, on the time index.
   const result = await db
@@ -114,7 +123,10 @@ export function startRetentionJob(
     timer = null;
     if (stopped) return;
     running = store
-      .pruneEvents({ olderThanDays: days, ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}) })
+      .pruneEvents({
+        olderThanDays: days,
+        ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      })
       .then(
         (result) => options.onResult?.(result),
         (err: unknown) => options.onError?.(err),

@@ -112,4 +112,3 @@ function toEventApiShape(event: UsageEvent): Record<string, unknown> {
     raw_usage: event.raw_usage,
   };
 }
-

@@ -23,8 +23,23 @@ describe('RollupBatch', () => {
   it('sums events per hour and per day under the right column names, nulls as ""', () => {
     const batch = new RollupBatch();
     batch.addEvent(row({ time: new Date('2026-11-23T10:15:00Z'), cost_nano: 100n, buckets: { input: 10, output: 2 } }));
-    batch.addEvent(row({ time: new Date('2026-11-23T10:45:00Z'), cost_nano: null, usage_source: 'estimated', buckets: { input: 5 } }));
-    batch.addEvent(row({ time: new Date('2026-11-23T11:00:00Z'), key_id: null, project: null, cost_nano: 2n ** 60n, buckets: { reasoning: 7 } }));
+    batch.addEvent(
+      row({
+        time: new Date('2026-11-23T10:45:00Z'),
+        cost_nano: null,
+        usage_source: 'estimated',
+        buckets: { input: 5 },
+      }),
+    );
+    batch.addEvent(
+      row({
+        time: new Date('2026-11-23T11:00:00Z'),
+        key_id: null,
+        project: null,
+        cost_nano: 2n ** 60n,
+        buckets: { reasoning: 7 },
+      }),
+    );
     const hourly = batch.rows('rollup_hourly').map((e) => named('rollup_hourly', e));
     expect(hourly).toHaveLength(2);
     expect(hourly[0]).toMatchObject({
@@ -79,11 +94,21 @@ describe('RollupBatch', () => {
     };
     batch.addAdjustment(adjustment);
     batch.addAdjustment({ ...adjustment, id: 'b', time_ms: Date.parse('2026-11-23T12:00:00Z'), amount_nano: 5n });
-    expect(batch.rows('rollup_hourly').map((e) => named('rollup_hourly', e)).map((h) => [h.requests, h.cost_nano, h.adjustment_nano])).toEqual([
+    expect(
+      batch
+        .rows('rollup_hourly')
+        .map((e) => named('rollup_hourly', e))
+        .map((h) => [h.requests, h.cost_nano, h.adjustment_nano]),
+    ).toEqual([
       [1, 100, -30],
       [0, 0, 5],
     ]);
-    expect(batch.rows('rollup_daily').map((e) => named('rollup_daily', e)).map((d) => [d.requests, d.adjustment_nano])).toEqual([[1, -25]]);
+    expect(
+      batch
+        .rows('rollup_daily')
+        .map((e) => named('rollup_daily', e))
+        .map((d) => [d.requests, d.adjustment_nano]),
+    ).toEqual([[1, -25]]);
   });
 
   it('returns rows in one key order whatever the arrival order (the lock order across replicas)', () => {
@@ -96,11 +121,18 @@ describe('RollupBatch', () => {
     for (const e of [...events].reverse()) backward.addEvent(e);
     expect(forward.rows('rollup_hourly')).toEqual(backward.rows('rollup_hourly'));
     const keys = forward.rows('rollup_hourly').map((e) => [e[0], e[1]]);
-    expect(keys).toEqual([...keys].sort((a, b) => Number(a[0]) - Number(b[0]) || String(a[1]).localeCompare(String(b[1]))));
+    expect(keys).toEqual(
+      [...keys].sort((a, b) => Number(a[0]) - Number(b[0]) || String(a[1]).localeCompare(String(b[1]))),
+    );
   });
 
   it('rollupDeltas gives the hourly rows as objects', () => {
     const [delta] = rollupDeltas([row({ time: new Date('2026-11-23T10:15:00Z'), cost_nano: 7n })]);
-    expect(delta).toMatchObject({ hour_ms: Date.parse('2026-11-23T10:00:00Z'), tenant: 'acme', requests: 1, cost_nano: 7 });
+    expect(delta).toMatchObject({
+      hour_ms: Date.parse('2026-11-23T10:00:00Z'),
+      tenant: 'acme',
+      requests: 1,
+      cost_nano: 7,
+    });
   });
 });

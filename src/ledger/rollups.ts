@@ -1,7 +1,14 @@
 import { sql, type Kysely } from 'kysely';
 import type { AdjustmentRow } from './adjustments.js';
 import type { EventRow } from './rows.js';
-import { BUCKET_COLUMNS, DAILY_DIMS, HOURLY_DIMS, ROLLUP_SUM_COLUMNS, SUM_OFFSET, type LedgerDatabase } from './schema.js';
+import {
+  BUCKET_COLUMNS,
+  DAILY_DIMS,
+  HOURLY_DIMS,
+  ROLLUP_SUM_COLUMNS,
+  SUM_OFFSET,
+  type LedgerDatabase,
+} from './schema.js';
 
 /**
  * Incremental rollups, hourly (DESIGN §6's dimensions) and daily (without hour and key), kept in

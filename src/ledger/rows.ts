@@ -202,4 +202,3 @@ export function rowToReservation(row: Selectable<ReservationsTable>): Reservatio
     estimated_input_tokens: toNumber(row.estimated_input_tokens),
   };
 }
-

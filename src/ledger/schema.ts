@@ -174,7 +174,9 @@ export type RollupSumColumn = (typeof ROLLUP_SUM_COLUMNS)[number];
  * Position of each sum in ROLLUP_SUM_COLUMNS: the order in which rollup entries hold their sums
  * and packed query results list them (`tok_input` is the first of the token buckets).
  */
-export const SUM_OFFSET = Object.fromEntries(ROLLUP_SUM_COLUMNS.map((column, i) => [column, i])) as Readonly<Record<RollupSumColumn, number>>;
+export const SUM_OFFSET = Object.fromEntries(ROLLUP_SUM_COLUMNS.map((column, i) => [column, i])) as Readonly<
+  Record<RollupSumColumn, number>
+>;
 
 export function toBigInt(value: unknown): bigint {
   if (typeof value === 'bigint') return value;

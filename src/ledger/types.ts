@@ -56,16 +56,7 @@ export interface Reservation extends Attribution {
 }
 
 export type GroupKey =
-  | 'tenant'
-  | 'project'
-  | 'model'
-  | 'requested_model'
-  | 'provider'
-  | 'feature'
-  | 'user'
-  | 'key'
-  | 'day'
-  | 'hour';
+  'tenant' | 'project' | 'model' | 'requested_model' | 'provider' | 'feature' | 'user' | 'key' | 'day' | 'hour';
 
 export const GROUP_KEYS: readonly GroupKey[] = [
   'tenant',

@@ -24,12 +24,42 @@ export class PertokenMetrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.#requests = new Counter({ name: 'pertoken_requests_total', help: 'Metered model calls by outcome.', labelNames: ['route', 'provider', 'model', 'status'], registers });
-    this.#tokens = new Counter({ name: 'pertoken_tokens_total', help: 'Tokens (or units) by exclusive usage bucket.', labelNames: ['tenant', 'provider', 'model', 'bucket'], registers });
-    this.#cost = new Counter({ name: 'pertoken_cost_usd_total', help: 'Priced cost in USD (the ledger holds the exact nano-USD amounts).', labelNames: ['tenant', 'provider', 'model'], registers });
-    this.#unpriced = new Counter({ name: 'pertoken_unpriced_requests_total', help: 'Calls recorded without a price (unknown model or bucket).', labelNames: ['provider', 'model'], registers });
-    this.#estimated = new Counter({ name: 'pertoken_estimated_requests_total', help: 'Calls whose usage was estimated with a tokenizer.', labelNames: ['provider', 'model', 'status'], registers });
-    this.#inconsistent = new Counter({ name: 'pertoken_usage_inconsistent_total', help: 'Provider usage objects that failed the consistency check.', labelNames: ['provider'], registers });
+    this.#requests = new Counter({
+      name: 'pertoken_requests_total',
+      help: 'Metered model calls by outcome.',
+      labelNames: ['route', 'provider', 'model', 'status'],
+      registers,
+    });
+    this.#tokens = new Counter({
+      name: 'pertoken_tokens_total',
+      help: 'Tokens (or units) by exclusive usage bucket.',
+      labelNames: ['tenant', 'provider', 'model', 'bucket'],
+      registers,
+    });
+    this.#cost = new Counter({
+      name: 'pertoken_cost_usd_total',
+      help: 'Priced cost in USD (the ledger holds the exact nano-USD amounts).',
+      labelNames: ['tenant', 'provider', 'model'],
+      registers,
+    });
+    this.#unpriced = new Counter({
+      name: 'pertoken_unpriced_requests_total',
+      help: 'Calls recorded without a price (unknown model or bucket).',
+      labelNames: ['provider', 'model'],
+      registers,
+    });
+    this.#estimated = new Counter({
+      name: 'pertoken_estimated_requests_total',
+      help: 'Calls whose usage was estimated with a tokenizer.',
+      labelNames: ['provider', 'model', 'status'],
+      registers,
+    });
+    this.#inconsistent = new Counter({
+      name: 'pertoken_usage_inconsistent_total',
+      help: 'Provider usage objects that failed the consistency check.',
+      labelNames: ['provider'],
+      registers,
+    });
     this.#latency = new Histogram({
       name: 'pertoken_request_duration_seconds',
       help: 'Whole-call latency as seen by the gateway.',
@@ -37,10 +67,30 @@ export class PertokenMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,
     });
-    this.#ttft = new Histogram({ name: 'pertoken_ttft_seconds', help: 'Time to first upstream byte of streamed calls.', labelNames: ['route'], buckets: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10], registers });
-    this.#inflight = new Gauge({ name: 'pertoken_inflight_requests', help: 'Model calls in flight.', labelNames: ['route'], registers });
-    this.#ledgerErrors = new Counter({ name: 'pertoken_ledger_write_errors_total', help: 'Ledger commits that failed (events spooled for retry).', registers });
-    this.#ingested = new Counter({ name: 'pertoken_ingested_events_total', help: 'Events received on the usage event API.', labelNames: ['result'], registers });
+    this.#ttft = new Histogram({
+      name: 'pertoken_ttft_seconds',
+      help: 'Time to first upstream byte of streamed calls.',
+      labelNames: ['route'],
+      buckets: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+      registers,
+    });
+    this.#inflight = new Gauge({
+      name: 'pertoken_inflight_requests',
+      help: 'Model calls in flight.',
+      labelNames: ['route'],
+      registers,
+    });
+    this.#ledgerErrors = new Counter({
+      name: 'pertoken_ledger_write_errors_total',
+      help: 'Ledger commits that failed (events spooled for retry).',
+      registers,
+    });
+    this.#ingested = new Counter({
+      name: 'pertoken_ingested_events_total',
+      help: 'Events received on the usage event API.',
+      labelNames: ['result'],
+      registers,
+    });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'pertoken_process_' });
   }
 
@@ -63,7 +113,8 @@ export class PertokenMetrics {
     else if (event.cost_nano > 0n) this.#cost.inc({ tenant, provider, model }, nanoToUsdNumber(event.cost_nano));
     if (event.usage_source === 'estimated') this.#estimated.inc({ provider, model, status: event.status });
     if (event.usage_source === 'provider' && event.usage_issues.length > 0) this.#inconsistent.inc({ provider });
-    if (event.latency_ms !== null) this.#latency.observe({ route: event.route, streamed: String(event.streamed) }, event.latency_ms / 1000);
+    if (event.latency_ms !== null)
+      this.#latency.observe({ route: event.route, streamed: String(event.streamed) }, event.latency_ms / 1000);
     if (event.ttft_ms !== null) this.#ttft.observe({ route: event.route }, event.ttft_ms / 1000);
   }
 

@@ -44,19 +44,27 @@ describe('price book on genai-prices data', () => {
       { bucket: 'output', quantity: 50, unit_price_usd: '0.6', per: 'mtok', discount_pct: null, cost_nano: 30_000n },
     ]);
     // genai-prices' own float answer, which we must not use for money:
-    expect(calcPrice({ input_tokens: 1000, output_tokens: 50 }, 'gpt-4o-mini', { providerId: 'openai' })?.total_price).not.toBe(0.00018);
+    expect(
+      calcPrice({ input_tokens: 1000, output_tokens: 50 }, 'gpt-4o-mini', { providerId: 'openai' })?.total_price,
+    ).not.toBe(0.00018);
   });
 
   it('resolves dated model names with genai-prices matchers', () => {
     const r = price('openai', 'gpt-4o-mini-2024-07-18', '2026-01-15T10:00:00Z', { input: 1000, output: 50 });
     expect(r.cost_nano).toBe(180_000n);
     expect(r.price_ref).toBe(`${V}:openai/gpt-4o-mini`);
-    expect(price('anthropic', 'claude-sonnet-4-20250514', '2026-01-15T10:00:00Z', { input: 1 }).price_ref).toBe(`${V}:anthropic/claude-sonnet-4-0`);
+    expect(price('anthropic', 'claude-sonnet-4-20250514', '2026-01-15T10:00:00Z', { input: 1 }).price_ref).toBe(
+      `${V}:anthropic/claude-sonnet-4-0`,
+    );
   });
 
   it('gpt-4o with cached input', () => {
     // input 1000 × 2.5 × 1000 = 2_500_000; cache_read 1000 × 1.25 × 1000 = 1_250_000; output 100 × 10 × 1000 = 1_000_000
-    const r = price('openai', 'gpt-4o-2024-08-06', '2026-01-15T10:00:00Z', { input: 1000, cache_read: 1000, output: 100 });
+    const r = price('openai', 'gpt-4o-2024-08-06', '2026-01-15T10:00:00Z', {
+      input: 1000,
+      cache_read: 1000,
+      output: 100,
+    });
     expect(lineCosts(r)).toEqual({ input: 2_500_000n, cache_read: 1_250_000n, output: 1_000_000n });
     expect(r.cost_nano).toBe(4_750_000n);
     expect(r.price_ref).toBe(`${V}:openai/gpt-4o`);
@@ -87,7 +95,9 @@ describe('price book on genai-prices data', () => {
   it('derives the 1h cache-write rate (2 × input) when the data has only the 5m rate, and says so', () => {
     // Bedrock's claude-sonnet-4 entry has cache_write 3.75 but no 1h price: 1h = 2 × 3 = 6 USD/MTok
     // 1000 × 6 × 1000 = 6_000_000
-    const r = price('aws', 'global.anthropic.claude-sonnet-4-20250514-v1:0', '2026-01-15T10:00:00Z', { cache_write_1h: 1000 });
+    const r = price('aws', 'global.anthropic.claude-sonnet-4-20250514-v1:0', '2026-01-15T10:00:00Z', {
+      cache_write_1h: 1000,
+    });
     expect(r.cost_nano).toBe(6_000_000n);
     expect(r.lines[0]?.unit_price_usd).toBe('6');
     expect(r.price_ref).toBe(`${V}:aws/global.anthropic.claude-sonnet-4-20250514-v1:0;cache_write_1h=2x_input`);
@@ -115,7 +125,11 @@ describe('price book on genai-prices data', () => {
       // 100_000 input + 100_001 cache_read = 200_001 input-side tokens -> tier
       // input 100_000 × 6 × 1000 = 600_000_000; cache_read 100_001 × 0.6 × 1000 = 60_000_600
       // output 1000 × 22.5 × 1000 = 22_500_000
-      const crossed = price('anthropic', 'claude-sonnet-4-5', at, { input: 100_000, cache_read: 100_001, output: 1000 });
+      const crossed = price('anthropic', 'claude-sonnet-4-5', at, {
+        input: 100_000,
+        cache_read: 100_001,
+        output: 1000,
+      });
       expect(lineCosts(crossed)).toEqual({ input: 600_000_000n, cache_read: 60_000_600n, output: 22_500_000n });
       expect(crossed.cost_nano).toBe(682_500_600n);
 
@@ -186,17 +200,27 @@ describe('price book on genai-prices data', () => {
     // 100 × 1 × 1000 = 100_000 twice; one call (absent count = this event) 0.012 USD = 12_000_000
     const r = price('perplexity', 'sonar', '2026-01-15T10:00:00Z', { input: 100, output: 100 });
     expect(lineCosts(r)).toEqual({ input: 100_000n, output: 100_000n, requests: 12_000_000n });
-    expect(r.lines.find((l) => l.bucket === 'requests')).toMatchObject({ quantity: 1, unit_price_usd: '0.012', per: 'unit' });
-    expect(price('perplexity', 'sonar', '2026-01-15T10:00:00Z', { input: 100, output: 100, requests: 0 }).cost_nano).toBe(200_000n);
+    expect(r.lines.find((l) => l.bucket === 'requests')).toMatchObject({
+      quantity: 1,
+      unit_price_usd: '0.012',
+      per: 'unit',
+    });
+    expect(
+      price('perplexity', 'sonar', '2026-01-15T10:00:00Z', { input: 100, output: 100, requests: 0 }).cost_nano,
+    ).toBe(200_000n);
     // gpt-4o web search 10 USD per 1000 = 0.01: 2 × 0.01 = 0.02 USD = 20_000_000
     expect(price('openai', 'gpt-4o', '2026-01-15T10:00:00Z', { web_search: 2 }).cost_nano).toBe(20_000_000n);
   });
 
   it('reasoning bills at the output rate unless a reasoning price exists', () => {
     // gpt-4o-mini: reasoning 100 × 0.6 × 1000 = 60_000
-    expect(lineCosts(price('openai', 'gpt-4o-mini', '2026-01-15T10:00:00Z', { reasoning: 100 }))).toEqual({ reasoning: 60_000n });
+    expect(lineCosts(price('openai', 'gpt-4o-mini', '2026-01-15T10:00:00Z', { reasoning: 100 }))).toEqual({
+      reasoning: 60_000n,
+    });
     // sonar-deep-research: output 8, reasoning 3: 1000 × 3 × 1000 = 3_000_000
-    expect(lineCosts(price('perplexity', 'sonar-deep-research', '2026-01-15T10:00:00Z', { reasoning: 1000, requests: 0 }))).toEqual({
+    expect(
+      lineCosts(price('perplexity', 'sonar-deep-research', '2026-01-15T10:00:00Z', { reasoning: 1000, requests: 0 })),
+    ).toEqual({
       reasoning: 3_000_000n,
     });
   });
@@ -209,7 +233,9 @@ describe('unpriced is never $0', () => {
     expect(r.cost_nano).not.toBe(0n);
     expect(r.lines).toEqual([]);
     expect(r.price_ref).toBeNull();
-    expect(r.unpriced_reason).toBe(`unknown model "gpt-nonexistent-9" for provider "openai": not in ${V} and no price override`);
+    expect(r.unpriced_reason).toBe(
+      `unknown model "gpt-nonexistent-9" for provider "openai": not in ${V} and no price override`,
+    );
   });
 
   it('unknown provider', () => {
@@ -220,7 +246,11 @@ describe('unpriced is never $0', () => {
 
   it('a bucket with tokens but no price leaves the whole event unpriced, naming the bucket', () => {
     // gpt-4o-audio-preview has text prices only; its audio tokens cost far more than text
-    const r = price('openai', 'gpt-4o-audio-preview', '2026-01-15T10:00:00Z', { input: 100, input_audio: 250, output: 10 });
+    const r = price('openai', 'gpt-4o-audio-preview', '2026-01-15T10:00:00Z', {
+      input: 100,
+      input_audio: 250,
+      output: 10,
+    });
     expect(r.cost_nano).toBeNull();
     expect(r.lines).toEqual([]);
     expect(r.unpriced_reason).toBe(`no price for input_audio (250) in ${V}:openai/gpt-4o-audio-preview`);
@@ -231,7 +261,11 @@ describe('unpriced is never $0', () => {
 
   it('a bucket with 0 tokens never makes an event unpriced', () => {
     // 100 × 2.5 × 1000 = 250_000
-    const r = price('openai', 'gpt-4o-audio-preview', '2026-01-15T10:00:00Z', { input: 100, input_audio: 0, output_image: 0 });
+    const r = price('openai', 'gpt-4o-audio-preview', '2026-01-15T10:00:00Z', {
+      input: 100,
+      input_audio: 0,
+      output_image: 0,
+    });
     expect(r.cost_nano).toBe(250_000n);
   });
 
@@ -255,11 +289,15 @@ describe('query validation', () => {
     [{ output: Number.NaN }, 'buckets.output'],
     [{ bogus: 1 } as Buckets, 'buckets.bogus'],
   ])('rejects buckets %j', (buckets, param) => {
-    expect(() => price('openai', 'gpt-4o', '2026-01-15T10:00:00Z', buckets)).toThrow(expect.objectContaining({ code: 'invalid_request', param }));
+    expect(() => price('openai', 'gpt-4o', '2026-01-15T10:00:00Z', buckets)).toThrow(
+      expect.objectContaining({ code: 'invalid_request', param }),
+    );
   });
 
   it('rejects an invalid date', () => {
-    expect(() => price('openai', 'gpt-4o', 'not a date', { input: 1 })).toThrow(expect.objectContaining({ code: 'invalid_request', param: 'at' }));
+    expect(() => price('openai', 'gpt-4o', 'not a date', { input: 1 })).toThrow(
+      expect.objectContaining({ code: 'invalid_request', param: 'at' }),
+    );
   });
 });
 
@@ -278,33 +316,36 @@ describe('exactness against genai-prices floats (property)', () => {
     return state % max;
   };
 
-  it.each(models)('%s/%s: lines sum to the cost, and the cost is genai-prices\' float to the nano', (provider, model, at) => {
-    const anthropic = provider === 'anthropic';
-    for (let i = 0; i < 40; i++) {
-      const b = {
-        input: rand(300_000),
-        cache_read: rand(50_000),
-        cache_write_5m: anthropic ? rand(20_000) : 0,
-        cache_write_1h: anthropic ? rand(20_000) : 0,
-        output: rand(20_000),
-      };
-      const r = price(provider, model, at, b);
-      expectLinesSumToCost(r);
-      const float = calcPrice(
-        {
-          input_tokens: b.input + b.cache_read + b.cache_write_5m + b.cache_write_1h,
-          cache_read_tokens: b.cache_read,
-          cache_write_tokens: b.cache_write_5m + b.cache_write_1h,
-          cache_write_1h_tokens: b.cache_write_1h,
-          output_tokens: b.output,
-        },
-        model,
-        { providerId: provider, timestamp: new Date(at) },
-      );
-      // each of ≤5 lines is within half a nano; the float itself is good to ~1e-15 relative
-      expect(Math.abs(Number(r.cost_nano) - (float?.total_price ?? Number.NaN) * 1e9)).toBeLessThanOrEqual(3);
-    }
-  });
+  it.each(models)(
+    "%s/%s: lines sum to the cost, and the cost is genai-prices' float to the nano",
+    (provider, model, at) => {
+      const anthropic = provider === 'anthropic';
+      for (let i = 0; i < 40; i++) {
+        const b = {
+          input: rand(300_000),
+          cache_read: rand(50_000),
+          cache_write_5m: anthropic ? rand(20_000) : 0,
+          cache_write_1h: anthropic ? rand(20_000) : 0,
+          output: rand(20_000),
+        };
+        const r = price(provider, model, at, b);
+        expectLinesSumToCost(r);
+        const float = calcPrice(
+          {
+            input_tokens: b.input + b.cache_read + b.cache_write_5m + b.cache_write_1h,
+            cache_read_tokens: b.cache_read,
+            cache_write_tokens: b.cache_write_5m + b.cache_write_1h,
+            cache_write_1h_tokens: b.cache_write_1h,
+            output_tokens: b.output,
+          },
+          model,
+          { providerId: provider, timestamp: new Date(at) },
+        );
+        // each of ≤5 lines is within half a nano; the float itself is good to ~1e-15 relative
+        expect(Math.abs(Number(r.cost_nano) - (float?.total_price ?? Number.NaN) * 1e9)).toBeLessThanOrEqual(3);
+      }
+    },
+  );
 });
 
 describe('no network', () => {
@@ -314,9 +355,14 @@ describe('no network', () => {
     });
     vi.stubGlobal('fetch', fetchSpy);
     const fresh = createPriceBook();
-    expect(fresh.price({ provider: 'openai', model: 'gpt-4o-mini', at: new Date('2026-01-15T00:00:00Z'), buckets: { input: 1000, output: 50 } }).cost_nano).toBe(
-      180_000n,
-    );
+    expect(
+      fresh.price({
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        at: new Date('2026-01-15T00:00:00Z'),
+        buckets: { input: 1000, output: 50 },
+      }).cost_nano,
+    ).toBe(180_000n);
     expect(fresh.rates('anthropic', 'claude-sonnet-4-5', new Date('2026-01-15T00:00:00Z'))).not.toBeNull();
     expect(fetchSpy).not.toHaveBeenCalled();
   });

@@ -11,7 +11,15 @@ import {
 } from './genai.js';
 import { divRoundHalfEven, formatDecimalScaled } from './money.js';
 import { describeEffective } from './notes.js';
-import { compileOverrides, matchOverrides, PCT_FULL, PCT_SCALE_DIGITS, type CompiledOverride, type Percent, type PriceOverride } from './overrides.js';
+import {
+  compileOverrides,
+  matchOverrides,
+  PCT_FULL,
+  PCT_SCALE_DIGITS,
+  type CompiledOverride,
+  type Percent,
+  type PriceOverride,
+} from './overrides.js';
 import { selectRate, sheetFromGenai, type RateSheet } from './sheet.js';
 import type { CostLine, EffectiveRates, PriceBook, PriceQuery, PriceResult, UnitPrice } from './types.js';
 
@@ -83,10 +91,18 @@ export function createPriceBook(options: PriceBookOptions = {}): ConfiguredPrice
     // override in effect that sets prices, else from the catalogue.
     const winner = inEffect[0] ?? null;
     const priceOverride = inEffect.find((o) => o.sheet !== null) ?? null;
-    const modifiers = { discount: winner?.discount ?? null, batchDiscount: winner?.batchDiscount ?? null, inEffect, names };
+    const modifiers = {
+      discount: winner?.discount ?? null,
+      batchDiscount: winner?.batchDiscount ?? null,
+      inEffect,
+      names,
+    };
     if (priceOverride?.sheet) {
       const baseRef = `override:${priceOverride.provider}/${priceOverride.model}@${priceOverride.from}`;
-      return { ok: true, effective: { source: 'override', sheet: priceOverride.sheet, baseRef, catalog: null, ...modifiers } };
+      return {
+        ok: true,
+        effective: { source: 'override', sheet: priceOverride.sheet, baseRef, catalog: null, ...modifiers },
+      };
     }
     if (!found.ok) return found;
     const { entry } = found;
@@ -97,7 +113,10 @@ export function createPriceBook(options: PriceBookOptions = {}): ConfiguredPrice
       sheets.set(variant.prices, sheet);
     }
     const baseRef = `${dataVersion}:${entry.provider.id}/${entry.model.id}${constraintRef(variant.constraint)}`;
-    return { ok: true, effective: { source: 'genai-prices', sheet, baseRef, catalog: { entry, variantIndex: index }, ...modifiers } };
+    return {
+      ok: true,
+      effective: { source: 'genai-prices', sheet, baseRef, catalog: { entry, variantIndex: index }, ...modifiers },
+    };
   }
 
   function price(query: PriceQuery): PriceResult {
@@ -142,17 +161,32 @@ export function createPriceBook(options: PriceBookOptions = {}): ConfiguredPrice
     if (discount) ref += `;discount=${discount.text}%`;
     if (query.batch && batchDiscount) ref += `;batch_discount=${batchDiscount.text}%`;
     if (missing.length > 0) {
-      return { cost_nano: null, lines: [], price_ref: ref, unpriced_reason: `no price for ${missing.join(', ')} in ${baseRef}` };
+      return {
+        cost_nano: null,
+        lines: [],
+        price_ref: ref,
+        unpriced_reason: `no price for ${missing.join(', ')} in ${baseRef}`,
+      };
     }
     const cost = lines.reduce((sum, line) => sum + line.cost_nano, 0n);
     return { cost_nano: cost, lines, price_ref: ref, unpriced_reason: null };
   }
 
-  function ratesOf(resolution: Resolution, provider: string, model: string, at: Date, inputTokens?: number): EffectiveRates | null {
+  function ratesOf(
+    resolution: Resolution,
+    provider: string,
+    model: string,
+    at: Date,
+    inputTokens?: number,
+  ): EffectiveRates | null {
     if (!resolution.ok) return null;
     const effective = resolution.effective;
     if (inputTokens !== undefined && (!Number.isSafeInteger(inputTokens) || inputTokens < 0)) {
-      throw new PertokenError('invalid_request', `inputTokens must be a non-negative integer, got ${String(inputTokens)}`, { param: 'inputTokens' });
+      throw new PertokenError(
+        'invalid_request',
+        `inputTokens must be a non-negative integer, got ${String(inputTokens)}`,
+        { param: 'inputTokens' },
+      );
     }
     const rates: UnitPrice[] = [];
     for (const bucket of BUCKETS) {
@@ -218,12 +252,17 @@ function requireBuckets(buckets: unknown): Buckets {
   }
   const known = new Set<string>(BUCKETS);
   for (const [bucket, value] of Object.entries(buckets)) {
-    if (!known.has(bucket)) throw new PertokenError('invalid_request', `unknown usage bucket "${bucket}"`, { param: `buckets.${bucket}` });
+    if (!known.has(bucket))
+      throw new PertokenError('invalid_request', `unknown usage bucket "${bucket}"`, { param: `buckets.${bucket}` });
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      throw new PertokenError('invalid_request', `bucket ${bucket} must be a non-negative integer, got ${JSON.stringify(value)}`, {
-        param: `buckets.${bucket}`,
-      });
+      throw new PertokenError(
+        'invalid_request',
+        `bucket ${bucket} must be a non-negative integer, got ${JSON.stringify(value)}`,
+        {
+          param: `buckets.${bucket}`,
+        },
+      );
     }
   }
   return buckets as Buckets;

@@ -26,12 +26,17 @@ describe('rates', () => {
   });
 
   it('picks a tier by input tokens, the highest tier without them (budget worst case)', () => {
-    const input = (tokens?: number) => book.rates('anthropic', 'claude-sonnet-4-5', at, tokens)?.rates.find((u) => u.bucket === 'input')?.scaled;
+    const input = (tokens?: number) =>
+      book.rates('anthropic', 'claude-sonnet-4-5', at, tokens)?.rates.find((u) => u.bucket === 'input')?.scaled;
     expect(input(200_000)).toBe(3n * PRICE_SCALE);
     expect(input(200_001)).toBe(6n * PRICE_SCALE);
     expect(input()).toBe(6n * PRICE_SCALE);
-    expect(book.rates('anthropic', 'claude-sonnet-4-5', at)?.notes).toContain('rates are the highest tier (worst case); pass inputTokens to choose a tier');
-    expect(() => book.rates('anthropic', 'claude-sonnet-4-5', at, -1)).toThrow(expect.objectContaining({ code: 'invalid_request' }));
+    expect(book.rates('anthropic', 'claude-sonnet-4-5', at)?.notes).toContain(
+      'rates are the highest tier (worst case); pass inputTokens to choose a tier',
+    );
+    expect(() => book.rates('anthropic', 'claude-sonnet-4-5', at, -1)).toThrow(
+      expect.objectContaining({ code: 'invalid_request' }),
+    );
   });
 
   it('catalogRates addresses an entry by its own ids, even one its match rules would not pick', () => {
@@ -47,7 +52,9 @@ describe('rates', () => {
   it('is null for an unknown model, and follows override dates', () => {
     expect(book.rates('openai', 'no-such-model', at)).toBeNull();
     expect(book.rates('acme-vllm', 'llama-3.1-8b', new Date('2025-12-31T00:00:00Z'))).toBeNull();
-    expect(book.rates('acme-vllm', 'llama-3.1-8b', new Date('2027-01-01T00:00:00Z'))?.price_ref).toBe('override:acme-vllm/llama-3.1-8b@2027-01-01');
+    expect(book.rates('acme-vllm', 'llama-3.1-8b', new Date('2027-01-01T00:00:00Z'))?.price_ref).toBe(
+      'override:acme-vllm/llama-3.1-8b@2027-01-01',
+    );
   });
 });
 
@@ -59,7 +66,14 @@ describe('describePrices', () => {
       provider: 'openai',
       model: 'gpt-4o',
       source: 'genai-prices',
-      prices: { input: '2.5', cache_read: '1.25', output: '10', reasoning: '10', web_search: '0.01', input_image: '2.5' },
+      prices: {
+        input: '2.5',
+        cache_read: '1.25',
+        output: '10',
+        reasoning: '10',
+        web_search: '0.01',
+        input_image: '2.5',
+      },
       discount_pct: '12',
       price_ref: `${V}:openai/gpt-4o;discount=12%`,
     });
@@ -84,8 +98,14 @@ describe('describePrices', () => {
   it('a model alone: every provider that prices it, overrides included', async () => {
     const rows = await describePrices(book, { model: 'llama-3.1-8b', at });
     const acme = rows.find((r) => r.provider === 'acme-vllm');
-    expect(acme).toMatchObject({ source: 'override', prices: { input: '0.05', output: '0.2' }, price_ref: 'override:acme-vllm/llama-3.1-8b@2026-01-01' });
-    expect(acme?.notes).toContain('override prices[2] llama-3.1-8b from 2027-01-01: sets prices (not in effect on 2026-02-10)');
+    expect(acme).toMatchObject({
+      source: 'override',
+      prices: { input: '0.05', output: '0.2' },
+      price_ref: 'override:acme-vllm/llama-3.1-8b@2026-01-01',
+    });
+    expect(acme?.notes).toContain(
+      'override prices[2] llama-3.1-8b from 2027-01-01: sets prices (not in effect on 2026-02-10)',
+    );
     const gpt = await describePrices(book, { model: 'gpt-4o', at });
     expect(gpt.map((r) => r.provider)).toContain('openai');
   });

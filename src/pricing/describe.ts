@@ -49,11 +49,15 @@ export async function describePrices(book: ConfiguredPriceBook, options: Describ
   if (provider !== undefined && model !== undefined && !glob) {
     add(book.rates(provider, model, at, 0));
   } else if (model !== undefined && !glob) {
-    const providers = new Set([...overridePairs.map((o) => o.provider.toLowerCase()), ...(await listCatalogProviders()).map((p) => p.id)]);
+    const providers = new Set([
+      ...overridePairs.map((o) => o.provider.toLowerCase()),
+      ...(await listCatalogProviders()).map((p) => p.id),
+    ]);
     for (const p of providers) add(book.rates(p, model, at, 0));
   } else {
     const wanted = provider?.toLowerCase();
-    const keep = (p: string, m: string): boolean => (wanted === undefined || p.toLowerCase() === wanted) && (glob === null || glob.test(m));
+    const keep = (p: string, m: string): boolean =>
+      (wanted === undefined || p.toLowerCase() === wanted) && (glob === null || glob.test(m));
     for (const pair of overridePairs) {
       if (keep(pair.provider, pair.model)) add(book.rates(pair.provider, pair.model, at, 0));
     }
@@ -62,11 +66,24 @@ export async function describePrices(book: ConfiguredPriceBook, options: Describ
     }
   }
 
-  const result = [...rows.values()].sort((a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model));
+  const result = [...rows.values()].sort(
+    (a, b) => a.provider.localeCompare(b.provider) || a.model.localeCompare(b.model),
+  );
   if (result.length === 0 && model !== undefined && !glob) {
     const probe = book.price({ provider: provider ?? '*', model, at, buckets: {} });
-    const reason = provider === undefined ? `no provider in ${book.dataVersion} or the overrides prices "${model}"` : probe.unpriced_reason;
-    result.push({ provider: provider ?? '*', model, source: 'none', prices: {}, discount_pct: null, price_ref: null, notes: [reason ?? 'no price'] });
+    const reason =
+      provider === undefined
+        ? `no provider in ${book.dataVersion} or the overrides prices "${model}"`
+        : probe.unpriced_reason;
+    result.push({
+      provider: provider ?? '*',
+      model,
+      source: 'none',
+      prices: {},
+      discount_pct: null,
+      price_ref: null,
+      notes: [reason ?? 'no price'],
+    });
   }
   return result;
 }
@@ -99,8 +116,15 @@ export function formatPriceTable(rows: readonly PriceRow[]): string {
     r.price_ref ?? r.source,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (values: string[]): string => values.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  const out = ['USD per 1M tokens; requests, web_search and tool_calls USD per call; list prices before discount', line(header)];
+  const line = (values: string[]): string =>
+    values
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    'USD per 1M tokens; requests, web_search and tool_calls USD per call; list prices before discount',
+    line(header),
+  ];
   rows.forEach((row, i) => {
     out.push(line(cells[i] ?? []));
     for (const note of row.notes) out.push(`    - ${note}`);

@@ -28,15 +28,15 @@ export function genaiPricesDataVersion(): string {
   const entry = require.resolve('@pydantic/genai-prices');
   const pkg: unknown = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8'));
   const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? pkg.version : undefined;
-  if (typeof version !== 'string') throw new PertokenError('internal', 'cannot read the @pydantic/genai-prices version');
+  if (typeof version !== 'string')
+    throw new PertokenError('internal', 'cannot read the @pydantic/genai-prices version');
   // The bundled data carries no timestamp of its own (only data fetched by updatePrices does).
   versionCache = `genai-prices@${version}`;
   return versionCache;
 }
 
 export type PriceConstraint =
-  | { type: 'start_date'; start_date: string }
-  | { type: 'time_of_date'; start_time: string; end_time: string };
+  { type: 'start_date'; start_date: string } | { type: 'time_of_date'; start_time: string; end_time: string };
 
 export interface CatalogEntry {
   provider: Provider;
@@ -58,10 +58,16 @@ export function lookupCatalog(provider: string, model: string, dataVersion: stri
     result = calcPrice({}, model, { providerId: provider });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return { ok: false, reason: `genai-prices could not resolve model "${model}" for provider "${provider}": ${message}` };
+    return {
+      ok: false,
+      reason: `genai-prices could not resolve model "${model}" for provider "${provider}": ${message}`,
+    };
   }
   if (!result) {
-    return { ok: false, reason: `unknown model "${model}" for provider "${provider}": not in ${dataVersion} and no price override` };
+    return {
+      ok: false,
+      reason: `unknown model "${model}" for provider "${provider}": not in ${dataVersion} and no price override`,
+    };
   }
   return { ok: true, entry: { provider: result.provider, model: result.model } };
 }
@@ -87,7 +93,10 @@ export interface PriceVariant {
 /** A model's price list as variants (one for a plain price). */
 export function priceVariants(model: ModelInfo): PriceVariant[] {
   if (!Array.isArray(model.prices)) return [{ prices: model.prices, constraint: null }];
-  return model.prices.map((entry) => ({ prices: entry.prices, constraint: normaliseConstraint(entry.constraint, model.id) }));
+  return model.prices.map((entry) => ({
+    prices: entry.prices,
+    constraint: normaliseConstraint(entry.constraint, model.id),
+  }));
 }
 
 /**
@@ -132,13 +141,17 @@ export function secondsOfUtcDay(time: string): number {
 /** "@2025-06-10" or "@time=00:30:00Z-16:30:00Z" for a price_ref; "" without a constraint. */
 export function constraintRef(constraint: PriceConstraint | null): string {
   if (constraint === null) return '';
-  return constraint.type === 'start_date' ? `@${constraint.start_date}` : `@time=${constraint.start_time}-${constraint.end_time}`;
+  return constraint.type === 'start_date'
+    ? `@${constraint.start_date}`
+    : `@time=${constraint.start_time}-${constraint.end_time}`;
 }
 
 /** Human text of a constraint for `pertoken prices`. */
 export function constraintText(constraint: PriceConstraint | null): string {
   if (constraint === null) return 'otherwise';
-  return constraint.type === 'start_date' ? `from ${constraint.start_date}` : `daily ${constraint.start_time}-${constraint.end_time} (UTC)`;
+  return constraint.type === 'start_date'
+    ? `from ${constraint.start_date}`
+    : `daily ${constraint.start_time}-${constraint.end_time} (UTC)`;
 }
 
 function normaliseConstraint(raw: unknown, modelId: string): PriceConstraint | null {
@@ -148,9 +161,16 @@ function normaliseConstraint(raw: unknown, modelId: string): PriceConstraint | n
     if (typeof c.start_date === 'string' && (c.type === undefined || c.type === 'start_date')) {
       return { type: 'start_date', start_date: c.start_date };
     }
-    if (typeof c.start_time === 'string' && typeof c.end_time === 'string' && (c.type === undefined || c.type === 'time_of_date')) {
+    if (
+      typeof c.start_time === 'string' &&
+      typeof c.end_time === 'string' &&
+      (c.type === undefined || c.type === 'time_of_date')
+    ) {
       return { type: 'time_of_date', start_time: c.start_time, end_time: c.end_time };
     }
   }
-  throw new PertokenError('internal', `genai-prices data: unknown price constraint for ${modelId}: ${JSON.stringify(raw)}`);
+  throw new PertokenError(
+    'internal',
+    `genai-prices data: unknown price constraint for ${modelId}: ${JSON.stringify(raw)}`,
+  );
 }

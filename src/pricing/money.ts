@@ -64,7 +64,11 @@ export interface ParseDecimalOptions {
  * "0.15" and 1e-7 is "1e-7") -> bigint × 10^scaleDigits. `parseDecimalScaled("2.5", 12)` is
  * 2_500_000_000_000n.
  */
-export function parseDecimalScaled(value: string | number, scaleDigits: number, options: ParseDecimalOptions = {}): bigint {
+export function parseDecimalScaled(
+  value: string | number,
+  scaleDigits: number,
+  options: ParseDecimalOptions = {},
+): bigint {
   if (!Number.isSafeInteger(scaleDigits) || scaleDigits < 0) {
     throw new PertokenError('internal', `scaleDigits must be a non-negative integer, got ${scaleDigits}`);
   }

@@ -25,7 +25,9 @@ export function describeEffective(
   if (Object.keys(effective.sheet).length === 0) {
     // genai-prices writes {} for models included in a subscription (GitHub Copilot); "free" and
     // "unknown" look alike there, so events with tokens stay unpriced until an override says 0.
-    notes.push('no prices in this entry: events with tokens are unpriced (an override with input: 0, output: 0 makes them free)');
+    notes.push(
+      'no prices in this entry: events with tokens are unpriced (an override with input: 0, output: 0 makes them free)',
+    );
   }
   notes.push(...tierNotes(effective.sheet));
   if (effective.sheet.cache_write_1h?.derived) {
@@ -42,7 +44,11 @@ export function describeEffective(
   }
   const inEffect = new Set(effective.inEffect.map((o) => o.index));
   for (const o of overridesFor(overrides, provider, effective.names)) {
-    const what = [o.sheet ? 'sets prices' : null, o.discount ? `discount ${o.discount.text}%` : null, o.batchDiscount ? `batch discount ${o.batchDiscount.text}%` : null]
+    const what = [
+      o.sheet ? 'sets prices' : null,
+      o.discount ? `discount ${o.discount.text}%` : null,
+      o.batchDiscount ? `batch discount ${o.batchDiscount.text}%` : null,
+    ]
       .filter((s): s is string => s !== null)
       .join(', ');
     const status = inEffect.has(o.index)
@@ -50,7 +56,9 @@ export function describeEffective(
         ? 'in effect'
         : 'in effect, superseded'
       : `not in effect on ${at.toISOString().slice(0, 10)}`;
-    notes.push(`override prices[${o.index}] ${o.model} from ${o.from}${o.to ? ` to ${o.to}` : ''}: ${what} (${status})`);
+    notes.push(
+      `override prices[${o.index}] ${o.model} from ${o.from}${o.to ? ` to ${o.to}` : ''}: ${what} (${status})`,
+    );
   }
   return notes;
 }
@@ -70,7 +78,10 @@ function tierNotes(sheet: RateSheet): string[] {
   }
   return [...byStart.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([start, parts]) => `above ${start} input tokens per request (cached included), every token is priced at: ${parts.join(', ')}`);
+    .map(
+      ([start, parts]) =>
+        `above ${start} input tokens per request (cached included), every token is priced at: ${parts.join(', ')}`,
+    );
 }
 
 function summary(sheet: RateSheet): string {

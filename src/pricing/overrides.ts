@@ -48,7 +48,15 @@ export const OVERRIDE_PRICE_FIELDS = [
   'requests',
 ] as const satisfies readonly Bucket[];
 
-const KNOWN_FIELDS = new Set<string>(['provider', 'model', 'from', 'to', 'discount_pct', 'batch_discount_pct', ...OVERRIDE_PRICE_FIELDS]);
+const KNOWN_FIELDS = new Set<string>([
+  'provider',
+  'model',
+  'from',
+  'to',
+  'discount_pct',
+  'batch_discount_pct',
+  ...OVERRIDE_PRICE_FIELDS,
+]);
 
 /** Discount percent held × 1e6, so "12.5" is 12_500_000n and 100% is 100_000_000n. */
 export const PCT_SCALE_DIGITS = 6;
@@ -84,7 +92,10 @@ export function compileOverrides(list: readonly PriceOverride[]): CompiledOverri
     const key = `${o.provider}\u0000${o.model.toLowerCase()}\u0000${o.from}`;
     const earlier = seen.get(key);
     if (earlier !== undefined) {
-      throw invalid(`prices[${o.index}].from`, `duplicates prices[${earlier}] (same provider, model and from): which one applies would be ambiguous`);
+      throw invalid(
+        `prices[${o.index}].from`,
+        `duplicates prices[${earlier}] (same provider, model and from): which one applies would be ambiguous`,
+      );
     }
     seen.set(key, o.index);
   }
@@ -93,10 +104,12 @@ export function compileOverrides(list: readonly PriceOverride[]): CompiledOverri
 
 function compileOne(entry: unknown, index: number): CompiledOverride {
   const at = (field: string): string => `prices[${index}].${field}`;
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw invalid(`prices[${index}]`, 'must be an object');
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    throw invalid(`prices[${index}]`, 'must be an object');
   const raw = entry as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
-    if (!KNOWN_FIELDS.has(key)) throw invalid(at(key), `unknown field (expected one of ${[...KNOWN_FIELDS].join(', ')})`);
+    if (!KNOWN_FIELDS.has(key))
+      throw invalid(at(key), `unknown field (expected one of ${[...KNOWN_FIELDS].join(', ')})`);
   }
   const provider = requireName(raw.provider, at('provider'));
   const model = requireName(raw.model, at('model'));
@@ -111,10 +124,14 @@ function compileOne(entry: unknown, index: number): CompiledOverride {
     if (raw[field] !== undefined) scaled[field] = requirePrice(raw[field], at(field));
   }
   const discount = raw.discount_pct === undefined ? null : requirePercent(raw.discount_pct, at('discount_pct'));
-  const batchDiscount = raw.batch_discount_pct === undefined ? null : requirePercent(raw.batch_discount_pct, at('batch_discount_pct'));
+  const batchDiscount =
+    raw.batch_discount_pct === undefined ? null : requirePercent(raw.batch_discount_pct, at('batch_discount_pct'));
   const hasPrices = Object.keys(scaled).length > 0;
   if (!hasPrices && !discount && !batchDiscount) {
-    throw invalid(`prices[${index}]`, `sets no price and no discount (give at least one of ${OVERRIDE_PRICE_FIELDS.join(', ')}, discount_pct, batch_discount_pct)`);
+    throw invalid(
+      `prices[${index}]`,
+      `sets no price and no discount (give at least one of ${OVERRIDE_PRICE_FIELDS.join(', ')}, discount_pct, batch_discount_pct)`,
+    );
   }
   return Object.freeze({
     index,
@@ -137,7 +154,12 @@ function compileOne(entry: unknown, index: number): CompiledOverride {
  * `names` are the model's names: as asked, plus its catalogue id, so that an override written for
  * `gpt-4o` also covers the dated `gpt-4o-2024-08-06` an upstream reports as the served model.
  */
-export function matchOverrides(overrides: readonly CompiledOverride[], provider: string, names: readonly string[], at: Date): CompiledOverride[] {
+export function matchOverrides(
+  overrides: readonly CompiledOverride[],
+  provider: string,
+  names: readonly string[],
+  at: Date,
+): CompiledOverride[] {
   const t = at.getTime();
   return overridesFor(overrides, provider, names)
     .filter((o) => t >= o.fromMs && (o.toMs === null || t < o.toMs))
@@ -145,10 +167,16 @@ export function matchOverrides(overrides: readonly CompiledOverride[], provider:
 }
 
 /** Overrides for a provider and model names regardless of time (for `pertoken prices` notes). */
-export function overridesFor(overrides: readonly CompiledOverride[], provider: string, names: readonly string[]): CompiledOverride[] {
+export function overridesFor(
+  overrides: readonly CompiledOverride[],
+  provider: string,
+  names: readonly string[],
+): CompiledOverride[] {
   const p = provider.toLowerCase();
   const lower = names.map((n) => n.toLowerCase());
-  return overrides.filter((o) => o.provider === p && (o.glob ? names.some((n) => o.glob?.test(n)) : lower.includes(o.model.toLowerCase())));
+  return overrides.filter(
+    (o) => o.provider === p && (o.glob ? names.some((n) => o.glob?.test(n)) : lower.includes(o.model.toLowerCase())),
+  );
 }
 
 function requireName(value: unknown, param: string): string {
@@ -163,7 +191,8 @@ function requireDate(value: unknown, param: string): string {
     throw invalid(param, `must be a date as YYYY-MM-DD, got ${JSON.stringify(value)}`);
   }
   const date = new Date(`${value}T00:00:00Z`);
-  if (Number.isNaN(date.getTime()) || !date.toISOString().startsWith(value)) throw invalid(param, `is not a calendar date: ${value}`);
+  if (Number.isNaN(date.getTime()) || !date.toISOString().startsWith(value))
+    throw invalid(param, `is not a calendar date: ${value}`);
   return value;
 }
 
@@ -180,7 +209,8 @@ function requirePercent(value: unknown, param: string): Percent {
 }
 
 function parseField(value: unknown, digits: number, param: string, what: string): bigint {
-  if (typeof value !== 'string' && typeof value !== 'number') throw invalid(param, `must be ${what} (number or decimal string), got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' && typeof value !== 'number')
+    throw invalid(param, `must be ${what} (number or decimal string), got ${JSON.stringify(value)}`);
   try {
     return parseDecimalScaled(value, digits);
   } catch (err) {

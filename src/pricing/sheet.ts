@@ -73,9 +73,16 @@ function genaiSpec(key: string, value: unknown): RateSpec {
     return parseDecimalScaled(n, digits, { excess: 'half-even' });
   };
   if (typeof value === 'number') return { per, base: parse(value), tiers: [], source: key, derived: false };
-  if (typeof value === 'object' && value !== null && 'base' in value && 'tiers' in value && Array.isArray(value.tiers)) {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    'base' in value &&
+    'tiers' in value &&
+    Array.isArray(value.tiers)
+  ) {
     const tiers = value.tiers.map((tier: unknown): TierRate => {
-      if (typeof tier !== 'object' || tier === null || !('start' in tier) || !('price' in tier)) throw badData(key, value);
+      if (typeof tier !== 'object' || tier === null || !('start' in tier) || !('price' in tier))
+        throw badData(key, value);
       const { start, price } = tier;
       if (typeof start !== 'number' || !Number.isSafeInteger(start) || start < 0) throw badData(key, value);
       return { start, scaled: parse(price) };
@@ -94,7 +101,13 @@ function badData(key: string, value: unknown): PertokenError {
 export function sheetFromOverride(scaledByBucket: Partial<Record<Bucket, bigint>>): RateSheet {
   const sheet: RateSheet = {};
   for (const [bucket, scaled] of Object.entries(scaledByBucket) as [Bucket, bigint][]) {
-    sheet[bucket] = { per: bucket === 'requests' ? 'unit' : 'mtok', base: scaled, tiers: [], source: `override.${bucket}`, derived: false };
+    sheet[bucket] = {
+      per: bucket === 'requests' ? 'unit' : 'mtok',
+      base: scaled,
+      tiers: [],
+      source: `override.${bucket}`,
+      derived: false,
+    };
   }
   return withFallbacks(sheet);
 }

@@ -5,7 +5,12 @@ import { anthropicMessagesAdapter, anthropicUsage, INCOMPLETE_STREAM_ISSUE } fro
 import { chunkings, feedChunks } from './testing/feed.js';
 
 const request = (model = 'claude-sonnet-4-5') =>
-  anthropicMessagesAdapter.prepare({ model, max_tokens: 1024, stream: true, messages: [{ role: 'user', content: 'What is 27 * 453?' }] });
+  anthropicMessagesAdapter.prepare({
+    model,
+    max_tokens: 1024,
+    stream: true,
+    messages: [{ role: 'user', content: 'What is 27 * 453?' }],
+  });
 
 describe('anthropic messages: usage mapping', () => {
   it('body: input excludes cache reads and writes; writes split by TTL', () => {
@@ -20,7 +25,9 @@ describe('anthropic messages: usage mapping', () => {
     expect(result.usage?.issues).toEqual([]);
     expect(result.usage?.raw).toMatchObject({ input_tokens: 21, cache_creation_input_tokens: 3012 });
     expect(result.servedModel).toBe('claude-sonnet-4-20250514');
-    expect(result.outputText).toBe('Based on the contract you shared, the termination clause requires 90 days written notice.');
+    expect(result.outputText).toBe(
+      'Based on the contract you shared, the termination clause requires 90 days written notice.',
+    );
     expect(result.completed).toBe(true);
   });
 
@@ -28,12 +35,17 @@ describe('anthropic messages: usage mapping', () => {
     const result = anthropicMessagesAdapter.readBody(loadWireJson('anthropic-messages-web-search.json'));
     expect(result.usage?.buckets).toEqual({ input: 6039, output: 931, web_search: 1 });
     expect(result.outputText).toBe(
-      "I'll search for that.\nweb_search\n{\"query\":\"claude shannon birth date\"}\nClaude Shannon was born on April 30, 1916, in Petoskey, Michigan.",
+      'I\'ll search for that.\nweb_search\n{"query":"claude shannon birth date"}\nClaude Shannon was born on April 30, 1916, in Petoskey, Michigan.',
     );
   });
 
   it('without the cache_creation split every cache write is 5m', () => {
-    const usage = anthropicUsage({ input_tokens: 5, cache_creation_input_tokens: 700, cache_read_input_tokens: 0, output_tokens: 9 });
+    const usage = anthropicUsage({
+      input_tokens: 5,
+      cache_creation_input_tokens: 700,
+      cache_read_input_tokens: 0,
+      output_tokens: 9,
+    });
     expect(usage?.buckets).toEqual({ input: 5, cache_write_5m: 700, output: 9 });
   });
 
@@ -50,7 +62,11 @@ describe('anthropic messages: usage mapping', () => {
 
   it('thinking stays in output unless output_tokens_details reports it', () => {
     expect(anthropicUsage({ input_tokens: 1, output_tokens: 300 })?.buckets).toEqual({ input: 1, output: 300 });
-    const detailed = anthropicUsage({ input_tokens: 1, output_tokens: 300, output_tokens_details: { thinking_tokens: 220 } });
+    const detailed = anthropicUsage({
+      input_tokens: 1,
+      output_tokens: 300,
+      output_tokens_details: { thinking_tokens: 220 },
+    });
     expect(detailed?.buckets).toEqual({ input: 1, output: 80, reasoning: 220 });
   });
 });
@@ -96,12 +112,18 @@ describe('anthropic messages: stream tap', () => {
   it('an error event inside the 200 stream: stream error, exact input, output estimated', () => {
     const errorStream = loadWireBuffer('anthropic-stream-error.sse');
     for (const { name, chunks } of chunkings(errorStream)) {
-      const { forwarded, result } = feedChunks(anthropicMessagesAdapter.createStreamTap(request('claude-3-5-haiku')), chunks);
+      const { forwarded, result } = feedChunks(
+        anthropicMessagesAdapter.createStreamTap(request('claude-3-5-haiku')),
+        chunks,
+      );
       expect(forwarded.equals(errorStream), name).toBe(true);
       expect(result.streamError, name).toBe('overloaded_error: Overloaded');
       expect(result.completed, name).toBe(false);
       expect(result.outputText, name).toBe('Here is a summary of the quarterly report: revenue grew');
-      const streamed = countTokens('Here is a summary of the quarterly report: revenue grew', 'claude-3-5-haiku-20241022');
+      const streamed = countTokens(
+        'Here is a summary of the quarterly report: revenue grew',
+        'claude-3-5-haiku-20241022',
+      );
       expect(streamed).toBe(16); // 55 characters / 3.5
       expect(result.usage, name).toMatchObject({
         buckets: { input: 1205, output: 16 },
@@ -112,7 +134,9 @@ describe('anthropic messages: stream tap', () => {
   });
 
   it('a stream cut before message_start has no usage', () => {
-    const { result } = feedChunks(anthropicMessagesAdapter.createStreamTap(request()), [Buffer.from('event: message_sta')]);
+    const { result } = feedChunks(anthropicMessagesAdapter.createStreamTap(request()), [
+      Buffer.from('event: message_sta'),
+    ]);
     expect(result.usage).toBeNull();
     expect(result.completed).toBe(false);
   });
@@ -141,17 +165,27 @@ describe('anthropic messages: streamed tool use', () => {
 });
 
 describe('anthropic messages: stream tap, content events left unparsed', () => {
-  const event = (data: { type: string } & Record<string, unknown>) => `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
-  const start = event({ type: 'message_start', message: { model: 'claude-sonnet-4-5-20250929', usage: { input_tokens: 12, output_tokens: 1 } } });
-  const text = (piece: string) => event({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } });
+  const event = (data: { type: string } & Record<string, unknown>) =>
+    `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
+  const start = event({
+    type: 'message_start',
+    message: { model: 'claude-sonnet-4-5-20250929', usage: { input_tokens: 12, output_tokens: 1 } },
+  });
+  const text = (piece: string) =>
+    event({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } });
   const end =
-    event({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 9 } }) + event({ type: 'message_stop' });
+    event({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 9 } }) +
+    event({ type: 'message_stop' });
 
   it('text that names the state events changes nothing, and keeps its order', () => {
     const pieces = ['The ', 'error', ' said ', 'message_stop', ' and ', 'message_delta', '.'];
     const sse = Buffer.from(
-      start + event({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) + pieces.map(text).join('') +
-        event({ type: 'ping' }) + event({ type: 'content_block_stop', index: 0 }) + end,
+      start +
+        event({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }) +
+        pieces.map(text).join('') +
+        event({ type: 'ping' }) +
+        event({ type: 'content_block_stop', index: 0 }) +
+        end,
     );
     for (const { name, chunks } of chunkings(sse)) {
       const { forwarded, result } = feedChunks(anthropicMessagesAdapter.createStreamTap(request()), chunks);
@@ -165,7 +199,9 @@ describe('anthropic messages: stream tap, content events left unparsed', () => {
 
   it('events spelled with escapes are still read; a partial output is estimated from the text', () => {
     const sse = Buffer.from(
-      start + text('Hello') + text(' world') +
+      start +
+        text('Hello') +
+        text(' world') +
         'event: error\ndata: {"type":"\\u0065rror","\\u0065rror":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
     );
     const { result } = feedChunks(anthropicMessagesAdapter.createStreamTap(request()), [sse]);
@@ -176,12 +212,17 @@ describe('anthropic messages: stream tap, content events left unparsed', () => {
     expect(result.usage?.buckets.output).toBe(countTokens('Hello world', 'claude-sonnet-4-5-20250929'));
 
     const stop = 'event: message_stop\ndata: {"type":"message\\u005Fstop"}\n\n';
-    expect(feedChunks(anthropicMessagesAdapter.createStreamTap(request()), [Buffer.from(start + text('Hi') + stop)]).result.completed).toBe(true);
+    expect(
+      feedChunks(anthropicMessagesAdapter.createStreamTap(request()), [Buffer.from(start + text('Hi') + stop)]).result
+        .completed,
+    ).toBe(true);
   });
 
   it('the event: line does not decide: a message_delta under another name is still read', () => {
     const sse = Buffer.from(
-      start + text('Hi') + 'event: content_block_delta\ndata: {"type":"message_delta","delta":{},"usage":{"output_tokens":4}}\n\n' +
+      start +
+        text('Hi') +
+        'event: content_block_delta\ndata: {"type":"message_delta","delta":{},"usage":{"output_tokens":4}}\n\n' +
         'data: {"type":"message_stop"}\n\n',
     );
     const { result } = feedChunks(anthropicMessagesAdapter.createStreamTap(request()), [sse]);

@@ -26,7 +26,10 @@ describe('anthropic messages: prepare()', () => {
             { type: 'tool_use', id: 'toolu_1', name: 'search', input: { q: 'x' } },
           ],
         },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: [{ type: 'text', text: 'Result.' }] }] },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: [{ type: 'text', text: 'Result.' }] }],
+        },
       ],
       tools: [{ name: 'search', input_schema: { type: 'object' } }],
     };
@@ -34,14 +37,24 @@ describe('anthropic messages: prepare()', () => {
     const request = anthropicMessagesAdapter.prepare(body, raw);
     expect(request.body).toBe(raw);
     expect(request.promptText).toBe(
-      ['You are terse.', 'Plain doc.', 'Summarize.', 'search', '{"q":"x"}', 'Result.', '[{"name":"search","input_schema":{"type":"object"}}]'].join('\n'),
+      [
+        'You are terse.',
+        'Plain doc.',
+        'Summarize.',
+        'search',
+        '{"q":"x"}',
+        'Result.',
+        '[{"name":"search","input_schema":{"type":"object"}}]',
+      ].join('\n'),
     );
     expect(request.hasNonTextInput).toBe(true);
     expect(request.messageCount).toBe(4);
     expect(request.maxOutputTokens).toBe(512);
     expect(request.stream).toBe(false);
     const pdf = { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' } };
-    expect(anthropicMessagesAdapter.prepare({ ...valid, messages: [{ role: 'user', content: [pdf] }] }).hasNonTextInput).toBe(true);
+    expect(
+      anthropicMessagesAdapter.prepare({ ...valid, messages: [{ role: 'user', content: [pdf] }] }).hasNonTextInput,
+    ).toBe(true);
   });
 
   it('a plain string prompt', () => {
@@ -70,7 +83,11 @@ describe('anthropic count_tokens', () => {
   it('is validated like messages but not metered', () => {
     expect(anthropicCountTokensAdapter.metered).toBe(false);
     expect(anthropicCountTokensAdapter.upstreamPath).toBe('/v1/messages/count_tokens');
-    const request = anthropicCountTokensAdapter.prepare({ model: 'claude-sonnet-4-5', messages: valid.messages, stream: true });
+    const request = anthropicCountTokensAdapter.prepare({
+      model: 'claude-sonnet-4-5',
+      messages: valid.messages,
+      stream: true,
+    });
     expect(request.stream).toBe(false);
     expect(request.promptText).toBe('Hello');
     expect(thrownBy(() => anthropicCountTokensAdapter.prepare({ model: 'claude-sonnet-4-5' })).param).toBe('messages');
@@ -82,6 +99,8 @@ describe('anthropic count_tokens', () => {
       streamError: null,
     });
     const bytes = Buffer.from('{"input_tokens":14}');
-    expect(feedChunks(anthropicCountTokensAdapter.createStreamTap(request), [bytes]).forwarded.equals(bytes)).toBe(true);
+    expect(feedChunks(anthropicCountTokensAdapter.createStreamTap(request), [bytes]).forwarded.equals(bytes)).toBe(
+      true,
+    );
   });
 });

@@ -5,14 +5,49 @@ describe('ADAPTERS: each adapter owns its wire', () => {
   it.each([
     ['openai.chat', 'openai', '/v1/chat/completions', '/chat/completions', 'chat', true, ['data: [DONE]']],
     ['openai.completions', 'openai', '/v1/completions', '/completions', 'completions', true, ['data: [DONE]']],
-    ['openai.responses', 'openai', '/v1/responses', '/responses', 'responses', true, ['"type":"response.completed"', '"type":"response.incomplete"', '"type":"response.failed"']],
+    [
+      'openai.responses',
+      'openai',
+      '/v1/responses',
+      '/responses',
+      'responses',
+      true,
+      ['"type":"response.completed"', '"type":"response.incomplete"', '"type":"response.failed"'],
+    ],
     ['openai.embeddings', 'openai', '/v1/embeddings', '/embeddings', 'embeddings', true, null],
-    ['anthropic.messages', 'anthropic', '/v1/messages', '/v1/messages', 'messages', true, ['event: message_stop', '"type":"message_stop"']],
-    ['anthropic.count_tokens', 'anthropic', '/v1/messages/count_tokens', '/v1/messages/count_tokens', 'messages', false, null],
-  ] as const)('%s speaks %s at %s (upstream %s, scope %s, metered %s)', (route, wire, clientPath, upstreamPath, scope, metered, markers) => {
-    const adapter = adapterFor(route);
-    expect(adapter).toMatchObject({ route, wire, clientPath, upstreamPath, scope, metered, terminalMarkers: markers });
-  });
+    [
+      'anthropic.messages',
+      'anthropic',
+      '/v1/messages',
+      '/v1/messages',
+      'messages',
+      true,
+      ['event: message_stop', '"type":"message_stop"'],
+    ],
+    [
+      'anthropic.count_tokens',
+      'anthropic',
+      '/v1/messages/count_tokens',
+      '/v1/messages/count_tokens',
+      'messages',
+      false,
+      null,
+    ],
+  ] as const)(
+    '%s speaks %s at %s (upstream %s, scope %s, metered %s)',
+    (route, wire, clientPath, upstreamPath, scope, metered, markers) => {
+      const adapter = adapterFor(route);
+      expect(adapter).toMatchObject({
+        route,
+        wire,
+        clientPath,
+        upstreamPath,
+        scope,
+        metered,
+        terminalMarkers: markers,
+      });
+    },
+  );
 
   it('covers every route exactly once, each on its own client path', () => {
     expect([...ROUTE_IDS].sort()).toEqual(Object.keys(ADAPTERS).sort());

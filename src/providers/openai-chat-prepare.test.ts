@@ -74,7 +74,9 @@ describe('openai chat: prepare() rewrite', () => {
 
   it('takes max_completion_tokens over max_tokens as the output bound', () => {
     expect(openaiChatAdapter.prepare({ ...valid, max_tokens: 100 }).maxOutputTokens).toBe(100);
-    expect(openaiChatAdapter.prepare({ ...valid, max_tokens: 100, max_completion_tokens: 50 }).maxOutputTokens).toBe(50);
+    expect(openaiChatAdapter.prepare({ ...valid, max_tokens: 100, max_completion_tokens: 50 }).maxOutputTokens).toBe(
+      50,
+    );
     expect(openaiChatAdapter.prepare(valid).maxOutputTokens).toBeNull();
   });
 

@@ -21,7 +21,9 @@ describe('openai chat: usage mapping', () => {
     expect(result.usage?.issues).toEqual([]);
     expect(result.usage?.raw).toEqual((loadWireJson('openai-chat-o-series.json') as { usage: unknown }).usage);
     expect(result.servedModel).toBe('o4-mini-2025-04-16');
-    expect(result.outputText).toBe("The capital of France is Paris. It has been the country's capital since the 10th century");
+    expect(result.outputText).toBe(
+      "The capital of France is Paris. It has been the country's capital since the 10th century",
+    );
     expect(result.completed).toBe(true);
     expect(result.streamError).toBeNull();
   });
@@ -115,7 +117,9 @@ describe('openai chat: stream tap', () => {
       stream: true,
       messages: [{ role: 'user', content: 'What is the capital of France?' }],
     });
-    const { result } = feedChunks(openaiChatAdapter.createStreamTap(request), [loadWireBuffer('openai-chat-stream-cut.sse')]);
+    const { result } = feedChunks(openaiChatAdapter.createStreamTap(request), [
+      loadWireBuffer('openai-chat-stream-cut.sse'),
+    ]);
     const usage = estimateUsage({
       model: result.servedModel ?? request.model,
       promptText: request.promptText,
@@ -155,7 +159,13 @@ describe('openai chat: stream tap', () => {
 describe('openai chat: stream tap, content chunks left unparsed', () => {
   const data = (chunk: Record<string, unknown>) => `data: ${JSON.stringify(chunk)}\n\n`;
   const content = (text: string, model = 'gpt-4o-2024-08-06') =>
-    data({ id: 'c', object: 'chat.completion.chunk', model, choices: [{ index: 0, delta: { content: text }, finish_reason: null }], usage: null });
+    data({
+      id: 'c',
+      object: 'chat.completion.chunk',
+      model,
+      choices: [{ index: 0, delta: { content: text }, finish_reason: null }],
+      usage: null,
+    });
   const usageChunk = (model = 'gpt-4o-2024-08-06') =>
     data({ id: 'c', model, choices: [], usage: { prompt_tokens: 30, completion_tokens: 7, total_tokens: 37 } });
   const DONE = 'data: [DONE]\n\n';
@@ -183,10 +193,26 @@ describe('openai chat: stream tap, content chunks left unparsed', () => {
   });
 
   it('content and tool arguments that spell "usage", "error" or "model" change nothing', () => {
-    const pieces = ['usage', '"usage": {"prompt_tokens": 1}', 'error', '{"error":{"message":"x"}}', 'model', '"model":"other"'];
+    const pieces = [
+      'usage',
+      '"usage": {"prompt_tokens": 1}',
+      'error',
+      '{"error":{"message":"x"}}',
+      'model',
+      '"model":"other"',
+    ];
     const toolCall = data({
       model: 'gpt-4o-2024-08-06',
-      choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { name: 'usage', arguments: '{"usage":{"a":1},"model":"x","error":{}}' } }] } }],
+      choices: [
+        {
+          index: 0,
+          delta: {
+            tool_calls: [
+              { index: 0, function: { name: 'usage', arguments: '{"usage":{"a":1},"model":"x","error":{}}' } },
+            ],
+          },
+        },
+      ],
       usage: null,
     });
     const sse = Buffer.from(pieces.map((piece) => content(piece)).join('') + toolCall + usageChunk() + DONE);
@@ -204,7 +230,11 @@ describe('openai chat: stream tap, content chunks left unparsed', () => {
     const sse = Buffer.from(
       content('Hello') +
         content(' there') +
-        data({ model: 'gpt-4o-2024-08-06', choices: [{ index: 0, delta: { content: ',' } }], error: { message: 'partial outage', type: 'server_error' } }) +
+        data({
+          model: 'gpt-4o-2024-08-06',
+          choices: [{ index: 0, delta: { content: ',' } }],
+          error: { message: 'partial outage', type: 'server_error' },
+        }) +
         content(' friend') +
         DONE,
     );
@@ -218,14 +248,17 @@ describe('openai chat: stream tap, content chunks left unparsed', () => {
   });
 
   it('the served model is the latest one sent, even when it changes mid-stream', () => {
-    const sse = Buffer.from(content('a', 'gpt-4o') + content('b', 'gpt-4o') + content('c', 'gpt-4o-2024-08-06') + content('d', '') + DONE);
+    const sse = Buffer.from(
+      content('a', 'gpt-4o') + content('b', 'gpt-4o') + content('c', 'gpt-4o-2024-08-06') + content('d', '') + DONE,
+    );
     const { result } = feedChunks(openaiChatAdapter.createStreamTap(streamRequest(false)), [sse]);
     expect(result.servedModel).toBe('gpt-4o-2024-08-06');
     expect(result.outputText).toBe('abcd');
   });
 
   it('a usage key spelled with escapes is still read, and its chunk still hidden', () => {
-    const escaped = 'data: {"model":"gpt-4o-2024-08-06","choices":[],"\\u0075sage":{"prompt_tokens":30,"completion_tokens":7}}\n\n';
+    const escaped =
+      'data: {"model":"gpt-4o-2024-08-06","choices":[],"\\u0075sage":{"prompt_tokens":30,"completion_tokens":7}}\n\n';
     const sse = Buffer.from(content('Hi') + escaped + DONE);
     const { forwarded, result } = feedChunks(openaiChatAdapter.createStreamTap(streamRequest(false)), [sse]);
     expect(result.usage?.buckets).toEqual({ input: 30, output: 7 });
@@ -233,7 +266,8 @@ describe('openai chat: stream tap, content chunks left unparsed', () => {
   });
 
   it('reads pretty-printed chunks the same way', () => {
-    const pretty = (chunk: Record<string, unknown>) => `data: ${JSON.stringify(chunk, null, 1).replaceAll('\n', ' ')}\n\n`;
+    const pretty = (chunk: Record<string, unknown>) =>
+      `data: ${JSON.stringify(chunk, null, 1).replaceAll('\n', ' ')}\n\n`;
     const sse = Buffer.from(
       pretty({ model: 'grok-3', choices: [{ index: 0, delta: { content: 'Coca' } }], usage: null }) +
         pretty({ model: 'grok-3', choices: [{ index: 0, delta: { content: '-Cola' } }], usage: null }) +

@@ -59,7 +59,10 @@ export function openaiChatUsage(raw: unknown): Usage | null {
  * Streams only carry usage when `stream_options.include_usage` is set: set it, remembering whether
  * the client asked, so the tap can hide the extra chunk from a client that did not.
  */
-export function withIncludeUsage(body: JsonObject, stream: boolean): {
+export function withIncludeUsage(
+  body: JsonObject,
+  stream: boolean,
+): {
   body: JsonObject;
   changed: boolean;
   clientWantsUsage: boolean;

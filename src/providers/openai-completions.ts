@@ -53,7 +53,10 @@ export function promptText(prompt: unknown, text: TextCollector, param = 'prompt
     else if (typeof item === 'number') tokens++;
     else if (Array.isArray(item) && item.every((t) => typeof t === 'number')) tokens += item.length;
     else {
-      throw invalidInput(`${param}[${index}]`, `\`${param}[${index}]\` must be a string, a token id or an array of token ids`);
+      throw invalidInput(
+        `${param}[${index}]`,
+        `\`${param}[${index}]\` must be a string, a token id or an array of token ids`,
+      );
     }
   });
   return tokens;

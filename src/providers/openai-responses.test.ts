@@ -4,7 +4,8 @@ import { openaiResponsesAdapter, openaiResponsesUsage } from './index.js';
 import { thrownBy } from '../testing/errors.js';
 import { chunkings, feedChunks } from './testing/feed.js';
 
-const request = () => openaiResponsesAdapter.prepare({ model: 'o4-mini', input: 'What is the capital of France?', stream: true });
+const request = () =>
+  openaiResponsesAdapter.prepare({ model: 'o4-mini', input: 'What is the capital of France?', stream: true });
 const sseEvent = (payload: { type: string } & Record<string, unknown>) =>
   `event: ${payload.type}\ndata: ${JSON.stringify(payload)}\n\n`;
 
@@ -27,14 +28,23 @@ describe('openai responses: usage mapping', () => {
   });
 
   it('a failed or queued (background) body', () => {
-    const failed = openaiResponsesAdapter.readBody({ status: 'failed', model: 'gpt-4.1', error: { message: 'boom' }, usage: null });
+    const failed = openaiResponsesAdapter.readBody({
+      status: 'failed',
+      model: 'gpt-4.1',
+      error: { message: 'boom' },
+      usage: null,
+    });
     expect(failed).toMatchObject({ usage: null, completed: false, streamError: 'boom' });
     const queued = openaiResponsesAdapter.readBody({ status: 'queued', model: 'gpt-4.1', usage: null });
     expect(queued).toMatchObject({ usage: null, completed: false, streamError: null });
   });
 
   it('overshooting details are capped and reported', () => {
-    const usage = openaiResponsesUsage({ input_tokens: 10, input_tokens_details: { cached_tokens: 12 }, output_tokens: 3 });
+    const usage = openaiResponsesUsage({
+      input_tokens: 10,
+      input_tokens_details: { cached_tokens: 12 },
+      output_tokens: 3,
+    });
     expect(usage?.buckets).toEqual({ cache_read: 10, output: 3 });
     expect(usage?.issues).toEqual(['input_tokens_details.cached_tokens (12) > input_tokens (10)']);
   });
@@ -76,7 +86,13 @@ describe('openai responses: stream tap', () => {
           status: 'incomplete',
           incomplete_details: { reason: 'max_output_tokens' },
           output: [],
-          usage: { input_tokens: 20, input_tokens_details: { cached_tokens: 0 }, output_tokens: 16, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 36 },
+          usage: {
+            input_tokens: 20,
+            input_tokens_details: { cached_tokens: 0 },
+            output_tokens: 16,
+            output_tokens_details: { reasoning_tokens: 0 },
+            total_tokens: 36,
+          },
         },
       }),
     );
@@ -95,7 +111,13 @@ describe('openai responses: stream tap', () => {
           status: 'failed',
           error: { code: 'server_error', message: 'The model failed to generate a response.' },
           output: [],
-          usage: { input_tokens: 50, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 50 },
+          usage: {
+            input_tokens: 50,
+            input_tokens_details: { cached_tokens: 0 },
+            output_tokens: 0,
+            output_tokens_details: { reasoning_tokens: 0 },
+            total_tokens: 50,
+          },
         },
       }),
     );
@@ -104,7 +126,9 @@ describe('openai responses: stream tap', () => {
     expect(failedResult.completed).toBe(false);
     expect(failedResult.usage?.buckets).toEqual({ input: 50 });
 
-    const error = Buffer.from(sseEvent({ type: 'error', sequence_number: 1, code: 'rate_limit_exceeded', message: 'Slow down', param: null }));
+    const error = Buffer.from(
+      sseEvent({ type: 'error', sequence_number: 1, code: 'rate_limit_exceeded', message: 'Slow down', param: null }),
+    );
     const errorResult = feedChunks(openaiResponsesAdapter.createStreamTap(request()), [error]).result;
     expect(errorResult.streamError).toBe('Slow down');
     expect(errorResult.usage).toBeNull();
@@ -115,15 +139,46 @@ describe('openai responses: streamed tool calls', () => {
   it('collects function-call names and argument deltas, and counts web searches', () => {
     const sse = Buffer.from(
       [
-        sseEvent({ type: 'response.output_item.added', sequence_number: 2, output_index: 0, item: { type: 'web_search_call', id: 'ws_1', status: 'in_progress' } }),
-        sseEvent({ type: 'response.output_item.done', sequence_number: 3, output_index: 0, item: { type: 'web_search_call', id: 'ws_1', status: 'completed' } }),
-        sseEvent({ type: 'response.output_item.added', sequence_number: 4, output_index: 1, item: { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'get_weather', arguments: '' } }),
-        sseEvent({ type: 'response.function_call_arguments.delta', sequence_number: 5, item_id: 'fc_1', output_index: 1, delta: '{"city":' }),
-        sseEvent({ type: 'response.function_call_arguments.delta', sequence_number: 6, item_id: 'fc_1', output_index: 1, delta: '"Paris"}' }),
+        sseEvent({
+          type: 'response.output_item.added',
+          sequence_number: 2,
+          output_index: 0,
+          item: { type: 'web_search_call', id: 'ws_1', status: 'in_progress' },
+        }),
+        sseEvent({
+          type: 'response.output_item.done',
+          sequence_number: 3,
+          output_index: 0,
+          item: { type: 'web_search_call', id: 'ws_1', status: 'completed' },
+        }),
+        sseEvent({
+          type: 'response.output_item.added',
+          sequence_number: 4,
+          output_index: 1,
+          item: { type: 'function_call', id: 'fc_1', call_id: 'call_1', name: 'get_weather', arguments: '' },
+        }),
+        sseEvent({
+          type: 'response.function_call_arguments.delta',
+          sequence_number: 5,
+          item_id: 'fc_1',
+          output_index: 1,
+          delta: '{"city":',
+        }),
+        sseEvent({
+          type: 'response.function_call_arguments.delta',
+          sequence_number: 6,
+          item_id: 'fc_1',
+          output_index: 1,
+          delta: '"Paris"}',
+        }),
         sseEvent({
           type: 'response.completed',
           sequence_number: 7,
-          response: { model: 'gpt-4.1-2025-04-14', status: 'completed', usage: { input_tokens: 300, output_tokens: 20, total_tokens: 320 } },
+          response: {
+            model: 'gpt-4.1-2025-04-14',
+            status: 'completed',
+            usage: { input_tokens: 300, output_tokens: 20, total_tokens: 320 },
+          },
         }),
       ].join(''),
     );
@@ -139,7 +194,13 @@ describe('openai responses: prepare()', () => {
       model: 'gpt-4.1',
       instructions: 'Be brief.',
       input: [
-        { role: 'user', content: [{ type: 'input_text', text: 'Describe this' }, { type: 'input_image', image_url: 'https://x/y.png' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'Describe this' },
+            { type: 'input_image', image_url: 'https://x/y.png' },
+          ],
+        },
         { type: 'function_call', call_id: 'c1', name: 'lookup', arguments: '{"q":1}' },
         { type: 'function_call_output', call_id: 'c1', output: 'found it' },
         { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Earlier answer' }] },
@@ -150,7 +211,9 @@ describe('openai responses: prepare()', () => {
     const raw = Buffer.from(JSON.stringify(body));
     const request = openaiResponsesAdapter.prepare(body, raw);
     expect(request.body).toBe(raw);
-    expect(request.promptText).toBe(['Be brief.', 'Describe this', 'lookup', '{"q":1}', 'found it', 'Earlier answer'].join('\n'));
+    expect(request.promptText).toBe(
+      ['Be brief.', 'Describe this', 'lookup', '{"q":1}', 'found it', 'Earlier answer'].join('\n'),
+    );
     expect(request.hasNonTextInput).toBe(true);
     expect(request.messageCount).toBe(3);
     expect(request.maxOutputTokens).toBe(256);
@@ -183,14 +246,28 @@ describe('openai responses: stream tap, text deltas left unparsed', () => {
   const completed = sseEvent({
     type: 'response.completed',
     sequence_number: 9,
-    response: { model: 'gpt-4.1-2025-04-14', status: 'completed', output: [], usage: { input_tokens: 10, output_tokens: 6, total_tokens: 16 } },
+    response: {
+      model: 'gpt-4.1-2025-04-14',
+      status: 'completed',
+      output: [],
+      usage: { input_tokens: 10, output_tokens: 6, total_tokens: 16 },
+    },
   });
 
   it('deltas that spell event names change nothing, and text keeps its order around parsed events', () => {
     const sse = Buffer.from(
-      delta('The ') + delta('response') + delta(' had an ') + delta('error') +
-        sseEvent({ type: 'response.output_item.added', sequence_number: 2, output_index: 1, item: { type: 'function_call', name: 'lookup', arguments: '' } }) +
-        delta('{"q":', 'response.function_call_arguments.delta') + delta('"response.completed"}', 'response.function_call_arguments.delta') +
+      delta('The ') +
+        delta('response') +
+        delta(' had an ') +
+        delta('error') +
+        sseEvent({
+          type: 'response.output_item.added',
+          sequence_number: 2,
+          output_index: 1,
+          item: { type: 'function_call', name: 'lookup', arguments: '' },
+        }) +
+        delta('{"q":', 'response.function_call_arguments.delta') +
+        delta('"response.completed"}', 'response.function_call_arguments.delta') +
         sseEvent({ type: 'response.output_text.done', sequence_number: 3, text: 'The response had an error' }) +
         completed,
     );
@@ -210,14 +287,18 @@ describe('openai responses: stream tap, text deltas left unparsed', () => {
       .replace('"type":"response.completed"', '"type":"response\\u002ecompleted"')
       .replace('"response":{', '"r\\u0065sponse":{');
     expect(escaped).not.toContain('"response"');
-    const { result } = feedChunks(openaiResponsesAdapter.createStreamTap(request()), [Buffer.from(delta('Hi') + escaped)]);
+    const { result } = feedChunks(openaiResponsesAdapter.createStreamTap(request()), [
+      Buffer.from(delta('Hi') + escaped),
+    ]);
     expect(result.completed).toBe(true);
     expect(result.usage?.buckets).toEqual({ input: 10, output: 6 });
     expect(result.servedModel).toBe('gpt-4.1-2025-04-14');
     expect(result.outputText).toBe('Hi');
 
     const error = 'event: error\ndata: {"type":"\\u0065rror","code":"rate_limit_exceeded","message":"Slow down"}\n\n';
-    const errorResult = feedChunks(openaiResponsesAdapter.createStreamTap(request()), [Buffer.from(delta('Hi') + error)]).result;
+    const errorResult = feedChunks(openaiResponsesAdapter.createStreamTap(request()), [
+      Buffer.from(delta('Hi') + error),
+    ]).result;
     expect(errorResult.streamError).toBe('Slow down');
   });
 });

@@ -224,7 +224,10 @@ function createResponsesTap(_request: PreparedRequest, options?: StreamTapOption
       onEvent: (event) => onEvent(event.data),
       result: () => {
         const text = outputText.snapshot();
-        return streamTapResult({ usage: openaiResponsesUsage(usageRaw, webSearchCalls), servedModel, completed, streamError }, text);
+        return streamTapResult(
+          { usage: openaiResponsesUsage(usageRaw, webSearchCalls), servedModel, completed, streamError },
+          text,
+        );
       },
     },
     options,
@@ -238,11 +241,7 @@ export const openaiResponsesAdapter: ProviderAdapter = {
   upstreamPath: '/responses',
   metered: true,
   scope: 'responses',
-  terminalMarkers: [
-    '"type":"response.completed"',
-    '"type":"response.incomplete"',
-    '"type":"response.failed"',
-  ],
+  terminalMarkers: ['"type":"response.completed"', '"type":"response.incomplete"', '"type":"response.failed"'],
   prepare: prepareResponses,
   readBody: readResponsesBody,
   createStreamTap: createResponsesTap,

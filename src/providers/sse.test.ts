@@ -33,7 +33,12 @@ describe('SseReader', () => {
   });
 
   it('does not take a CRLF split across chunks for a blank line', () => {
-    const blocks = readAll([Buffer.from('data: a\r'), Buffer.from('\ndata: b\r'), Buffer.from('\n\r'), Buffer.from('\n')]);
+    const blocks = readAll([
+      Buffer.from('data: a\r'),
+      Buffer.from('\ndata: b\r'),
+      Buffer.from('\n\r'),
+      Buffer.from('\n'),
+    ]);
     expect(events(blocks)).toEqual([{ type: 'message', data: 'a\nb', id: null }]);
     expect(rawOf(blocks).toString()).toBe('data: a\r\ndata: b\r\n\r\n');
   });
@@ -137,7 +142,13 @@ describe('createSseTap', () => {
         seen.push(event.data);
         return event.data === 'secret' ? 'drop' : 'forward';
       },
-      result: () => ({ usage: null, servedModel: null, outputText: seen.join(','), completed: false, streamError: null }),
+      result: () => ({
+        usage: null,
+        servedModel: null,
+        outputText: seen.join(','),
+        completed: false,
+        streamError: null,
+      }),
     });
     expect(tap.push(Buffer.from('data: one\n\ndata: sec')).toString()).toBe('data: one\n\n');
     expect(tap.push(Buffer.from('ret\n\n: ping\n\ndata: two')).toString()).toBe(': ping\n\n');

@@ -90,8 +90,7 @@ export class SseReader {
     const pending = this.#end - this.#start;
     if (this.#end + chunk.length > this.#store.length) {
       const needed = pending + chunk.length;
-      const target =
-        needed <= this.#store.length / 2 ? this.#store : Buffer.allocUnsafe(Math.max(needed * 2, 4096));
+      const target = needed <= this.#store.length / 2 ? this.#store : Buffer.allocUnsafe(Math.max(needed * 2, 4096));
       this.#store.copy(target, 0, this.#start, this.#end);
       this.#store = target;
       this.#pos -= this.#start;

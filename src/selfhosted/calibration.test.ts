@@ -20,7 +20,10 @@ describe('calibration against published measurements', () => {
 
   it('keeps the recent TensorRT-LLM Hopper tables (dense Llama) within ±25% everywhere but long-context rows', () => {
     const recent = summary.results.filter(
-      (r) => r.point.engine.startsWith('TensorRT-LLM (trtllm') && r.point.model.startsWith('llama') && r.point.gpu !== 'b200',
+      (r) =>
+        r.point.engine.startsWith('TensorRT-LLM (trtllm') &&
+        r.point.model.startsWith('llama') &&
+        r.point.gpu !== 'b200',
     );
     expect(recent.length).toBeGreaterThanOrEqual(60);
     const within = recent.filter((r) => Math.abs(r.error) <= 0.25).length;
@@ -52,10 +55,30 @@ describe('calibration against published measurements', () => {
     }
     const ids = [...GPUS.map((g) => g.id), ...MODELS.map((m) => m.id)];
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ['h100-sxm', 'h100-pcie', 'h200', 'b200', 'a100-40gb', 'a100-80gb', 'l40s', 'l4', 'a10g', 'mi300x']) {
+    for (const id of [
+      'h100-sxm',
+      'h100-pcie',
+      'h200',
+      'b200',
+      'a100-40gb',
+      'a100-80gb',
+      'l40s',
+      'l4',
+      'a10g',
+      'mi300x',
+    ]) {
       expect(findGpu(id), id).toBeDefined();
     }
-    for (const id of ['llama-3.1-8b', 'llama-3.1-70b', 'llama-3.1-405b', 'mistral-7b', 'mixtral-8x7b', 'qwen2.5-7b', 'qwen2.5-72b', 'deepseek-v3']) {
+    for (const id of [
+      'llama-3.1-8b',
+      'llama-3.1-70b',
+      'llama-3.1-405b',
+      'mistral-7b',
+      'mixtral-8x7b',
+      'qwen2.5-7b',
+      'qwen2.5-72b',
+      'deepseek-v3',
+    ]) {
       expect(findModel(id), id).toBeDefined();
     }
   });

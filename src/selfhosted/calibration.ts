@@ -74,6 +74,14 @@ export function calibrate(
   const abs = results.map((r) => Math.abs(r.error)).sort((a, b) => a - b);
   const within = abs.filter((e) => e <= tolerance).length;
   const mid = Math.floor(abs.length / 2);
-  const median = abs.length === 0 ? 0 : abs.length % 2 === 1 ? (abs[mid] ?? 0) : ((abs[mid - 1] ?? 0) + (abs[mid] ?? 0)) / 2;
-  return { count: results.length, within, share: results.length === 0 ? 0 : within / results.length, medianAbsError: median, tolerance, results };
+  const median =
+    abs.length === 0 ? 0 : abs.length % 2 === 1 ? (abs[mid] ?? 0) : ((abs[mid - 1] ?? 0) + (abs[mid] ?? 0)) / 2;
+  return {
+    count: results.length,
+    within,
+    share: results.length === 0 ? 0 : within / results.length,
+    medianAbsError: median,
+    tolerance,
+    results,
+  };
 }

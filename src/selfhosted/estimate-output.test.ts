@@ -64,7 +64,13 @@ describe('estimate output', () => {
   });
 
   it('adds usd_per_mtok_blended with --mix', () => {
-    const { input, concurrency } = resolveEstimate({ model: 'llama-3.1-8b', gpu: 'h100-sxm', gpuPrice: '2', mix: '3:1', concurrency: '8' });
+    const { input, concurrency } = resolveEstimate({
+      model: 'llama-3.1-8b',
+      gpu: 'h100-sxm',
+      gpuPrice: '2',
+      mix: '3:1',
+      concurrency: '8',
+    });
     const csv = renderEstimate(estimate(input, concurrency), 'csv');
     expect(csv.split('\n')[0]).toContain('usd_per_mtok_blended');
   });

@@ -84,7 +84,10 @@ export function renderCalibration(summary: CalibrationSummary, format: OutputFor
   const cellsOf = rows.map((r) => headers.map((h) => r[h as keyof typeof r]));
   if (format === 'csv') return renderCsv(headers, cellsOf);
   return (
-    renderTable(headers.slice(0, 5), cellsOf.map((r) => r.slice(0, 5))) +
+    renderTable(
+      headers.slice(0, 5),
+      cellsOf.map((r) => r.slice(0, 5)),
+    ) +
     `${totals.within} of ${totals.points} published points within ±${totals.tolerance_pct}% ` +
     `(${(totals.share_within * 100).toFixed(1)}%), median |error| ${totals.median_abs_error_pct}%\n`
   );

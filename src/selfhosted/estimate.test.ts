@@ -103,18 +103,35 @@ describe('estimate on hand-computed cases', () => {
   });
 
   it('MoE models compute with active parameters and read the experts their tokens use', () => {
-    const base = { gpu: 'h100-sxm', precision: 'fp8', input: '1000', output: '1000', concurrency: '1', batching: 'static', stepOverheadMs: '0' };
+    const base = {
+      gpu: 'h100-sxm',
+      precision: 'fp8',
+      input: '1000',
+      output: '1000',
+      concurrency: '1',
+      batching: 'static',
+      stepOverheadMs: '0',
+    };
     const moe = run({ ...base, model: 'mixtral-8x7b' }).points[0];
     // a dense model of Mixtral's total size reads all 46.7 GB every decode step (17.4 ms at
     // 3.35 TB/s × 0.8); Mixtral's one token reads its 2 experts + shared weights, 12.9 GB (4.8 ms)
-    const dense = run({ ...base, paramsB: '46.7', layers: '32', kvHeads: '8', headDim: '128', hiddenSize: '4096' }).points[0];
+    const dense = run({ ...base, paramsB: '46.7', layers: '32', kvHeads: '8', headDim: '128', hiddenSize: '4096' })
+      .points[0];
     expect((moe?.tpot_ms ?? 0) / (dense?.tpot_ms ?? 1)).toBeCloseTo(12.9 / 46.7, 1);
     // same memory footprint: both store 46.7B params
     expect(run({ ...base, model: 'mixtral-8x7b' }).weights_gb).toBe(46.7);
   });
 
-  it('models DeepSeek-V3\'s small MLA cache, replicated across tensor-parallel ranks', () => {
-    const r = run({ model: 'deepseek-v3', gpu: 'h200', gpus: '8', precision: 'fp8', input: '1000', output: '1000', concurrency: '1' });
+  it("models DeepSeek-V3's small MLA cache, replicated across tensor-parallel ranks", () => {
+    const r = run({
+      model: 'deepseek-v3',
+      gpu: 'h200',
+      gpus: '8',
+      precision: 'fp8',
+      input: '1000',
+      output: '1000',
+      concurrency: '1',
+    });
     // 61 × 576 values × 1 B (fp8) = 35,136 B, stored on each of the 8 ranks
     expect(r.kv_bytes_per_token).toBe(35_136 * 8);
     expect(r.kv_precision).toBe('fp8');
@@ -160,20 +177,42 @@ describe('monotonicity', () => {
   });
 
   it('--concurrency max sweeps to the memory limit and reports the best point', () => {
-    const r = run({ model: 'llama-3.1-8b', gpu: 'h100-sxm', precision: 'fp8', input: '1000', output: '1000', concurrency: 'max' });
+    const r = run({
+      model: 'llama-3.1-8b',
+      gpu: 'h100-sxm',
+      precision: 'fp8',
+      input: '1000',
+      output: '1000',
+      concurrency: 'max',
+    });
     const last = r.points[r.points.length - 1];
     expect(last?.concurrency).toBe(r.max_concurrency_memory);
     expect(r.points.map((p) => p.concurrency).slice(0, 4)).toEqual([1, 2, 4, 8]);
     const best = Math.max(...r.points.map((p) => p.output_tokens_per_s));
     expect(r.max_throughput?.output_tokens_per_s).toBe(best);
     // one more request than fits is flagged, and never chosen as the best point
-    const over = run({ model: 'llama-3.1-8b', gpu: 'h100-sxm', precision: 'fp8', input: '1000', output: '1000', concurrency: `${r.max_concurrency_memory + 1}` });
+    const over = run({
+      model: 'llama-3.1-8b',
+      gpu: 'h100-sxm',
+      precision: 'fp8',
+      input: '1000',
+      output: '1000',
+      concurrency: `${r.max_concurrency_memory + 1}`,
+    });
     expect(over.points[0]?.fits_memory).toBe(false);
     expect(over.max_throughput).toBeNull();
   });
 
   it('the SLO bounds the concurrency: the limit meets it, one more does not', () => {
-    const flags = { model: 'llama-3.1-70b', gpu: 'h100-sxm', gpus: '2', precision: 'fp8', input: '1000', output: '500', sloTpotMs: '30' };
+    const flags = {
+      model: 'llama-3.1-70b',
+      gpu: 'h100-sxm',
+      gpus: '2',
+      precision: 'fp8',
+      input: '1000',
+      output: '500',
+      sloTpotMs: '30',
+    };
     const r = run({ ...flags, concurrency: 'max' });
     const limit = r.max_concurrency_slo ?? 0;
     expect(limit).toBeGreaterThan(1);
@@ -187,7 +226,9 @@ describe('monotonicity', () => {
 
 describe('memory limit', () => {
   it('refuses a model that does not fit, with the GB needed and available', () => {
-    const err = thrownBy(() => run({ model: 'llama-3.1-405b', gpu: 'h100-sxm', precision: 'bf16', input: '1000', output: '1000' }));
+    const err = thrownBy(() =>
+      run({ model: 'llama-3.1-405b', gpu: 'h100-sxm', precision: 'bf16', input: '1000', output: '1000' }),
+    );
     expect(err.param).toBe('--gpus');
     // 405.85e9 × 2 B = 811.7 GB of weights against 80 GB × 0.9 = 72 GB
     expect(err.message).toContain('weights 811.7 GB');
@@ -205,20 +246,60 @@ describe('memory limit', () => {
 
 describe('bad input gives one line naming the flag', () => {
   const cases: Array<[string, EstimateFlags, string, RegExp]> = [
-    ['unknown GPU', { model: 'llama-3.1-8b', gpu: 'h900' }, '--gpu', /unknown GPU "h900"; known: h100-sxm, h100-pcie, h200, b200/],
+    [
+      'unknown GPU',
+      { model: 'llama-3.1-8b', gpu: 'h900' },
+      '--gpu',
+      /unknown GPU "h900"; known: h100-sxm, h100-pcie, h200, b200/,
+    ],
     ['unknown model', { model: 'gpt-9', gpu: 'h100-sxm' }, '--model', /unknown model "gpt-9"; known: llama-3\.1-8b/],
     ['negative input', { model: 'llama-3.1-8b', gpu: 'h100-sxm', input: '-5' }, '--input', /must be positive/],
-    ['negative output', { model: 'llama-3.1-8b', gpu: 'h100-sxm', output: 'uniform:-3-10' }, '--output', /must be positive/],
-    ['zero GPUs', { model: 'llama-3.1-8b', gpu: 'h100-sxm', gpus: '0' }, '--gpus', /GPU count must be a positive whole number/],
-    ['tp not dividing', { model: 'llama-3.1-8b', gpu: 'h100-sxm', gpus: '8', tp: '3' }, '--tp', /3 does not divide 8 GPUs/],
-    ['precision', { model: 'llama-3.1-8b', gpu: 'h100-sxm', precision: 'fp7' }, '--precision', /unknown precision "fp7"/],
-    ['concurrency', { model: 'llama-3.1-8b', gpu: 'h100-sxm', concurrency: '1,0' }, '--concurrency', /positive whole number/],
-    ['efficiency', { model: 'llama-3.1-8b', gpu: 'h100-sxm', memEfficiency: '1.5' }, '--mem-efficiency', /fraction in \(0, 1\]/],
+    [
+      'negative output',
+      { model: 'llama-3.1-8b', gpu: 'h100-sxm', output: 'uniform:-3-10' },
+      '--output',
+      /must be positive/,
+    ],
+    [
+      'zero GPUs',
+      { model: 'llama-3.1-8b', gpu: 'h100-sxm', gpus: '0' },
+      '--gpus',
+      /GPU count must be a positive whole number/,
+    ],
+    [
+      'tp not dividing',
+      { model: 'llama-3.1-8b', gpu: 'h100-sxm', gpus: '8', tp: '3' },
+      '--tp',
+      /3 does not divide 8 GPUs/,
+    ],
+    [
+      'precision',
+      { model: 'llama-3.1-8b', gpu: 'h100-sxm', precision: 'fp7' },
+      '--precision',
+      /unknown precision "fp7"/,
+    ],
+    [
+      'concurrency',
+      { model: 'llama-3.1-8b', gpu: 'h100-sxm', concurrency: '1,0' },
+      '--concurrency',
+      /positive whole number/,
+    ],
+    [
+      'efficiency',
+      { model: 'llama-3.1-8b', gpu: 'h100-sxm', memEfficiency: '1.5' },
+      '--mem-efficiency',
+      /fraction in \(0, 1\]/,
+    ],
     ['price', { model: 'llama-3.1-8b', gpu: 'h100-sxm', gpuPrice: '-2' }, '--gpu-price', /non-negative decimal/],
     ['mix', { model: 'llama-3.1-8b', gpu: 'h100-sxm', mix: '3-1' }, '--mix', /INPUT:OUTPUT/],
     ['no model', { gpu: 'h100-sxm', paramsB: '7' }, '--model', /--params-b, --layers, --kv-heads and --head-dim/],
     ['no gpu', { model: 'llama-3.1-8b', hbmGb: '80' }, '--gpu', /--hbm-gb, --bandwidth-tbs and --tflops/],
-    ['file in estimate', { model: 'llama-3.1-8b', gpu: 'h100-sxm', input: 'prompts.jsonl' }, '--input', /expected a token count/],
+    [
+      'file in estimate',
+      { model: 'llama-3.1-8b', gpu: 'h100-sxm', input: 'prompts.jsonl' },
+      '--input',
+      /expected a token count/,
+    ],
   ];
   it.each(cases)('%s', (_name, flags, param, message) => {
     const err = thrownBy(() => run(flags));
@@ -236,7 +317,17 @@ describe('bad input gives one line naming the flag', () => {
 
 describe('explicit parameters', () => {
   it('accepts a model and GPU given entirely by flags', () => {
-    const r = run({ paramsB: '8', layers: '32', kvHeads: '8', headDim: '128', hbmGb: '80', bandwidthTbs: '3.35', tflops: '990', input: '512', output: '256' });
+    const r = run({
+      paramsB: '8',
+      layers: '32',
+      kvHeads: '8',
+      headDim: '128',
+      hbmGb: '80',
+      bandwidthTbs: '3.35',
+      tflops: '990',
+      input: '512',
+      output: '256',
+    });
     expect(r.model).toBe('custom');
     expect(r.gpu).toBe('custom');
     // 8e9 params × 2 B (bf16 default) = 16 GB

@@ -37,7 +37,8 @@ export interface Deployment {
 
 export function deploymentOf(input: EstimateInput): Deployment {
   const { model, gpu, tp } = input;
-  const kvPerToken = (input.kv_bytes_per_token ?? kvBytesPerToken(model, input.kv_precision)) * kvReplication(model, tp);
+  const kvPerToken =
+    (input.kv_bytes_per_token ?? kvBytesPerToken(model, input.kv_precision)) * kvReplication(model, tp);
   const weights = weightBytes(model.params_b, input.precision);
   const usable = tp * gpu.hbm_gb * 1e9 * input.efficiency.memory_utilization;
   const perRequest = (input.input_tokens + input.output_tokens) * kvPerToken;
@@ -79,7 +80,12 @@ function continuousTiming(d: Deployment, input: EstimateInput, b: number): Timin
   const I = input.input_tokens;
   const O = input.output_tokens;
   const context = I + O / 2;
-  const step = forwardPass(d.arch, d.hw, { decodeTokens: b, decodeContext: context, prefillRequests: b / O, prefillLength: I });
+  const step = forwardPass(d.arch, d.hw, {
+    decodeTokens: b,
+    decodeContext: context,
+    prefillRequests: b / O,
+    prefillLength: I,
+  });
   const admitting = forwardPass(d.arch, d.hw, {
     decodeTokens: Math.max(b - 1, 0),
     decodeContext: context,
@@ -88,8 +94,18 @@ function continuousTiming(d: Deployment, input: EstimateInput, b: number): Timin
   });
   const waiting = b > 1 ? step.timeS / 2 : 0;
   // Input tokens pay for the share of the step their prompts would take on their own.
-  const decodeAlone = forwardPass(d.arch, d.hw, { decodeTokens: b, decodeContext: context, prefillRequests: 0, prefillLength: 0 });
-  const promptAlone = forwardPass(d.arch, d.hw, { decodeTokens: 0, decodeContext: 0, prefillRequests: 1, prefillLength: I });
+  const decodeAlone = forwardPass(d.arch, d.hw, {
+    decodeTokens: b,
+    decodeContext: context,
+    prefillRequests: 0,
+    prefillLength: 0,
+  });
+  const promptAlone = forwardPass(d.arch, d.hw, {
+    decodeTokens: 0,
+    decodeContext: 0,
+    prefillRequests: 1,
+    prefillLength: I,
+  });
   const prefillWork = (b / O) * promptAlone.timeS;
   return {
     ttftS: waiting + admitting.timeS,
@@ -105,8 +121,18 @@ function continuousTiming(d: Deployment, input: EstimateInput, b: number): Timin
 function staticTiming(d: Deployment, input: EstimateInput, b: number): Timing {
   const I = input.input_tokens;
   const O = input.output_tokens;
-  const prefill = forwardPass(d.arch, d.hw, { decodeTokens: 0, decodeContext: 0, prefillRequests: b, prefillLength: I });
-  const step = forwardPass(d.arch, d.hw, { decodeTokens: b, decodeContext: I + O / 2, prefillRequests: 0, prefillLength: 0 });
+  const prefill = forwardPass(d.arch, d.hw, {
+    decodeTokens: 0,
+    decodeContext: 0,
+    prefillRequests: b,
+    prefillLength: I,
+  });
+  const step = forwardPass(d.arch, d.hw, {
+    decodeTokens: b,
+    decodeContext: I + O / 2,
+    prefillRequests: 0,
+    prefillLength: 0,
+  });
   const decodeS = (O - 1) * step.timeS;
   const total = prefill.timeS + decodeS;
   return {
@@ -160,7 +186,9 @@ export function estimatePoint(input: EstimateInput, d: Deployment, concurrency: 
     // Blended $/1M tokens of a traffic mix (e.g. 3:1 input:output): the mix-weighted mean price.
     const [inShare, outShare] = input.mix;
     point.usd_per_mtok_blended =
-      usdIn === null || usdOut === null ? null : formatUsd((inShare * usdIn + outShare * usdOut) / (inShare + outShare));
+      usdIn === null || usdOut === null
+        ? null
+        : formatUsd((inShare * usdIn + outShare * usdOut) / (inShare + outShare));
   }
   return point;
 }

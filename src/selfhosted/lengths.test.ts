@@ -8,7 +8,10 @@ describe('length specs', () => {
     expect(parseLengthSpec('512', '--input')).toEqual({ kind: 'fixed', value: 512 });
     expect(parseLengthSpec('uniform:100-300', '--input')).toEqual({ kind: 'uniform', min: 100, max: 300 });
     expect(parseLengthSpec('normal:500,120', '--input')).toEqual({ kind: 'normal', mean: 500, sd: 120 });
-    expect(parseLengthSpec('data/prompts.jsonl', '--input', true)).toEqual({ kind: 'file', path: 'data/prompts.jsonl' });
+    expect(parseLengthSpec('data/prompts.jsonl', '--input', true)).toEqual({
+      kind: 'file',
+      path: 'data/prompts.jsonl',
+    });
   });
 
   it('rejects bad specs naming the flag', () => {
@@ -36,7 +39,9 @@ describe('length specs', () => {
   it('means feed the estimator', () => {
     expect(meanLength({ kind: 'uniform', min: 100, max: 300 }, '--input')).toBe(200);
     expect(meanLength({ kind: 'normal', mean: 500, sd: 50 }, '--input')).toBe(500);
-    expect(() => meanLength({ kind: 'file', path: 'x.jsonl' }, '--input')).toThrow(/only accepted by `pertoken bench --input`/);
+    expect(() => meanLength({ kind: 'file', path: 'x.jsonl' }, '--input')).toThrow(
+      /only accepted by `pertoken bench --input`/,
+    );
   });
 
   it('samples reproducibly within the range and around the mean', () => {

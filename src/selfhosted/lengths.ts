@@ -17,7 +17,8 @@ const INT = /^-?\d+$/;
 const NUM = /^-?\d+(\.\d+)?$/;
 
 function positiveInt(text: string, param: string): number {
-  if (!INT.test(text.trim())) throw new PertokenError('invalid_request', `expected a whole number of tokens, got "${text}"`, { param });
+  if (!INT.test(text.trim()))
+    throw new PertokenError('invalid_request', `expected a whole number of tokens, got "${text}"`, { param });
   const value = Number(text);
   if (value < 1) throw new PertokenError('invalid_request', `token length must be positive, got ${value}`, { param });
   return value;
@@ -43,7 +44,10 @@ export function parseLengthSpec(text: string, param: string, allowFile = false):
     const mean = number(meanText, param);
     const sd = number(sdText, param);
     if (mean < 1) throw new PertokenError('invalid_request', `normal mean must be positive, got ${mean}`, { param });
-    if (sd < 0) throw new PertokenError('invalid_request', `normal standard deviation must not be negative, got ${sd}`, { param });
+    if (sd < 0)
+      throw new PertokenError('invalid_request', `normal standard deviation must not be negative, got ${sd}`, {
+        param,
+      });
     return { kind: 'normal', mean, sd };
   }
   if (INT.test(spec) || NUM.test(spec)) return { kind: 'fixed', value: positiveInt(spec, param) };
@@ -65,7 +69,9 @@ export function meanLength(spec: LengthSpec, param: string): number {
     case 'normal':
       return spec.mean;
     case 'file':
-      throw new PertokenError('invalid_request', 'a prompts file is only accepted by `pertoken bench --input`', { param });
+      throw new PertokenError('invalid_request', 'a prompts file is only accepted by `pertoken bench --input`', {
+        param,
+      });
   }
 }
 

@@ -8,7 +8,12 @@ import { PertokenError } from '../errors.js';
 const NANO = 1_000_000_000n;
 
 /** USD per 1M tokens of GPU time: $/GPU-h × GPUs × share of time / 3600 / tokens per second × 1e6. */
-export function usdPerMillionTokensValue(priceUsdPerHour: string, gpus: number, tokensPerS: number, share: number): number {
+export function usdPerMillionTokensValue(
+  priceUsdPerHour: string,
+  gpus: number,
+  tokensPerS: number,
+  share: number,
+): number {
   if (!(tokensPerS > 0)) return Number.POSITIVE_INFINITY;
   return (Number(priceUsdPerHour) * gpus * share * 1e6) / 3600 / tokensPerS;
 }
@@ -17,7 +22,12 @@ export function formatUsd(value: number): string | null {
   return Number.isFinite(value) ? value.toFixed(9) : null;
 }
 
-export function usdPerMillionTokens(priceUsdPerHour: string, gpus: number, tokensPerS: number, share: number): string | null {
+export function usdPerMillionTokens(
+  priceUsdPerHour: string,
+  gpus: number,
+  tokensPerS: number,
+  share: number,
+): string | null {
   return formatUsd(usdPerMillionTokensValue(priceUsdPerHour, gpus, tokensPerS, share));
 }
 
@@ -31,7 +41,8 @@ const DECIMAL_RE = /^(\d+)(?:\.(\d+))?$/;
 
 export function parseDecimal(text: string, param: string): Decimal {
   const m = DECIMAL_RE.exec(text.trim());
-  if (!m) throw new PertokenError('invalid_request', `expected a non-negative decimal number, got "${text}"`, { param });
+  if (!m)
+    throw new PertokenError('invalid_request', `expected a non-negative decimal number, got "${text}"`, { param });
   const frac = m[2] ?? '';
   return { units: BigInt((m[1] ?? '0') + frac), scale: frac.length };
 }

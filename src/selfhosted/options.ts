@@ -57,23 +57,27 @@ export interface ResolvedEstimate {
   slo: Slo;
 }
 
-const invalid = (param: string, message: string): PertokenError => new PertokenError('invalid_request', message, { param });
+const invalid = (param: string, message: string): PertokenError =>
+  new PertokenError('invalid_request', message, { param });
 
 function positiveNumber(text: string, param: string): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) throw invalid(param, `expected a positive number, got "${text}"`);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0)
+    throw invalid(param, `expected a positive number, got "${text}"`);
   return value;
 }
 
 function nonNegativeNumber(text: string, param: string): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < 0) throw invalid(param, `expected a number >= 0, got "${text}"`);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0)
+    throw invalid(param, `expected a number >= 0, got "${text}"`);
   return value;
 }
 
 function positiveInt(text: string, param: string, what: string): number {
   const value = Number(text);
-  if (!/^-?\d+$/.test(text.trim()) || value < 1) throw invalid(param, `${what} must be a positive whole number, got "${text}"`);
+  if (!/^-?\d+$/.test(text.trim()) || value < 1)
+    throw invalid(param, `${what} must be a positive whole number, got "${text}"`);
   return value;
 }
 
@@ -87,13 +91,17 @@ function fraction(text: string, param: string): number {
 
 export function parsePrecision(text: string, param: string): Precision {
   const p = text.trim().toLowerCase();
-  if (!(PRECISIONS as readonly string[]).includes(p)) throw invalid(param, `unknown precision "${text}"; known: ${PRECISIONS.join(', ')}`);
+  if (!(PRECISIONS as readonly string[]).includes(p))
+    throw invalid(param, `unknown precision "${text}"; known: ${PRECISIONS.join(', ')}`);
   return p as Precision;
 }
 
 export function parseConcurrency(text: string, param = '--concurrency'): number[] | 'max' {
   if (text.trim().toLowerCase() === 'max') return 'max';
-  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (parts.length === 0) throw invalid(param, 'expected a list of positive integers or "max"');
   return parts.map((p) => positiveInt(p, param, 'concurrency'));
 }
@@ -111,7 +119,10 @@ function resolveModel(f: EstimateFlags): ModelSpec {
   if (base === undefined) {
     const missing = (['paramsB', 'layers', 'kvHeads', 'headDim'] as const).filter((k) => f[k] === undefined);
     if (missing.length > 0) {
-      throw invalid('--model', 'give --model, or the model explicitly with --params-b, --layers, --kv-heads and --head-dim');
+      throw invalid(
+        '--model',
+        'give --model, or the model explicitly with --params-b, --layers, --kv-heads and --head-dim',
+      );
     }
   }
   const num = (v: string | undefined, param: string, fallback: number | undefined): number | undefined =>
@@ -119,11 +130,19 @@ function resolveModel(f: EstimateFlags): ModelSpec {
   const int = (v: string | undefined, param: string, fallback: number | undefined): number | undefined =>
     v === undefined ? fallback : positiveInt(v, param, param.slice(2));
   const params = num(f.paramsB, '--params-b', base?.params_b) ?? 0;
-  const active = num(f.activeParamsB, '--active-params-b', f.paramsB !== undefined && f.activeParamsB === undefined ? params : base?.active_params_b) ?? params;
-  if (active > params) throw invalid('--active-params-b', `active parameters (${active}B) exceed total parameters (${params}B)`);
+  const active =
+    num(
+      f.activeParamsB,
+      '--active-params-b',
+      f.paramsB !== undefined && f.activeParamsB === undefined ? params : base?.active_params_b,
+    ) ?? params;
+  if (active > params)
+    throw invalid('--active-params-b', `active parameters (${active}B) exceed total parameters (${params}B)`);
   const headDim = int(f.headDim, '--head-dim', base?.head_dim) ?? 128;
   const kvHeads = int(f.kvHeads, '--kv-heads', base?.kv_heads) ?? 1;
-  const heads = int(f.heads, '--heads', base?.attention_heads) ?? (f.hiddenSize ? Math.max(1, Math.round(Number(f.hiddenSize) / headDim)) : kvHeads);
+  const heads =
+    int(f.heads, '--heads', base?.attention_heads) ??
+    (f.hiddenSize ? Math.max(1, Math.round(Number(f.hiddenSize) / headDim)) : kvHeads);
   const hidden = int(f.hiddenSize, '--hidden-size', base?.hidden_size) ?? heads * headDim;
   const experts = int(f.experts, '--experts', base?.experts);
   const perToken = int(f.expertsPerToken, '--experts-per-token', base?.experts_per_token);
@@ -155,15 +174,22 @@ function resolveModel(f: EstimateFlags): ModelSpec {
 function resolveGpu(f: EstimateFlags, precision: Precision): GpuSpec {
   const base: GpuSpec | undefined = f.gpu === undefined ? undefined : requireGpu(f.gpu);
   if (base === undefined && (f.hbmGb === undefined || f.bandwidthTbs === undefined || f.tflops === undefined)) {
-    throw invalid('--gpu', `give --gpu (known: ${GPUS.map((g) => g.id).join(', ')}), or the GPU explicitly with --hbm-gb, --bandwidth-tbs and --tflops`);
+    throw invalid(
+      '--gpu',
+      `give --gpu (known: ${GPUS.map((g) => g.id).join(', ')}), or the GPU explicitly with --hbm-gb, --bandwidth-tbs and --tflops`,
+    );
   }
   const gpu: GpuSpec = {
     id: base?.id ?? 'custom',
     name: base?.name ?? 'custom GPU',
     hbm_gb: f.hbmGb === undefined ? (base?.hbm_gb ?? 0) : positiveNumber(f.hbmGb, '--hbm-gb'),
-    bandwidth_tbs: f.bandwidthTbs === undefined ? (base?.bandwidth_tbs ?? 0) : positiveNumber(f.bandwidthTbs, '--bandwidth-tbs'),
+    bandwidth_tbs:
+      f.bandwidthTbs === undefined ? (base?.bandwidth_tbs ?? 0) : positiveNumber(f.bandwidthTbs, '--bandwidth-tbs'),
     tflops: { ...(base?.tflops ?? {}) },
-    interconnect_gbs: f.interconnectGbs === undefined ? (base?.interconnect_gbs ?? 64) : positiveNumber(f.interconnectGbs, '--interconnect-gbs'),
+    interconnect_gbs:
+      f.interconnectGbs === undefined
+        ? (base?.interconnect_gbs ?? 64)
+        : positiveNumber(f.interconnectGbs, '--interconnect-gbs'),
     allreduce_latency_us: base?.allreduce_latency_us ?? 50,
     sources: base?.sources ?? [],
   };
@@ -184,13 +210,23 @@ function resolveGpu(f: EstimateFlags, precision: Precision): GpuSpec {
 function resolveEfficiency(f: EstimateFlags, precision: Precision): Efficiency {
   return {
     mem: f.memEfficiency === undefined ? DEFAULT_EFFICIENCY.mem : fraction(f.memEfficiency, '--mem-efficiency'),
-    compute: f.computeEfficiency === undefined ? DEFAULT_COMPUTE_EFFICIENCY[precision] : fraction(f.computeEfficiency, '--compute-efficiency'),
+    compute:
+      f.computeEfficiency === undefined
+        ? DEFAULT_COMPUTE_EFFICIENCY[precision]
+        : fraction(f.computeEfficiency, '--compute-efficiency'),
     comm: f.commEfficiency === undefined ? DEFAULT_EFFICIENCY.comm : fraction(f.commEfficiency, '--comm-efficiency'),
     memory_utilization:
-      f.memoryUtilization === undefined ? DEFAULT_EFFICIENCY.memory_utilization : fraction(f.memoryUtilization, '--memory-utilization'),
-    step_overhead_ms: f.stepOverheadMs === undefined ? DEFAULT_EFFICIENCY.step_overhead_ms : nonNegativeNumber(f.stepOverheadMs, '--step-overhead-ms'),
+      f.memoryUtilization === undefined
+        ? DEFAULT_EFFICIENCY.memory_utilization
+        : fraction(f.memoryUtilization, '--memory-utilization'),
+    step_overhead_ms:
+      f.stepOverheadMs === undefined
+        ? DEFAULT_EFFICIENCY.step_overhead_ms
+        : nonNegativeNumber(f.stepOverheadMs, '--step-overhead-ms'),
     request_overhead_us:
-      f.requestOverheadUs === undefined ? DEFAULT_EFFICIENCY.request_overhead_us : nonNegativeNumber(f.requestOverheadUs, '--request-overhead-us'),
+      f.requestOverheadUs === undefined
+        ? DEFAULT_EFFICIENCY.request_overhead_us
+        : nonNegativeNumber(f.requestOverheadUs, '--request-overhead-us'),
   };
 }
 
@@ -212,7 +248,8 @@ export function resolveEstimate(f: EstimateFlags): ResolvedEstimate {
     price = f.gpuPrice.trim();
   }
   const batching = (f.batching ?? 'continuous').trim().toLowerCase();
-  if (batching !== 'continuous' && batching !== 'static') throw invalid('--batching', `expected continuous or static, got "${f.batching}"`);
+  if (batching !== 'continuous' && batching !== 'static')
+    throw invalid('--batching', `expected continuous or static, got "${f.batching}"`);
   const slo: Slo = {};
   if (f.sloTtftMs !== undefined) slo.ttftMs = positiveNumber(f.sloTtftMs, '--slo-ttft-ms');
   if (f.sloTpotMs !== undefined) slo.tpotMs = positiveNumber(f.sloTpotMs, '--slo-tpot-ms');
@@ -222,7 +259,10 @@ export function resolveEstimate(f: EstimateFlags): ResolvedEstimate {
     gpus,
     tp,
     precision,
-    kv_precision: f.kvPrecision === undefined ? defaultKvPrecision(precision, gpu) : parsePrecision(f.kvPrecision, '--kv-precision'),
+    kv_precision:
+      f.kvPrecision === undefined
+        ? defaultKvPrecision(precision, gpu)
+        : parsePrecision(f.kvPrecision, '--kv-precision'),
     input_tokens: inputTokens,
     output_tokens: outputTokens,
     batching: batching as Batching,
@@ -230,6 +270,7 @@ export function resolveEstimate(f: EstimateFlags): ResolvedEstimate {
     gpu_price_usd_per_hour: price,
     mix: f.mix === undefined ? null : parseMix(f.mix),
   };
-  if (f.kvBytesPerToken !== undefined) input.kv_bytes_per_token = positiveNumber(f.kvBytesPerToken, '--kv-bytes-per-token');
+  if (f.kvBytesPerToken !== undefined)
+    input.kv_bytes_per_token = positiveNumber(f.kvBytesPerToken, '--kv-bytes-per-token');
   return { input, concurrency: parseConcurrency(f.concurrency ?? '1,8,64,256'), slo };
 }

@@ -61,14 +61,20 @@ describe('pool prices', () => {
   });
 
   it('scales with the GPU count', () => {
-    const one = poolPricePerMTok(pool({ input_cost_weight: '0', gpu_price_usd_per_hour: '3.6', output_tokens_per_s: '1000' }));
-    const eight = poolPricePerMTok(pool({ input_cost_weight: '0', gpu_price_usd_per_hour: '3.6', output_tokens_per_s: '1000', gpus: 8 }));
+    const one = poolPricePerMTok(
+      pool({ input_cost_weight: '0', gpu_price_usd_per_hour: '3.6', output_tokens_per_s: '1000' }),
+    );
+    const eight = poolPricePerMTok(
+      pool({ input_cost_weight: '0', gpu_price_usd_per_hour: '3.6', output_tokens_per_s: '1000', gpus: 8 }),
+    );
     expect(one.output).toBe('1.000000000');
     expect(eight.output).toBe('8.000000000');
   });
 
   it('refuses a pool without throughput', () => {
-    expect(() => poolPricePerMTok(pool({ output_tokens_per_s: '0', input_tokens_per_s: '0' }))).toThrow(/no measured throughput/);
+    expect(() => poolPricePerMTok(pool({ output_tokens_per_s: '0', input_tokens_per_s: '0' }))).toThrow(
+      /no measured throughput/,
+    );
   });
 });
 

@@ -58,7 +58,11 @@ export async function loadPools(dataDir: string): Promise<GpuPool[]> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as { code?: string }).code === 'ENOENT') return [];
-    throw new PertokenError('config_invalid', `cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { param: path });
+    throw new PertokenError(
+      'config_invalid',
+      `cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`,
+      { param: path },
+    );
   }
   let json: unknown;
   try {
@@ -69,7 +73,11 @@ export async function loadPools(dataDir: string): Promise<GpuPool[]> {
   const parsed = FileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PertokenError('config_invalid', `${path}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.trim(), { param: path });
+    throw new PertokenError(
+      'config_invalid',
+      `${path}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.trim(),
+      { param: path },
+    );
   }
   return parsed.data.pools;
 }
@@ -79,7 +87,11 @@ export async function savePool(dataDir: string, pool: GpuPool): Promise<void> {
   const checked = PoolSchema.safeParse(pool);
   if (!checked.success) {
     const issue = checked.error.issues[0];
-    throw new PertokenError('invalid_request', `GPU pool ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, { param: '--save-pool' });
+    throw new PertokenError(
+      'invalid_request',
+      `GPU pool ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      { param: '--save-pool' },
+    );
   }
   const pools = (await loadPools(dataDir)).filter((p) => p.name !== pool.name);
   pools.push(checked.data);
@@ -115,11 +127,17 @@ export function poolPricePerMTok(pool: GpuPool): PoolPrice {
   const scale = out.scale + inp.scale + w.scale;
   const rate = out.units * pow10(inp.scale + w.scale) + w.units * inp.units * pow10(out.scale);
   if (rate === 0n) {
-    throw new PertokenError('invalid_request', `GPU pool ${pool.name} has no measured throughput`, { param: 'output_tokens_per_s' });
+    throw new PertokenError('invalid_request', `GPU pool ${pool.name} has no measured throughput`, {
+      param: 'output_tokens_per_s',
+    });
   }
   // p_out in nano-USD = P × G × 1e6 × 1e9 × 10^scale / (10^price.scale × 3600 × rate)
   const numerator = (weight: Decimal | null): bigint =>
-    price.units * BigInt(pool.gpus) * 1_000_000_000_000_000n * pow10(scale) * (weight === null ? pow10(w.scale) : weight.units);
+    price.units *
+    BigInt(pool.gpus) *
+    1_000_000_000_000_000n *
+    pow10(scale) *
+    (weight === null ? pow10(w.scale) : weight.units);
   const denominator = pow10(price.scale) * 3600n * rate * pow10(w.scale);
   return {
     input: formatNano(divideHalfEven(numerator(w), denominator)),

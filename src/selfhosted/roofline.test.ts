@@ -70,7 +70,14 @@ const hw = (over: Partial<Hardware> = {}): Hardware => ({
   attentionFlops: 5e14,
   linkBytesPerS: 450e9,
   allreduceLatencyS: 16e-6,
-  efficiency: { mem: 0.5, compute: 0.5, comm: 0.5, memory_utilization: 0.9, step_overhead_ms: 1, request_overhead_us: 10 },
+  efficiency: {
+    mem: 0.5,
+    compute: 0.5,
+    comm: 0.5,
+    memory_utilization: 0.9,
+    step_overhead_ms: 1,
+    request_overhead_us: 10,
+  },
   ...over,
 });
 
@@ -121,7 +128,12 @@ describe('forward pass', () => {
   });
 
   it('a small decode batch is memory-bound: (weights + batch × context × KV) / bandwidth + overheads', () => {
-    const pass = forwardPass(arch(), hw(), { decodeTokens: 10, decodeContext: 1000, prefillRequests: 0, prefillLength: 0 });
+    const pass = forwardPass(arch(), hw(), {
+      decodeTokens: 10,
+      decodeContext: 1000,
+      prefillRequests: 0,
+      prefillLength: 0,
+    });
     // linear: memory 1e9 B / (1e12 × 0.5) = 2e-3 s; compute 2 × 1e9 × 10 / (1e15 × 0.5 × 10/74) = 2.96e-4 s → 2e-3
     // attention: KV read 10 × 1000 × 1000 + written 10 × 1000 = 1.001e7 B / 5e11 = 2.002e-5 s
     //            FLOPs 4 × 10 × 1000 × 1000 × 10 = 4e8 / (5e14 × 0.5) = 1.6e-6 s → 2.002e-5
@@ -134,7 +146,12 @@ describe('forward pass', () => {
   });
 
   it('a long prompt is compute-bound: 2 × active params × tokens FLOPs + causal attention', () => {
-    const pass = forwardPass(arch(), hw(), { decodeTokens: 0, decodeContext: 0, prefillRequests: 1, prefillLength: 1000 });
+    const pass = forwardPass(arch(), hw(), {
+      decodeTokens: 0,
+      decodeContext: 0,
+      prefillRequests: 1,
+      prefillLength: 1000,
+    });
     // linear: 2 × 1e9 × 1000 = 2e12 FLOPs / (1e15 × 0.5 × 1000/1064) = 4.256e-3 s (memory only 2e-3 s)
     // attention: 2 × 10 layers × 1000 × 1000² = 2e10 FLOPs / (5e14 × 0.5) = 8e-5 s (KV write 1e6 B: 2e-6 s)
     // overhead: 1 ms + 10 µs × 1 request = 1.01e-3 s
@@ -146,7 +163,7 @@ describe('forward pass', () => {
 });
 
 describe('tensor throughput by precision', () => {
-  it('uses the precision\'s dense FLOPS, falling back where the GPU lacks the format', () => {
+  it("uses the precision's dense FLOPS, falling back where the GPU lacks the format", () => {
     expect(computeTflops(requireGpu('h100-sxm'), 'fp8')).toBe(1979);
     expect(computeTflops(requireGpu('h100-sxm'), 'bf16')).toBe(989.5);
     expect(computeTflops(requireGpu('b200'), 'fp4')).toBe(9000);

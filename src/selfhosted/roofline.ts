@@ -83,7 +83,8 @@ export function expertsTouched(arch: Architecture, tokens: number): number {
   return arch.experts * (1 - missed);
 }
 
-const isMoe = (arch: Architecture): boolean => arch.experts > 0 && arch.expertsPerToken > 0 && arch.experts > arch.expertsPerToken;
+const isMoe = (arch: Architecture): boolean =>
+  arch.experts > 0 && arch.expertsPerToken > 0 && arch.experts > arch.expertsPerToken;
 
 /**
  * Parameters a pass over `tokens` tokens must read. Dense: all of them. MoE: the shared part plus
@@ -151,7 +152,8 @@ export function forwardPass(arch: Architecture, hw: Hardware, shape: PassShape):
   const commS = commSeconds(arch, hw, tokens);
   const linearS = Math.max(linearMemoryS, linearComputeS);
   const attentionS = Math.max(attentionMemoryS, attentionComputeS);
-  const memoryS = (linearMemoryS >= linearComputeS ? linearS : 0) + (attentionMemoryS >= attentionComputeS ? attentionS : 0);
+  const memoryS =
+    (linearMemoryS >= linearComputeS ? linearS : 0) + (attentionMemoryS >= attentionComputeS ? attentionS : 0);
   const computeS = linearS + attentionS - memoryS;
   return {
     tokens,

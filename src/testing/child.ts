@@ -36,7 +36,9 @@ export function spawnServe(args: string[], env: Record<string, string> = {}): Pr
   });
   let err = '';
   proc.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | string>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const exited = new Promise<number | string>((resolve) =>
+    proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (chunk: Buffer): void => {

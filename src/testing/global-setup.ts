@@ -17,7 +17,10 @@ export default function setup(): () => Promise<void> {
     const client = new pg.Client({ connectionString: DATABASE_URL });
     await client.connect();
     try {
-      const { rows } = await client.query<{ name: string }>(`select nspname as name from pg_namespace where nspname like $1`, [`pertoken\\_%\\_${run}\\_%`]);
+      const { rows } = await client.query<{ name: string }>(
+        `select nspname as name from pg_namespace where nspname like $1`,
+        [`pertoken\\_%\\_${run}\\_%`],
+      );
       for (const { name } of rows) await client.query(`drop schema if exists "${name}" cascade`);
     } finally {
       await client.end();

@@ -59,7 +59,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness | G
   const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pertoken-test-'));
   const config = parseConfig({
     upstreams: [
-      { name: 'oa', kind: 'openai', provider: options.openaiProvider ?? 'openai', base_url: `${options.upstream}/v1`, api_key: 'sk-upstream-secret' },
+      {
+        name: 'oa',
+        kind: 'openai',
+        provider: options.openaiProvider ?? 'openai',
+        base_url: `${options.upstream}/v1`,
+        api_key: 'sk-upstream-secret',
+      },
       { name: 'an', kind: 'anthropic', base_url: options.upstream, api_key: 'sk-ant-upstream-secret' },
     ],
     ...options.config,
@@ -68,7 +74,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness | G
   const store = createSqliteStore({ path: join(dir, 'ledger.sqlite') });
   await store.migrate();
   const priceBook = createPriceBook({ overrides: config.prices });
-  const governed = options.governance === true ? await startGovernance(options, dir, config, store, priceBook, log) : null;
+  const governed =
+    options.governance === true ? await startGovernance(options, dir, config, store, priceBook, log) : null;
   const pools = new UpstreamPools(config.upstreams);
   const metrics = new PertokenMetrics();
   const app = createApp({
@@ -98,7 +105,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness | G
       if (!options.dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };
-  return governed ? { ...harness, governance: governed.governance, governanceStore: governed.governanceStore, counters: governed.counters } : harness;
+  return governed
+    ? {
+        ...harness,
+        governance: governed.governance,
+        governanceStore: governed.governanceStore,
+        counters: governed.counters,
+      }
+    : harness;
 }
 
 type Built = Pick<GovernedHarness, 'governance' | 'governanceStore' | 'counters'> & { close(): Promise<void> };
@@ -113,8 +127,14 @@ async function startGovernance(
 ): Promise<Built> {
   const governanceStore = openGovernanceStore({ sqlitePath: options.governanceDb ?? join(dir, 'governance.sqlite') });
   await governanceStore.migrate();
-  const timeouts = options.commandTimeoutMs ? { commandTimeoutMs: options.commandTimeoutMs, connectTimeoutMs: options.commandTimeoutMs } : {};
-  const counters = createCounters(options.redisUrl ? { redisUrl: options.redisUrl, keyPrefix: options.keyPrefix ?? 'pertoken-test:', ...timeouts } : {});
+  const timeouts = options.commandTimeoutMs
+    ? { commandTimeoutMs: options.commandTimeoutMs, connectTimeoutMs: options.commandTimeoutMs }
+    : {};
+  const counters = createCounters(
+    options.redisUrl
+      ? { redisUrl: options.redisUrl, keyPrefix: options.keyPrefix ?? 'pertoken-test:', ...timeouts }
+      : {},
+  );
   const governance = new Governance({
     config,
     store: governanceStore,
@@ -204,6 +224,12 @@ export async function startReplayUpstream(load: (name: string) => Buffer): Promi
 export function sseData(text: string): string[] {
   return text
     .split(/\r?\n\r?\n/)
-    .map((block) => block.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n'))
+    .map((block) =>
+      block
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).trimStart())
+        .join('\n'),
+    )
     .filter((d) => d.length > 0);
 }

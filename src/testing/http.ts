@@ -35,8 +35,21 @@ export async function call(
 }
 
 /** A small chat call through the gateway. */
-export function chat(base: string, key: string | null, model = 'gpt-4o-mini', extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Reply> {
-  return call(base, 'POST', '/v1/chat/completions', { model, max_tokens: 16, messages: [{ role: 'user', content: 'Say hello' }], ...extra }, key, headers);
+export function chat(
+  base: string,
+  key: string | null,
+  model = 'gpt-4o-mini',
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  return call(
+    base,
+    'POST',
+    '/v1/chat/completions',
+    { model, max_tokens: 16, messages: [{ role: 'user', content: 'Say hello' }], ...extra },
+    key,
+    headers,
+  );
 }
 
 /** Polls `check` until it returns true or the deadline passes; returns whether it did. */

@@ -34,7 +34,9 @@ describe('normalizeBuckets', () => {
 
 describe('sanitizeBuckets', () => {
   it('turns bad counts into priceable non-negative integers', () => {
-    expect(sanitizeBuckets({ input: -5, output: 12.6, reasoning: Number.NaN, cache_read: Infinity, output_audio: 7 })).toEqual({
+    expect(
+      sanitizeBuckets({ input: -5, output: 12.6, reasoning: Number.NaN, cache_read: Infinity, output_audio: 7 }),
+    ).toEqual({
       output: 13,
       output_audio: 7,
     });

@@ -69,11 +69,19 @@ function checkOpenAIChat(raw: Record<string, unknown>): string[] {
   );
   issues.push(...notAbove(pd, ['cached_tokens', 'audio_tokens'], 'prompt_tokens_details.', prompt, 'prompt_tokens'));
   issues.push(
-    ...notAbove(cd, ['reasoning_tokens', 'audio_tokens'], 'completion_tokens_details.', completion, 'completion_tokens'),
+    ...notAbove(
+      cd,
+      ['reasoning_tokens', 'audio_tokens'],
+      'completion_tokens_details.',
+      completion,
+      'completion_tokens',
+    ),
   );
   const rejected = numberOr0(cd['rejected_prediction_tokens']);
   if (rejected > completion) {
-    issues.push(`completion_tokens_details.rejected_prediction_tokens (${rejected}) > completion_tokens (${completion})`);
+    issues.push(
+      `completion_tokens_details.rejected_prediction_tokens (${rejected}) > completion_tokens (${completion})`,
+    );
   }
   issues.push(...totalMatches(raw, prompt + completion, 'prompt_tokens + completion_tokens'));
   return issues;
@@ -111,7 +119,9 @@ function checkAnthropic(raw: Record<string, unknown>): string[] {
     }
   }
   const od = recordOrEmpty(raw['output_tokens_details']);
-  issues.push(...notAbove(od, ['thinking_tokens'], 'output_tokens_details.', numberOr0(raw['output_tokens']), 'output_tokens'));
+  issues.push(
+    ...notAbove(od, ['thinking_tokens'], 'output_tokens_details.', numberOr0(raw['output_tokens']), 'output_tokens'),
+  );
   return issues;
 }
 

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  countByRatio,
-  countTokens,
-  estimateUsage,
-  NON_TEXT_LOWER_BOUND_ISSUE,
-  tokenCountingFor,
-} from './index.js';
+import { countByRatio, countTokens, estimateUsage, NON_TEXT_LOWER_BOUND_ISSUE, tokenCountingFor } from './index.js';
 
 describe('tokenCountingFor', () => {
   it.each([
@@ -110,7 +104,12 @@ describe('estimateUsage', () => {
   });
 
   it('flags a prompt with images or audio as a lower bound', () => {
-    const usage = estimateUsage({ model: 'claude-sonnet-4', promptText: 'Hello, world!', outputText: 'Hi', hasNonTextInput: true });
+    const usage = estimateUsage({
+      model: 'claude-sonnet-4',
+      promptText: 'Hello, world!',
+      outputText: 'Hi',
+      hasNonTextInput: true,
+    });
     expect(usage.buckets).toEqual({ input: 4, output: 1 });
     expect(usage.issues).toEqual([NON_TEXT_LOWER_BOUND_ISSUE]);
   });

@@ -10,8 +10,7 @@ import type { Usage } from './types.js';
 export type BpeEncoding = 'o200k_base' | 'cl100k_base';
 
 export type TokenCounting =
-  | { kind: 'bpe'; encoding: BpeEncoding }
-  | { kind: 'ratio'; family: string; charsPerToken: number };
+  { kind: 'bpe'; encoding: BpeEncoding } | { kind: 'ratio'; family: string; charsPerToken: number };
 
 /**
  * Special tokens are plain text here: a prompt that quotes "<|endoftext|>" is tokenized by the
@@ -66,7 +65,11 @@ const RATIO_FAMILIES: ReadonlyArray<{ family: string; pattern: RegExp; charsPerT
   { family: 'deepseek', pattern: /^deepseek/, charsPerToken: 3.3 },
   { family: 'llama', pattern: /^(meta[-.])?llama/, charsPerToken: 4.0 },
   { family: 'qwen', pattern: /^(qwen|qwq)/, charsPerToken: 4.0 },
-  { family: 'mistral', pattern: /^(mistral|mixtral|codestral|ministral|magistral|pixtral|devstral)/, charsPerToken: 3.5 },
+  {
+    family: 'mistral',
+    pattern: /^(mistral|mixtral|codestral|ministral|magistral|pixtral|devstral)/,
+    charsPerToken: 3.5,
+  },
 ];
 const DEFAULT_RATIO = { family: 'unknown', charsPerToken: 3.5 } as const;
 
@@ -83,7 +86,8 @@ const WIDE_FROM = 0x2e80;
 export const CHAT_TOKENS_PER_MESSAGE = 3;
 export const CHAT_REPLY_PRIMING_TOKENS = 3;
 
-const O200K = /^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o1|o3|o4|chatgpt-|gpt-oss|codex-|computer-use|gpt-realtime|gpt-audio|gpt-image|omni-moderation)/;
+const O200K =
+  /^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|o1|o3|o4|chatgpt-|gpt-oss|codex-|computer-use|gpt-realtime|gpt-audio|gpt-image|omni-moderation)/;
 const CL100K = /^(gpt-3\.5|gpt-4|gpt-35|text-embedding-3|text-embedding-ada|ada|babbage-002|davinci-002)/;
 
 /** How tokens of `model` are counted. Provider prefixes ("openai/", "ft:") are ignored. */

@@ -118,9 +118,7 @@ export class RedisSignals implements Signals {
   private async resync(): Promise<void> {
     const topics = [...this.topics.values()];
     if (topics.length === 0) return;
-    const values = await this.connection
-      .run((c) => c.mget(...topics.map((t) => t.versionKey)))
-      .catch(() => undefined);
+    const values = await this.connection.run((c) => c.mget(...topics.map((t) => t.versionKey))).catch(() => undefined);
     values?.forEach((value, i) => this.observe(topics[i]!, value === null ? 0 : Number(value)));
   }
 

@@ -72,7 +72,10 @@ describe.skipIf(skip !== null)(`outbox under a PostgreSQL outage${skip ? ` — $
       expect(during.backlog).toBeGreaterThan(100);
       await proxy.setMode('forward');
 
-      await waitFor('shipping again', () => !replica.stats().spooling && replica.stats().shipBatches > during.shipBatches);
+      await waitFor(
+        'shipping again',
+        () => !replica.stats().spooling && replica.stats().shipBatches > during.shipBatches,
+      );
       await sleep(300); // load continues across the recovery
       await load.stop();
       expect(load.failures).toEqual([]);

@@ -30,7 +30,10 @@ export class OutboxQueue {
   async take(limit: number, exclude: ReadonlySet<string>): Promise<UsageEvent[]> {
     let query = this.#db.selectFrom('events').selectAll();
     if (exclude.size > 0) query = query.where('id', 'not in', [...exclude]);
-    const rows = await query.orderBy(sql`rowid`).limit(limit).execute();
+    const rows = await query
+      .orderBy(sql`rowid`)
+      .limit(limit)
+      .execute();
     return rows.map(rowToEvent);
   }
 

@@ -7,7 +7,12 @@ import { makeEvent, makeReservation, tempDir } from '../testing/fixtures.js';
 import { ledgerTruth, waitFor } from '../testing/outbox.js';
 import { startTcpProxy, type TcpProxy } from '../../testing/tcp-proxy.js';
 import type { InterruptedPricer } from '../types.js';
-import { createReplicatedStore, type ReplicatedErrorContext, type ReplicatedStore, type ReplicatedStoreOptions } from './replicated-store.js';
+import {
+  createReplicatedStore,
+  type ReplicatedErrorContext,
+  type ReplicatedStore,
+  type ReplicatedStoreOptions,
+} from './replicated-store.js';
 
 /** The replicated store against a real PostgreSQL, reached through a proxy the tests can cut. */
 

@@ -103,10 +103,19 @@ export function createReplicatedStore(options: ReplicatedStoreOptions): Replicat
     queryTimeoutMs: options.queryTimeoutMs,
     onError: (err) => onError(err, 'pool'),
   });
-  const outbox = { path: options.outboxPath, synchronous: options.synchronous, onCheckpointError: (err: Error) => onError(err, 'checkpoint') };
+  const outbox = {
+    path: options.outboxPath,
+    synchronous: options.synchronous,
+    onCheckpointError: (err: Error) => onError(err, 'checkpoint'),
+  };
   const database = openSqliteDatabase(outbox);
   const db = new Kysely<LedgerDatabase>({ dialect: new SqliteDialect({ database }) });
-  const local = new KyselyLedgerStore({ db, dialect: 'sqlite', maxBatch: options.maxBatch, beforeClose: startCheckpointer(database, outbox) });
+  const local = new KyselyLedgerStore({
+    db,
+    dialect: 'sqlite',
+    maxBatch: options.maxBatch,
+    beforeClose: startCheckpointer(database, outbox),
+  });
   const shipper = new Shipper({
     queue: new OutboxQueue(db),
     target: remote,

@@ -124,7 +124,8 @@ export class Shipper {
       retryMaxDelayMs: this.#maxDelay,
       measureIntervalMs: this.#measureMs,
     })) {
-      if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+      if (!Number.isInteger(value) || value < 1)
+        throw new RangeError(`${name} must be a positive integer, got ${value}`);
     }
   }
 

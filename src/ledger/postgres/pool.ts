@@ -63,9 +63,13 @@ const LEDGER_TYPES: pg.CustomTypesConfig = {
 
 export function checkSchemaName(schema: string): string {
   if (!SCHEMA_NAME.test(schema)) {
-    throw new PertokenError('config_invalid', `schema must match ${SCHEMA_NAME.source}, got ${JSON.stringify(schema)}`, {
-      param: 'schema',
-    });
+    throw new PertokenError(
+      'config_invalid',
+      `schema must match ${SCHEMA_NAME.source}, got ${JSON.stringify(schema)}`,
+      {
+        param: 'schema',
+      },
+    );
   }
   return schema;
 }
@@ -108,7 +112,11 @@ function positiveInt(value: number, param: string): number {
 
 function checkWorkMem(value: string): string {
   if (!WORK_MEM.test(value)) {
-    throw new PertokenError('config_invalid', `workMem must be a size such as 32MB (kB, MB or GB), got ${JSON.stringify(value)}`, { param: 'workMem' });
+    throw new PertokenError(
+      'config_invalid',
+      `workMem must be a size such as 32MB (kB, MB or GB), got ${JSON.stringify(value)}`,
+      { param: 'workMem' },
+    );
   }
   return value;
 }
@@ -126,7 +134,12 @@ export function createPostgresPool(options: PostgresPoolOptions): LedgerPool {
     keepAlive: true,
     types: LEDGER_TYPES,
     // Later settings win: the URL's own options override ours, search_path overrides all.
-    options: [`-c work_mem=${workMem}`, `-c random_page_cost=${RANDOM_PAGE_COST}`, urlOptions, `-c search_path=${schema}`]
+    options: [
+      `-c work_mem=${workMem}`,
+      `-c random_page_cost=${RANDOM_PAGE_COST}`,
+      urlOptions,
+      `-c search_path=${schema}`,
+    ]
       .filter((o) => o !== undefined)
       .join(' '),
   });

@@ -77,7 +77,9 @@ describe.skipIf(skip !== null)(`PostgreSQL pool and schema${skip ? ` — ${skip}
     const db = kysely(createPostgresPool({ url: TEST_DATABASE_URL, schema }));
     const { rows } = await sql<{ big: unknown; count: unknown; total: unknown }>`
       select 9223372036854775807::bigint as big, count(*) as count,
-             sum(x) as total from (values (1152921504606846983::bigint), (1152921504606846984::bigint)) as t(x)`.execute(db);
+             sum(x) as total from (values (1152921504606846983::bigint), (1152921504606846984::bigint)) as t(x)`.execute(
+      db,
+    );
     expect(rows[0]).toEqual({ big: 9223372036854775807n, count: 2n, total: '2305843009213693967' });
 
     expect(pg.types.getTypeParser(20, 'text')).toBe(before);

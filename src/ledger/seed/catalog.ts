@@ -24,7 +24,12 @@ const chat = (provider: string, requested: string, served = requested, route = '
   kind: 'chat',
   route,
 });
-const reasoning = (provider: string, requested: string, served = requested, route = '/v1/chat/completions'): SeedModel => ({
+const reasoning = (
+  provider: string,
+  requested: string,
+  served = requested,
+  route = '/v1/chat/completions',
+): SeedModel => ({
   ...chat(provider, requested, served, route),
   kind: 'reasoning',
 });
@@ -81,11 +86,46 @@ export const SEED_MODELS: readonly SeedModel[] = [
 export const UNPRICED_MODEL: SeedModel = chat('acme-vllm', 'llama-3.1-8b-ft');
 
 const ORGS = [
-  'acme', 'globex', 'initech', 'umbrella', 'hooli', 'piedpiper', 'stark', 'wayne', 'wonka', 'cyberdyne',
-  'tyrell', 'soylent', 'oscorp', 'aperture', 'blackmesa', 'vandelay', 'dundermifflin', 'gringotts',
-  'monsters', 'nakatomi', 'massive', 'prestige', 'sterling', 'wernham', 'bluth', 'kramerica', 'duff',
-  'krusty', 'lacroix', 'veridian', 'virtucon', 'yoyodyne', 'zorg', 'omni', 'ingen', 'rekall', 'weyland',
-  'abstergo', 'sirius', 'mombasa',
+  'acme',
+  'globex',
+  'initech',
+  'umbrella',
+  'hooli',
+  'piedpiper',
+  'stark',
+  'wayne',
+  'wonka',
+  'cyberdyne',
+  'tyrell',
+  'soylent',
+  'oscorp',
+  'aperture',
+  'blackmesa',
+  'vandelay',
+  'dundermifflin',
+  'gringotts',
+  'monsters',
+  'nakatomi',
+  'massive',
+  'prestige',
+  'sterling',
+  'wernham',
+  'bluth',
+  'kramerica',
+  'duff',
+  'krusty',
+  'lacroix',
+  'veridian',
+  'virtucon',
+  'yoyodyne',
+  'zorg',
+  'omni',
+  'ingen',
+  'rekall',
+  'weyland',
+  'abstergo',
+  'sirius',
+  'mombasa',
 ];
 
 export function tenantName(rank: number): string {
@@ -94,5 +134,14 @@ export function tenantName(rank: number): string {
   return round === 0 ? base : `${base}-${round + 1}`;
 }
 
-export const PROJECTS = ['search', 'support-bot', 'copilot', 'analytics', 'docs-qa', 'agents', 'summaries', 'translation'];
+export const PROJECTS = [
+  'search',
+  'support-bot',
+  'copilot',
+  'analytics',
+  'docs-qa',
+  'agents',
+  'summaries',
+  'translation',
+];
 export const FEATURES = ['chat', 'summarise', 'extract', 'classify', 'rag', 'agent-step', 'autocomplete'];

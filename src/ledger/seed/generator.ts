@@ -68,11 +68,20 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const ESTIMATED_ISSUE = JSON.stringify(['estimated: no usage arrived (stream cut or provider omission)']);
 const UNPRICED_ISSUE = JSON.stringify([`unpriced: no price for ${UNPRICED_MODEL.provider}/${UNPRICED_MODEL.served}`]);
 
-function checkInt(name: keyof typeof SEED_LIMITS | 'seed' | 'batchSize', value: number, min: number, max: number): void {
+function checkInt(
+  name: keyof typeof SEED_LIMITS | 'seed' | 'batchSize',
+  value: number,
+  min: number,
+  max: number,
+): void {
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new PertokenError('invalid_request', `${name} must be an integer from ${min} to ${max}, got ${String(value)}`, {
-      param: name,
-    });
+    throw new PertokenError(
+      'invalid_request',
+      `${name} must be an integer from ${min} to ${max}, got ${String(value)}`,
+      {
+        param: name,
+      },
+    );
   }
 }
 
@@ -145,7 +154,11 @@ function buildTenants(count: number, modelCount: number, random: Random): Tenant
       };
     });
     const users = Array.from({ length: 3 + Math.floor(random() * 40) }, (_, i) => `user-${i + 1}@${name}`);
-    const models = drawDistinct(globalModels, big ? 6 + Math.floor(random() * 5) : 2 + Math.floor(random() * 4), random);
+    const models = drawDistinct(
+      globalModels,
+      big ? 6 + Math.floor(random() * 5) : 2 + Math.floor(random() * 4),
+      random,
+    );
     return {
       name,
       projects,
@@ -234,7 +247,9 @@ export function* generateSeedRows(options: SeedOptions, book: PriceBook): Genera
             plain -= write;
           }
           counts[IDX.input] = plain;
-          counts[IDX.output] = cancelled ? logNormalInt(random, 60, 1, 0, 2000) : logNormalInt(random, 280, 0.9, 1, 16_000);
+          counts[IDX.output] = cancelled
+            ? logNormalInt(random, 60, 1, 0, 2000)
+            : logNormalInt(random, 280, 0.9, 1, 16_000);
           if (model.kind === 'reasoning') counts[IDX.reasoning] = logNormalInt(random, 700, 1.0, 0, 30_000);
           if (model.webSearch && random() < 0.01) counts[IDX.web_search] = 1;
         }
@@ -253,7 +268,9 @@ export function* generateSeedRows(options: SeedOptions, book: PriceBook): Genera
       }
       const userRoll = random();
       const featureRoll = random();
-      const latency = api ? null : logNormalInt(random, 900 + 4 * (counts[IDX.output]! + counts[IDX.reasoning]!), 0.5, 40, 300_000);
+      const latency = api
+        ? null
+        : logNormalInt(random, 900 + 4 * (counts[IDX.output]! + counts[IDX.reasoning]!), 0.5, 40, 300_000);
 
       batch.push({
         id: ulid(timeMs, random),

@@ -54,7 +54,9 @@ async function openTarget(target: SeedTarget): Promise<{ sink: BulkSink; close: 
     }
     // An empty ledger holds nothing a crash could lose but seed data: skip the fsync of every WAL
     // checkpoint while loading, then sync once at the end. A ledger with data keeps its setting.
-    const empty = database.prepare('select not exists (select 1 from events) as empty').get() as { empty: bigint | number };
+    const empty = database.prepare('select not exists (select 1 from events) as empty').get() as {
+      empty: bigint | number;
+    };
     const fresh = Number(empty.empty) === 1;
     if (fresh) database.pragma('synchronous = OFF');
     return {
@@ -88,7 +90,12 @@ export async function seedLedger(options: SeedRunOptions): Promise<SeedResult> {
     for (const rows of generateSeedRows(options, options.book)) {
       inserted += await sink.write(rows);
       generated += rows.length;
-      options.onProgress?.({ written: generated, inserted, total: options.events, elapsedMs: performance.now() - started });
+      options.onProgress?.({
+        written: generated,
+        inserted,
+        total: options.events,
+        elapsedMs: performance.now() - started,
+      });
     }
   } finally {
     await close();

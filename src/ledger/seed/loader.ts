@@ -29,7 +29,13 @@ export function sqliteBulkSink(database: Database.Database): BulkSink {
 /** PostgreSQL type of each event column, for the unnest() casts. */
 function pgType(column: (typeof EVENT_COLUMNS)[number]): 'text' | 'bigint' | 'integer' {
   if (column === 'http_status' || column === 'streamed') return 'integer';
-  if (column === 'time_ms' || column === 'latency_ms' || column === 'ttft_ms' || column === 'cost_nano' || column.startsWith('tok_')) {
+  if (
+    column === 'time_ms' ||
+    column === 'latency_ms' ||
+    column === 'ttft_ms' ||
+    column === 'cost_nano' ||
+    column.startsWith('tok_')
+  ) {
     return 'bigint';
   }
   return 'text';
@@ -57,8 +63,12 @@ export function postgresBulkSink(db: Kysely<LedgerDatabase>): BulkSink {
       if (rows.length === 0) return 0;
       const arrays = EVENT_COLUMNS.map((c) => rows.map((row) => arrayValue(row[c])));
       return db.transaction().execute(async (trx) => {
-        const { rows: returned } = await sql<{ id: string }>`insert into events (${sql.join(EVENT_COLUMNS.map((c) => sql.ref(c)))})
-          select * from ${unnest(EVENT_COLUMNS, arrays, eventTypes)} on conflict (id) do nothing returning id`.execute(trx);
+        const { rows: returned } = await sql<{
+          id: string;
+        }>`insert into events (${sql.join(EVENT_COLUMNS.map((c) => sql.ref(c)))})
+          select * from ${unnest(EVENT_COLUMNS, arrays, eventTypes)} on conflict (id) do nothing returning id`.execute(
+          trx,
+        );
         const inserted = new Set(returned.map((r) => r.id));
         const rollups = new RollupBatch();
         for (const row of rows) if (inserted.has(row.id)) rollups.addEvent(row);
@@ -70,7 +80,9 @@ export function postgresBulkSink(db: Kysely<LedgerDatabase>): BulkSink {
           const columnArrays = columns.map((_, i) => entries.map((entry) => arrayValue(entry[i])));
           await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})
             select * from ${unnest(columns, columnArrays, types)}
-            on conflict (${sql.join(ROLLUP_KEYS[table].map((c) => sql.ref(c)))}) do update set ${sql.raw(incrementClause(table))}`.execute(trx);
+            on conflict (${sql.join(ROLLUP_KEYS[table].map((c) => sql.ref(c)))}) do update set ${sql.raw(incrementClause(table))}`.execute(
+            trx,
+          );
         }
         return inserted.size;
       });

@@ -97,7 +97,12 @@ export class SeedPricer {
     let ref = sheet.refs.get(mask);
     if (ref === undefined) {
       // Which buckets are used decides the ref suffix (derived rates) and whether all are priced.
-      const probe = this.#book.price({ provider, model, at: new Date(slotIndex * SLOT_MS), buckets: bucketsOf(maskCounts(mask)) });
+      const probe = this.#book.price({
+        provider,
+        model,
+        at: new Date(slotIndex * SLOT_MS),
+        buckets: bucketsOf(maskCounts(mask)),
+      });
       ref = probe.cost_nano === null ? null : probe.price_ref;
       sheet.refs.set(mask, ref);
     }
@@ -137,11 +142,17 @@ export class SeedPricer {
     const low = this.#book.rates(provider, model, at, 0);
     const high = this.#book.rates(provider, model, at, MAX_SEED_INPUT);
     if (low === null || high === null || low.discount_pct !== null) return null;
-    const same = low.rates.length === high.rates.length && low.rates.every((r, i) => r.scaled === high.rates[i]?.scaled);
+    const same =
+      low.rates.length === high.rates.length && low.rates.every((r, i) => r.scaled === high.rates[i]?.scaled);
     if (!same) return null;
     return low.rates.map((rate) => {
       const d = BigInt(DIVISOR[rate.per]);
-      return { index: BUCKETS.indexOf(rate.bucket), a: Number(rate.scaled / d), b: Number(rate.scaled % d), d: DIVISOR[rate.per] };
+      return {
+        index: BUCKETS.indexOf(rate.bucket),
+        a: Number(rate.scaled / d),
+        b: Number(rate.scaled % d),
+        d: DIVISOR[rate.per],
+      };
     });
   }
 }

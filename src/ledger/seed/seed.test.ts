@@ -45,9 +45,13 @@ describe('seed generator', () => {
     const start = END.getTime() - 14 * 86_400_000;
     const counts = hourlyCounts(1_000_000, start, 14 * 24);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(1_000_000);
-    const byHourOfDay = Array.from({ length: 24 }, (_, h) => counts.filter((_, i) => i % 24 === h).reduce((a, b) => a + b, 0));
+    const byHourOfDay = Array.from({ length: 24 }, (_, h) =>
+      counts.filter((_, i) => i % 24 === h).reduce((a, b) => a + b, 0),
+    );
     expect(byHourOfDay[15]!).toBeGreaterThan(3 * byHourOfDay[3]!);
-    const byWeekday = Array.from({ length: 7 }, (_, d) => counts.filter((_, i) => new Date(start + i * 3_600_000).getUTCDay() === d).reduce((a, b) => a + b, 0));
+    const byWeekday = Array.from({ length: 7 }, (_, d) =>
+      counts.filter((_, i) => new Date(start + i * 3_600_000).getUTCDay() === d).reduce((a, b) => a + b, 0),
+    );
     expect(byWeekday[3]!).toBeGreaterThan(2 * byWeekday[0]!);
     const generated = rows({ ...small, events: 5000 });
     const times = generated.map((r) => Number(r.time_ms));
@@ -64,7 +68,9 @@ describe('seed generator', () => {
     const sorted = [...tenantCounts.values()].sort((a, b) => b - a);
     expect(sorted[0]! / all.length).toBeGreaterThan(0.1);
     expect(sorted[sorted.length - 1]! / all.length).toBeLessThan(0.01);
-    expect(share((r) => r.model === 'gpt-4o-mini-2024-07-18')).toBeGreaterThan(share((r) => r.model === 'command-r-plus-08-2024'));
+    expect(share((r) => r.model === 'gpt-4o-mini-2024-07-18')).toBeGreaterThan(
+      share((r) => r.model === 'command-r-plus-08-2024'),
+    );
     expect(share((r) => Number(r.tok_cache_read) > 0)).toBeGreaterThan(0.1);
     expect(share((r) => Number(r.tok_reasoning) > 0)).toBeGreaterThan(0.02);
     expect(share((r) => r.cost_nano === null)).toBeGreaterThan(0.0005);
@@ -87,16 +93,18 @@ describe('seed generator', () => {
         if (expected.cost_nano === null && row.model !== row.requested_model) {
           expected = book.price({ provider: row.provider, model: row.requested_model, at, buckets });
         }
-        expect([row.id, row.cost_nano === null || row.cost_nano === undefined ? null : BigInt(row.cost_nano), row.price_ref]).toEqual([
+        expect([
           row.id,
-          expected.cost_nano,
-          expected.cost_nano === null ? null : expected.price_ref,
-        ]);
+          row.cost_nano === null || row.cost_nano === undefined ? null : BigInt(row.cost_nano),
+          row.price_ref,
+        ]).toEqual([row.id, expected.cost_nano, expected.cost_nano === null ? null : expected.price_ref]);
         checked++;
       }
       expect(checked).toBeGreaterThan(19_000);
     }
-    const refs = new Set(rows({ ...small, end: new Date('2025-06-14T00:00:00Z'), days: 8, seed: 7 }).map((r) => r.price_ref));
+    const refs = new Set(
+      rows({ ...small, end: new Date('2025-06-14T00:00:00Z'), days: 8, seed: 7 }).map((r) => r.price_ref),
+    );
     expect(refs).toContain('genai-prices@0.1.8:openai/o3@2025-06-10');
     expect(refs).toContain('genai-prices@0.1.8:openai/o3');
     expect([...refs].some((r) => r?.includes('deepseek-chat@time='))).toBe(true);
@@ -105,7 +113,12 @@ describe('seed generator', () => {
 
   it('every catalogue model has a price', () => {
     for (const m of SEED_MODELS) {
-      const priced = book.price({ provider: m.provider, model: m.served, at: END, buckets: m.kind === 'embedding' ? { input: 10 } : { input: 10, output: 10 } });
+      const priced = book.price({
+        provider: m.provider,
+        model: m.served,
+        at: END,
+        buckets: m.kind === 'embedding' ? { input: 10 } : { input: 10, output: 10 },
+      });
       expect(priced.cost_nano, `${m.provider}/${m.served}`).not.toBeNull();
     }
   });
@@ -119,7 +132,9 @@ describe('seed generator', () => {
     [{ batchSize: 0 }, 'batchSize'],
     [{ end: new Date('nope') }, 'end'],
   ])('rejects %j naming the option', (patch, param) => {
-    expect(() => checkSeedOptions({ ...small, ...patch })).toThrow(expect.objectContaining({ code: 'invalid_request', param }));
+    expect(() => checkSeedOptions({ ...small, ...patch })).toThrow(
+      expect.objectContaining({ code: 'invalid_request', param }),
+    );
   });
 
   it('Zipf puts the most weight on rank 0 and sums to one', () => {
@@ -133,7 +148,12 @@ describe('seed generator', () => {
   });
 });
 
-const GROUPINGS: GroupKey[][] = [[], ['tenant'], ['model', 'day'], ['tenant', 'project', 'feature', 'key', 'user', 'provider', 'requested_model', 'hour']];
+const GROUPINGS: GroupKey[][] = [
+  [],
+  ['tenant'],
+  ['model', 'day'],
+  ['tenant', 'project', 'feature', 'key', 'user', 'provider', 'requested_model', 'hour'],
+];
 
 async function snapshot(store: LedgerStore): Promise<unknown[]> {
   const out: unknown[] = [];
@@ -159,7 +179,12 @@ describe('seedLedger', () => {
   it('loads the events into SQLite with rollups equal to raw sums; loading the same seed again adds nothing', async () => {
     const path = join(dir, 'seed.sqlite');
     const progress: number[] = [];
-    const result = await seedLedger({ ...small, book, target: { kind: 'sqlite', path }, onProgress: (p) => progress.push(p.written) });
+    const result = await seedLedger({
+      ...small,
+      book,
+      target: { kind: 'sqlite', path },
+      onProgress: (p) => progress.push(p.written),
+    });
     expect(result).toMatchObject({ generated: 20_000, inserted: 20_000 });
     expect(progress).toEqual([3000, 6000, 9000, 12000, 15000, 18000, 20000]);
     const store = createSqliteStore({ path });

@@ -17,15 +17,50 @@ import type { WriteOp } from '../writes.js';
  */
 
 export const EVENT_COLUMNS = [
-  'id', 'time_ms', 'origin', 'source', 'tenant', 'project', 'user_id', 'feature', 'key_id', 'trace_id', 'tags',
-  'provider', 'requested_model', 'model', 'route', 'status', 'http_status', 'streamed', 'latency_ms', 'ttft_ms',
+  'id',
+  'time_ms',
+  'origin',
+  'source',
+  'tenant',
+  'project',
+  'user_id',
+  'feature',
+  'key_id',
+  'trace_id',
+  'tags',
+  'provider',
+  'requested_model',
+  'model',
+  'route',
+  'status',
+  'http_status',
+  'streamed',
+  'latency_ms',
+  'ttft_ms',
   ...BUCKET_COLUMNS,
-  'usage_source', 'cost_nano', 'price_ref', 'raw_usage', 'usage_issues',
+  'usage_source',
+  'cost_nano',
+  'price_ref',
+  'raw_usage',
+  'usage_issues',
 ] as const satisfies ReadonlyArray<keyof EventRow>;
 
 const RESERVATION_COLUMNS = [
-  'id', 'time_ms', 'source', 'tenant', 'project', 'user_id', 'feature', 'key_id', 'trace_id', 'tags',
-  'provider', 'requested_model', 'route', 'streamed', 'estimated_input_tokens',
+  'id',
+  'time_ms',
+  'source',
+  'tenant',
+  'project',
+  'user_id',
+  'feature',
+  'key_id',
+  'trace_id',
+  'tags',
+  'provider',
+  'requested_model',
+  'route',
+  'streamed',
+  'estimated_input_tokens',
 ] as const satisfies ReadonlyArray<keyof ReservationRow>;
 
 const placeholders = (n: number): string => `(${new Array<string>(n).fill('?').join(', ')})`;
@@ -79,7 +114,11 @@ export class SqliteBulkWriter {
       } catch (err) {
         if (!isBusy(err)) throw err;
         if (performance.now() >= deadline) {
-          throw new PertokenError('store_unavailable', `ledger is locked by another writer for over ${this.#busyTimeoutMs} ms`, { cause: err });
+          throw new PertokenError(
+            'store_unavailable',
+            `ledger is locked by another writer for over ${this.#busyTimeoutMs} ms`,
+            { cause: err },
+          );
         }
       } finally {
         database.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
@@ -128,7 +167,8 @@ export class SqliteBulkWriter {
         // A reserve ends a run of settles, which are written first: operations keep their order,
         // as in writes.ts ("reserve X, settle X" in one batch leaves no reservation behind).
         if (settled.length > 0) this.#settle(settled.splice(0), deleteReservation);
-        for (let c = 0; c < RESERVATION_COLUMNS.length; c++) reservationValues[c] = op.row[RESERVATION_COLUMNS[c]!] ?? null;
+        for (let c = 0; c < RESERVATION_COLUMNS.length; c++)
+          reservationValues[c] = op.row[RESERVATION_COLUMNS[c]!] ?? null;
         insertReservation.run(reservationValues);
       } else {
         settled.push(op.row);

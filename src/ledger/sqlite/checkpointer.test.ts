@@ -33,7 +33,8 @@ async function openStore(): Promise<LedgerStore> {
 
 /** One commit per event, as a quiet gateway makes them. */
 async function writeEvents(store: LedgerStore, round: number, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) await store.settle(makeEvent({ id: `r${round}-e${i}`, raw_usage: { pad: 'x'.repeat(2000) } }));
+  for (let i = 0; i < count; i++)
+    await store.settle(makeEvent({ id: `r${round}-e${i}`, raw_usage: { pad: 'x'.repeat(2000) } }));
 }
 
 const walBytes = (): number => statSync(`${path}-wal`).size;
@@ -45,7 +46,10 @@ describe('WalCheckpointer', () => {
     closers.push(() => void probe.close());
     await writeEvents(store, 0, 300);
     // The writer never checkpointed: every frame written so far is still only in the WAL...
-    const before = probe.pragma('wal_checkpoint(NOOP)', { simple: false }) as Array<{ log: bigint; checkpointed: bigint }>;
+    const before = probe.pragma('wal_checkpoint(NOOP)', { simple: false }) as Array<{
+      log: bigint;
+      checkpointed: bigint;
+    }>;
     expect(Number(before[0]!.log)).toBeGreaterThan(1000); // past SQLite's auto-checkpoint threshold
     // ...until the worker's checkpoint (forced here rather than waited for) copies all of it.
     const checkpointer = new WalCheckpointer(probe, { path, intervalMs: 60_000 });
@@ -96,7 +100,11 @@ describe('WalCheckpointer', () => {
     writeFileSync(broken, "throw new Error('driver missing');\n");
     const failures: Error[] = [];
     const failed = new Promise<void>((resolve) => {
-      const checkpointer = new WalCheckpointer(database, { path, driver: broken, onError: (err) => (failures.push(err), resolve()) });
+      const checkpointer = new WalCheckpointer(database, {
+        path,
+        driver: broken,
+        onError: (err) => (failures.push(err), resolve()),
+      });
       closers.push(() => checkpointer.close());
     });
     expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(32768n);

@@ -89,8 +89,7 @@ schedule();
 `;
 
 type WorkerMessage =
-  | { type: 'failed'; message: string }
-  | { type: 'result'; id: number; result?: CheckpointResult; error?: string };
+  { type: 'failed'; message: string } | { type: 'result'; id: number; result?: CheckpointResult; error?: string };
 
 interface Waiter {
   resolve: (result: CheckpointResult) => void;
@@ -111,7 +110,8 @@ export class WalCheckpointer {
     this.#database = database;
     this.#onError = options.onError ?? (() => undefined);
     const inlineFrames = options.inlineCheckpointFrames ?? INLINE_CHECKPOINT_FRAMES;
-    if (!Number.isSafeInteger(inlineFrames) || inlineFrames < 1) throw new RangeError(`inlineCheckpointFrames must be a positive integer, got ${inlineFrames}`);
+    if (!Number.isSafeInteger(inlineFrames) || inlineFrames < 1)
+      throw new RangeError(`inlineCheckpointFrames must be a positive integer, got ${inlineFrames}`);
     database.pragma(`wal_autocheckpoint = ${inlineFrames}`);
     this.#worker = new Worker(WORKER_SOURCE, {
       eval: true,

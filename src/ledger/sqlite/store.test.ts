@@ -68,7 +68,9 @@ describe('createSqliteStore: the indexes the cost planner relies on', () => {
   function plan(sqlText: string, ...params: unknown[]): string[] {
     const db = new Database(path, { readonly: true });
     try {
-      return (db.prepare(`explain query plan ${sqlText}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail);
+      return (db.prepare(`explain query plan ${sqlText}`).all(...params) as Array<{ detail: string }>).map(
+        (r) => r.detail,
+      );
     } finally {
       db.close();
     }
@@ -82,7 +84,12 @@ describe('createSqliteStore: the indexes the cost planner relies on', () => {
   });
 
   it('reads one user over a range through the partial (user_id, time_ms) index', () => {
-    const detail = plan('select sum(cost_nano) from events where time_ms >= ? and time_ms < ? and user_id = ?', 0, 1, 'u-1');
+    const detail = plan(
+      'select sum(cost_nano) from events where time_ms >= ? and time_ms < ? and user_id = ?',
+      0,
+      1,
+      'u-1',
+    );
     expect(detail.join('\n')).toContain('events_user_time_idx (user_id=? AND time_ms>? AND time_ms<?)');
   });
 
@@ -96,7 +103,9 @@ describe('createSqliteStore: the indexes the cost planner relies on', () => {
     expect(detail).toEqual(['SEARCH rollup_daily USING PRIMARY KEY (day_ms>? AND day_ms<?)']);
     const withoutRowid = new Database(path, { readonly: true });
     try {
-      const ddl = withoutRowid.prepare("select sql from sqlite_master where name = 'rollup_daily'").get() as { sql: string };
+      const ddl = withoutRowid.prepare("select sql from sqlite_master where name = 'rollup_daily'").get() as {
+        sql: string;
+      };
       expect(ddl.sql).toMatch(/without rowid$/i);
     } finally {
       withoutRowid.close();

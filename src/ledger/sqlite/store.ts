@@ -83,7 +83,10 @@ export function openSqliteDatabase(options: SqliteStoreOptions): Database.Databa
  * Starts the background checkpointer for a file database unless told 'inline'; returns what stops
  * it (to run before the connection closes), or undefined when there is none.
  */
-export function startCheckpointer(database: Database.Database, options: SqliteStoreOptions): (() => Promise<void>) | undefined {
+export function startCheckpointer(
+  database: Database.Database,
+  options: SqliteStoreOptions,
+): (() => Promise<void>) | undefined {
   if (isMemory(options.path) || options.checkpoint === 'inline') return undefined;
   const checkpointer = new WalCheckpointer(database, {
     path: options.path,

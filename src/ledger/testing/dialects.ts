@@ -20,8 +20,7 @@ import { tempDir } from './fixtures.js';
 export type DialectName = 'sqlite' | 'postgres';
 export type LedgerTable = 'events' | 'reservations' | 'rollup_hourly' | 'rollup_daily';
 
-export const TEST_DATABASE_URL =
-  process.env.PERTOKEN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_DATABASE_URL = process.env.PERTOKEN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** One empty ledger location: a SQLite file or a PostgreSQL schema. */
 export interface LedgerTarget {
@@ -49,7 +48,10 @@ export function randomSchemaName(prefix = 'pertoken_test'): string {
 }
 
 function requestedDialects(): DialectName[] {
-  const raw = (process.env.DIALECTS ?? 'sqlite,postgres').split(',').map((d) => d.trim()).filter(Boolean);
+  const raw = (process.env.DIALECTS ?? 'sqlite,postgres')
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
   for (const d of raw) if (d !== 'sqlite' && d !== 'postgres') throw new Error(`DIALECTS: unknown dialect ${d}`);
   return [...new Set(raw)] as DialectName[];
 }
@@ -161,7 +163,9 @@ async function postgresTarget(): Promise<LedgerTarget> {
         `create function ${schema}.${name}() returns trigger language plpgsql as $$
          begin if new.id = '${id}' then raise exception '${message}'; end if; return new; end $$`,
       );
-      await admin.query(`create trigger ${name} before insert on ${schema}.events for each row execute function ${schema}.${name}()`);
+      await admin.query(
+        `create trigger ${name} before insert on ${schema}.events for each row execute function ${schema}.${name}()`,
+      );
     },
     async dispose() {
       try {

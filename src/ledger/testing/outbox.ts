@@ -131,7 +131,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` every 25 ms until it returns true or `timeoutMs` passes (then throws `what`). */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -68,7 +68,15 @@ function bodyOf(target: ChatTarget, item: WorkItem): string {
   return JSON.stringify(body);
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'UND_ERR_CONNECT_TIMEOUT']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 function errorCode(err: unknown): string | null {
   let cur: unknown = err;
@@ -89,7 +97,10 @@ function describe(err: unknown): string {
 function hasContent(delta: unknown): boolean {
   if (typeof delta !== 'object' || delta === null) return false;
   const d = delta as Record<string, unknown>;
-  return (typeof d.content === 'string' && d.content !== '') || (typeof d.reasoning_content === 'string' && d.reasoning_content !== '');
+  return (
+    (typeof d.content === 'string' && d.content !== '') ||
+    (typeof d.reasoning_content === 'string' && d.reasoning_content !== '')
+  );
 }
 
 export async function streamChat(target: ChatTarget, item: WorkItem, signal?: AbortSignal): Promise<RequestResult> {

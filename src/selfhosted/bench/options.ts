@@ -36,7 +36,8 @@ export interface BenchFlags {
   inputCostWeight?: string;
 }
 
-const invalid = (param: string, message: string): PertokenError => new PertokenError('invalid_request', message, { param });
+const invalid = (param: string, message: string): PertokenError =>
+  new PertokenError('invalid_request', message, { param });
 
 /** "60s", "2m", "1500ms", "1h" or plain seconds -> milliseconds. */
 export function parseDuration(text: string, param: string): number {
@@ -49,36 +50,44 @@ export function parseDuration(text: string, param: string): number {
 }
 
 function positiveInt(text: string, param: string): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw invalid(param, `expected a positive whole number, got "${text}"`);
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1)
+    throw invalid(param, `expected a positive whole number, got "${text}"`);
   return Number(text);
 }
 
 function positive(text: string, param: string): number {
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v) || v <= 0) throw invalid(param, `expected a positive number, got "${text}"`);
+  if (text.trim() === '' || !Number.isFinite(v) || v <= 0)
+    throw invalid(param, `expected a positive number, got "${text}"`);
   return v;
 }
 
 function parseUrl(text: string | undefined): string {
-  if (text === undefined || text.trim() === '') throw invalid('--url', 'the OpenAI-compatible base URL is required, e.g. http://localhost:8000/v1');
+  if (text === undefined || text.trim() === '')
+    throw invalid('--url', 'the OpenAI-compatible base URL is required, e.g. http://localhost:8000/v1');
   let url: URL;
   try {
     url = new URL(text.trim());
   } catch {
     throw invalid('--url', `not a URL: "${text}"`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('--url', `expected an http(s) URL, got "${text}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw invalid('--url', `expected an http(s) URL, got "${text}"`);
   return url.toString().replace(/\/+$/, '');
 }
 
 export function resolveBench(f: BenchFlags, env: NodeJS.ProcessEnv = process.env): BenchPlan {
   const baseUrl = parseUrl(f.url);
   if (f.model === undefined || f.model.trim() === '') throw invalid('--model', 'the model name to send is required');
-  if (f.concurrency !== undefined && f.rate !== undefined) throw invalid('--rate', 'give either --concurrency (closed loop) or --rate (Poisson), not both');
+  if (f.concurrency !== undefined && f.rate !== undefined)
+    throw invalid('--rate', 'give either --concurrency (closed loop) or --rate (Poisson), not both');
   const mode: LoadMode = f.rate !== undefined ? 'rate' : 'concurrency';
   let levels: number[];
   if (mode === 'rate') {
-    const parts = (f.rate ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const parts = (f.rate ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     if (parts.length === 0) throw invalid('--rate', 'expected a list of request rates per second, e.g. 2,4,8');
     levels = parts.map((p) => positive(p, '--rate'));
   } else {
@@ -149,13 +158,24 @@ export function estimateCurve(f: BenchFlags, run: BenchRun): { points: CurvePoin
   });
   const report = estimate(input, concurrency);
   return {
-    points: report.points.map((p) => ({ perUser: 1000 / p.tpot_ms, perGpu: p.output_tokens_per_s_per_gpu, label: `concurrency ${p.concurrency}` })),
+    points: report.points.map((p) => ({
+      perUser: 1000 / p.tpot_ms,
+      perGpu: p.output_tokens_per_s_per_gpu,
+      label: `concurrency ${p.concurrency}`,
+    })),
   };
 }
 
 /** The GPU pool a run measured: its best point (highest output tokens/s). */
-export function poolFromRun(name: string, f: BenchFlags, plan: BenchPlan, run: BenchRun, now: Date = new Date()): GpuPool {
-  if (plan.gpuPriceUsdPerHour === null) throw invalid('--gpu-price', '--save-pool needs the GPU price (USD per GPU-hour)');
+export function poolFromRun(
+  name: string,
+  f: BenchFlags,
+  plan: BenchPlan,
+  run: BenchRun,
+  now: Date = new Date(),
+): GpuPool {
+  if (plan.gpuPriceUsdPerHour === null)
+    throw invalid('--gpu-price', '--save-pool needs the GPU price (USD per GPU-hour)');
   if (name.trim() === '') throw invalid('--save-pool', 'the pool needs a name');
   const best = run.report.points.reduce((a, b) => (b.output_tokens_per_s > a.output_tokens_per_s ? b : a));
   if (best.output_tokens_per_s <= 0) throw invalid('--save-pool', 'the run measured no output tokens');

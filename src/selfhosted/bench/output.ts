@@ -5,7 +5,14 @@ import type { BenchPoint, BenchReport } from './runner.js';
 import type { Percentiles } from './stats.js';
 
 const LATENCIES = ['ttft_ms', 'itl_ms', 'tpot_ms', 'e2e_ms'] as const;
-const TAIL = ['output_tokens_per_s', 'goodput_rps', 'usd_per_mtok_output', 'requests_per_s', 'input_tokens_per_s', 'failed'] as const;
+const TAIL = [
+  'output_tokens_per_s',
+  'goodput_rps',
+  'usd_per_mtok_output',
+  'requests_per_s',
+  'input_tokens_per_s',
+  'failed',
+] as const;
 
 function levelKey(report: BenchReport): 'concurrency' | 'rate' {
   return report.points.some((p) => p.rate !== undefined) ? 'rate' : 'concurrency';

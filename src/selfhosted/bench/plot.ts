@@ -21,7 +21,8 @@ const W = 720;
 const H = 480;
 const M = { left: 72, right: 24, top: 40, bottom: 56 };
 
-const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escape = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** A "nice" upper bound for an axis: 1, 2 or 5 × 10^k at or above the maximum. */
 export function niceMax(value: number): number {
@@ -57,19 +58,29 @@ export function paretoSvg(title: string, series: Series[]): string {
     out.push(`<text x="${M.left - 8}" y="${f(y(vy) + 4)}" text-anchor="end">${+vy.toPrecision(3)}</text>`);
   }
   out.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  out.push(`<text x="${M.left + pw / 2}" y="${H - 14}" text-anchor="middle">output tokens/s per user (1000 / TPOT p50)</text>`);
-  out.push(`<text transform="translate(18 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">output tokens/s per GPU</text>`);
+  out.push(
+    `<text x="${M.left + pw / 2}" y="${H - 14}" text-anchor="middle">output tokens/s per user (1000 / TPOT p50)</text>`,
+  );
+  out.push(
+    `<text transform="translate(18 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">output tokens/s per GPU</text>`,
+  );
   series.forEach((s, i) => {
     const pts = s.points.filter((p) => Number.isFinite(p.perUser) && Number.isFinite(p.perGpu));
     if (pts.length > 0) {
       const path = pts.map((p) => `${f(x(p.perUser))},${f(y(p.perGpu))}`).join(' ');
-      out.push(`<polyline class="series" data-series="${escape(s.name)}" points="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+      out.push(
+        `<polyline class="series" data-series="${escape(s.name)}" points="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+      );
       for (const p of pts) {
-        out.push(`<circle cx="${f(x(p.perUser))}" cy="${f(y(p.perGpu))}" r="3.5" fill="${s.color}"><title>${escape(`${s.name} ${p.label}: ${p.perUser.toFixed(1)} tok/s/user, ${p.perGpu.toFixed(1)} tok/s/GPU`)}</title></circle>`);
+        out.push(
+          `<circle cx="${f(x(p.perUser))}" cy="${f(y(p.perGpu))}" r="3.5" fill="${s.color}"><title>${escape(`${s.name} ${p.label}: ${p.perUser.toFixed(1)} tok/s/user, ${p.perGpu.toFixed(1)} tok/s/GPU`)}</title></circle>`,
+        );
       }
     }
     const ly = M.top + 16 + i * 18;
-    out.push(`<line x1="${M.left + pw - 190}" y1="${ly - 4}" x2="${M.left + pw - 166}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    out.push(
+      `<line x1="${M.left + pw - 190}" y1="${ly - 4}" x2="${M.left + pw - 166}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     out.push(`<text x="${M.left + pw - 160}" y="${ly}">${escape(s.name)}</text>`);
   });
   out.push('</svg>');

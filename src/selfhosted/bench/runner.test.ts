@@ -112,7 +112,13 @@ describe('runs stop by themselves', () => {
   });
 
   it('a closed-loop point ends at --duration even with a huge --requests', async () => {
-    const run = await bench(upstream, { input: '32', output: '8', concurrency: '2', requests: '1000000', duration: '400ms' });
+    const run = await bench(upstream, {
+      input: '32',
+      output: '8',
+      concurrency: '2',
+      requests: '1000000',
+      duration: '400ms',
+    });
     const done = run.report.points[0]?.requests ?? 0;
     expect(done).toBeGreaterThan(0);
     expect(done).toBeLessThan(1_000_000);
@@ -154,7 +160,9 @@ describe('runs stop by themselves', () => {
       const err = await rejectionOf(bench(upstream, { input: file, concurrency: '1', requests: '1' }));
       expect(err.param).toBe('--input');
       expect(err.message).toContain('bad.jsonl:1');
-      const missing = await rejectionOf(bench(upstream, { input: join(dir, 'none.jsonl'), concurrency: '1', requests: '1' }));
+      const missing = await rejectionOf(
+        bench(upstream, { input: join(dir, 'none.jsonl'), concurrency: '1', requests: '1' }),
+      );
       expect(missing.message).toMatch(/cannot read prompts file/);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -165,10 +173,14 @@ describe('runs stop by themselves', () => {
 describe('failures', () => {
   it('an unreachable URL is one line naming --url', async () => {
     const port = await closedPort();
-    const err = await rejectionOf(runBench(resolveBench({ url: `http://127.0.0.1:${port}/v1`, model: 'm', requests: '1' }, {})));
+    const err = await rejectionOf(
+      runBench(resolveBench({ url: `http://127.0.0.1:${port}/v1`, model: 'm', requests: '1' }, {})),
+    );
     expect(err.code).toBe('upstream_unreachable');
     expect(err.param).toBe('--url');
-    expect(err.toLine()).toMatch(new RegExp(`^error: --url: cannot reach http://127\\.0\\.0\\.1:${port}/v1: .*ECONNREFUSED`));
+    expect(err.toLine()).toMatch(
+      new RegExp(`^error: --url: cannot reach http://127\\.0\\.0\\.1:${port}/v1: .*ECONNREFUSED`),
+    );
     expect(err.toLine()).not.toContain('\n');
   });
 
@@ -187,7 +199,9 @@ describe('failures', () => {
     const server = createServer((req, res) => {
       const status = req.headers.authorization === 'Bearer boom' ? 500 : 404;
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: status === 404 ? 'The model `x` does not exist.' : 'engine crashed' } }));
+      res.end(
+        JSON.stringify({ error: { message: status === 404 ? 'The model `x` does not exist.' : 'engine crashed' } }),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
@@ -204,7 +218,12 @@ describe('failures', () => {
   });
 
   it('a point where every request fails ends the run naming --url', async () => {
-    const up = await startDemoUpstream({ ttftMs: 1, itlMs: 1, port: 0, script: (ctx) => (ctx.index === 0 ? null : 'status:503') });
+    const up = await startDemoUpstream({
+      ttftMs: 1,
+      itlMs: 1,
+      port: 0,
+      script: (ctx) => (ctx.index === 0 ? null : 'status:503'),
+    });
     try {
       const err = await rejectionOf(bench(up, { concurrency: '2', requests: '3', output: '4' }));
       expect(err.code).toBe('upstream_error');

@@ -84,7 +84,12 @@ function meetsSlo(r: RequestResult, slo: BenchPlan['slo']): boolean {
   return true;
 }
 
-export function summarize(plan: Pick<BenchPlan, 'mode' | 'slo' | 'gpuPriceUsdPerHour' | 'gpus'>, level: number, startMs: number, results: RequestResult[]): BenchPoint {
+export function summarize(
+  plan: Pick<BenchPlan, 'mode' | 'slo' | 'gpuPriceUsdPerHour' | 'gpus'>,
+  level: number,
+  startMs: number,
+  results: RequestResult[],
+): BenchPoint {
   const ok = results.filter((r) => r.ok);
   const endMs = results.reduce((max, r) => Math.max(max, r.endMs), startMs);
   const seconds = Math.max((endMs - startMs) / 1000, 1e-9);
@@ -102,7 +107,13 @@ export function summarize(plan: Pick<BenchPlan, 'mode' | 'slo' | 'gpuPriceUsdPer
     output_tokens_per_s: round(tps, 2),
     goodput_rps: round(ok.filter((r) => meetsSlo(r, plan.slo)).length / seconds, 4),
     usd_per_mtok_output:
-      price === null ? null : exactUsdPerMillion(parseDecimal(price, '--gpu-price'), BigInt(plan.gpus), decimalOfNumber(round(tps, 3), 'output_tokens_per_s')),
+      price === null
+        ? null
+        : exactUsdPerMillion(
+            parseDecimal(price, '--gpu-price'),
+            BigInt(plan.gpus),
+            decimalOfNumber(round(tps, 3), 'output_tokens_per_s'),
+          ),
     requests_per_s: round(ok.length / seconds, 4),
     input_tokens_per_s: round(inputTokens / seconds, 2),
     failed: results.length - ok.length,
@@ -112,16 +123,33 @@ export function summarize(plan: Pick<BenchPlan, 'mode' | 'slo' | 'gpuPriceUsdPer
 
 /** One request before the sweep (max_tokens 1): fails fast, naming the flag, when the endpoint is wrong. */
 async function preflight(target: ChatTarget, timeoutMs: number): Promise<void> {
-  const r = await streamChat(target, { messages: [{ role: 'user', content: 'ping' }], maxTokens: 1 }, AbortSignal.timeout(timeoutMs));
+  const r = await streamChat(
+    target,
+    { messages: [{ role: 'user', content: 'ping' }], maxTokens: 1 },
+    AbortSignal.timeout(timeoutMs),
+  );
   if (r.ok) return;
   if (r.status === null) {
-    throw new PertokenError('upstream_unreachable', `cannot reach ${target.baseUrl}: ${r.error ?? 'no response'}`, { param: '--url' });
+    throw new PertokenError('upstream_unreachable', `cannot reach ${target.baseUrl}: ${r.error ?? 'no response'}`, {
+      param: '--url',
+    });
   }
-  const param = r.status === 401 || r.status === 403 ? '--api-key' : r.status === 404 && /model/i.test(r.error ?? '') ? '--model' : '--url';
+  const param =
+    r.status === 401 || r.status === 403
+      ? '--api-key'
+      : r.status === 404 && /model/i.test(r.error ?? '')
+        ? '--model'
+        : '--url';
   throw new PertokenError('upstream_error', `${target.baseUrl} answered ${r.error ?? `HTTP ${r.status}`}`, { param });
 }
 
-async function closedLoop(plan: BenchPlan, target: ChatTarget, next: () => WorkItem, concurrency: number, report: (r: RequestResult) => void): Promise<void> {
+async function closedLoop(
+  plan: BenchPlan,
+  target: ChatTarget,
+  next: () => WorkItem,
+  concurrency: number,
+  report: (r: RequestResult) => void,
+): Promise<void> {
   const deadline = plan.durationMs === null ? Number.POSITIVE_INFINITY : performance.now() + plan.durationMs;
   let issued = 0;
   const worker = async (): Promise<void> => {
@@ -133,7 +161,13 @@ async function closedLoop(plan: BenchPlan, target: ChatTarget, next: () => WorkI
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-async function poisson(plan: BenchPlan, target: ChatTarget, next: () => WorkItem, rate: number, report: (r: RequestResult) => void): Promise<void> {
+async function poisson(
+  plan: BenchPlan,
+  target: ChatTarget,
+  next: () => WorkItem,
+  rate: number,
+  report: (r: RequestResult) => void,
+): Promise<void> {
   const random = seededRandom(plan.seed + Math.round(rate * 1000));
   const start = performance.now();
   const running: Array<Promise<void>> = [];
@@ -151,7 +185,13 @@ async function poisson(plan: BenchPlan, target: ChatTarget, next: () => WorkItem
 
 export async function runBench(plan: BenchPlan): Promise<BenchRun> {
   const dispatcher = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 10_000 } });
-  const target: ChatTarget = { baseUrl: plan.baseUrl, model: plan.model, apiKey: plan.apiKey, ignoreEos: plan.ignoreEos, dispatcher };
+  const target: ChatTarget = {
+    baseUrl: plan.baseUrl,
+    model: plan.model,
+    apiKey: plan.apiKey,
+    ignoreEos: plan.ignoreEos,
+    dispatcher,
+  };
   try {
     await preflight(target, plan.requestTimeoutMs);
     const next = await workSource(plan.input, plan.output, plan.seed);
@@ -163,7 +203,13 @@ export async function runBench(plan: BenchPlan): Promise<BenchRun> {
       const start = performance.now();
       const report = (r: RequestResult): void => {
         results.push(r);
-        plan.onProgress?.({ label, done: results.length, total: plan.requests, elapsedMs: performance.now() - start, durationMs: plan.durationMs });
+        plan.onProgress?.({
+          label,
+          done: results.length,
+          total: plan.requests,
+          elapsedMs: performance.now() - start,
+          durationMs: plan.durationMs,
+        });
       };
       if (plan.mode === 'concurrency') await closedLoop(plan, target, next, level, report);
       else await poisson(plan, target, next, level, report);

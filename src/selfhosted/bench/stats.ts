@@ -24,5 +24,9 @@ const round3 = (v: number | null): number | null => (v === null ? null : Math.ro
 
 export function percentiles(values: readonly number[]): Percentiles {
   const sorted = [...values].sort((a, b) => a - b);
-  return { p50: round3(quantile(sorted, 0.5)), p90: round3(quantile(sorted, 0.9)), p99: round3(quantile(sorted, 0.99)) };
+  return {
+    p50: round3(quantile(sorted, 0.5)),
+    p90: round3(quantile(sorted, 0.9)),
+    p99: round3(quantile(sorted, 0.99)),
+  };
 }

@@ -24,9 +24,54 @@ export interface WorkItem {
  * N words make an N-token prompt. Drawn at random so that no two prompts share a cacheable prefix.
  */
 const WORDS = [
-  'the', 'and', 'for', 'are', 'but', 'not', 'you', 'all', 'any', 'can', 'had', 'her', 'was', 'one', 'our', 'out',
-  'day', 'get', 'has', 'him', 'his', 'how', 'man', 'new', 'now', 'old', 'see', 'two', 'way', 'who', 'boy', 'did',
-  'its', 'let', 'put', 'say', 'she', 'too', 'use', 'big', 'end', 'far', 'few', 'got', 'own', 'run', 'set', 'top',
+  'the',
+  'and',
+  'for',
+  'are',
+  'but',
+  'not',
+  'you',
+  'all',
+  'any',
+  'can',
+  'had',
+  'her',
+  'was',
+  'one',
+  'our',
+  'out',
+  'day',
+  'get',
+  'has',
+  'him',
+  'his',
+  'how',
+  'man',
+  'new',
+  'now',
+  'old',
+  'see',
+  'two',
+  'way',
+  'who',
+  'boy',
+  'did',
+  'its',
+  'let',
+  'put',
+  'say',
+  'she',
+  'too',
+  'use',
+  'big',
+  'end',
+  'far',
+  'few',
+  'got',
+  'own',
+  'run',
+  'set',
+  'top',
 ];
 
 export function syntheticPrompt(tokens: number, random: () => number): string {
@@ -45,7 +90,12 @@ function lineError(path: string, line: number, message: string): PertokenError {
 }
 
 function isMessage(v: unknown): v is ChatMessage {
-  return typeof v === 'object' && v !== null && typeof (v as ChatMessage).role === 'string' && typeof (v as ChatMessage).content === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as ChatMessage).role === 'string' &&
+    typeof (v as ChatMessage).content === 'string'
+  );
 }
 
 /**
@@ -57,9 +107,13 @@ export async function loadPromptFile(path: string): Promise<FilePrompt[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new PertokenError('invalid_request', `cannot read prompts file ${path}: ${err instanceof Error ? err.message : String(err)}`, {
-      param: '--input',
-    });
+    throw new PertokenError(
+      'invalid_request',
+      `cannot read prompts file ${path}: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        param: '--input',
+      },
+    );
   }
   const out: FilePrompt[] = [];
   text.split('\n').forEach((raw, i) => {
@@ -75,7 +129,8 @@ export async function loadPromptFile(path: string): Promise<FilePrompt[]> {
     const rec = value as Record<string, unknown>;
     let messages: ChatMessage[];
     if (typeof rec.prompt === 'string') messages = [{ role: 'user', content: rec.prompt }];
-    else if (Array.isArray(rec.messages) && rec.messages.length > 0 && rec.messages.every(isMessage)) messages = rec.messages;
+    else if (Array.isArray(rec.messages) && rec.messages.length > 0 && rec.messages.every(isMessage))
+      messages = rec.messages;
     else throw lineError(path, i + 1, 'expected "prompt" (string) or "messages" ([{role, content}])');
     const limit = rec.max_tokens ?? rec.output_tokens;
     if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
@@ -83,7 +138,8 @@ export async function loadPromptFile(path: string): Promise<FilePrompt[]> {
     }
     out.push({ messages, maxTokens: typeof limit === 'number' ? limit : null });
   });
-  if (out.length === 0) throw new PertokenError('invalid_request', `prompts file ${path} has no requests`, { param: '--input' });
+  if (out.length === 0)
+    throw new PertokenError('invalid_request', `prompts file ${path} has no requests`, { param: '--input' });
   return out;
 }
 

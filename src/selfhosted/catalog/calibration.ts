@@ -21,7 +21,8 @@ const TRTLLM_DEV_GUIDE = [
   'https://github.com/NVIDIA/TensorRT-LLM/blob/03e27c7d5ff0c6e89f8328838c0a8e64f1b34f9d/docs/source/developer-guide/perf-overview.md',
 ];
 const NIM_LLM = 'https://docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance';
-const OCI_MI300X = 'https://blogs.oracle.com/cloud-infrastructure/post/serving-llama-31-405b-model-with-amd-mi300x-gpus';
+const OCI_MI300X =
+  'https://blogs.oracle.com/cloud-infrastructure/post/serving-llama-31-405b-model-with-amd-mi300x-gpus';
 
 // --- TensorRT-LLM v0.9.0 "Peak Throughput": static batches (gptSessionBenchmark), out tok/s/GPU.
 // [model, batch, tp, input, output, tokens/s per GPU]
@@ -32,72 +33,120 @@ const V09: Record<string, { precision: Precision; kv: Precision; rows: StaticRow
     precision: 'fp8',
     kv: 'fp8',
     rows: [
-      ['gpt-j-6b', 1024, 1, 128, 128, 27304], ['gpt-j-6b', 120, 1, 128, 2048, 8530],
-      ['gpt-j-6b', 64, 1, 2048, 128, 2785], ['gpt-j-6b', 64, 1, 2048, 2048, 3753],
-      ['mistral-7b', 896, 1, 128, 128, 20460], ['mistral-7b', 120, 1, 128, 2048, 8950],
-      ['mistral-7b', 64, 1, 2048, 128, 2423], ['mistral-7b', 56, 1, 2048, 2048, 3867],
-      ['mixtral-8x7b', 1024, 2, 128, 128, 5444], ['mixtral-8x7b', 256, 2, 128, 2048, 4973],
-      ['mixtral-8x7b', 64, 2, 2048, 128, 605], ['mixtral-8x7b', 64, 2, 2048, 2048, 1821],
-      ['llama-2-7b', 896, 1, 128, 128, 20618], ['llama-2-7b', 120, 1, 128, 2048, 8348],
-      ['llama-2-7b', 64, 1, 2048, 128, 2391], ['llama-2-7b', 56, 1, 2048, 2048, 3522],
-      ['llama-2-70b', 1024, 1, 128, 128, 3989], ['llama-2-70b', 512, 2, 128, 2048, 3963],
-      ['llama-2-70b', 64, 1, 2048, 128, 418], ['llama-2-70b', 64, 1, 2048, 2048, 1458],
-      ['falcon-180b', 1024, 4, 128, 128, 1118], ['falcon-180b', 1024, 4, 128, 2048, 990],
-      ['falcon-180b', 64, 4, 2048, 128, 118], ['falcon-180b', 64, 4, 2048, 2048, 265],
+      ['gpt-j-6b', 1024, 1, 128, 128, 27304],
+      ['gpt-j-6b', 120, 1, 128, 2048, 8530],
+      ['gpt-j-6b', 64, 1, 2048, 128, 2785],
+      ['gpt-j-6b', 64, 1, 2048, 2048, 3753],
+      ['mistral-7b', 896, 1, 128, 128, 20460],
+      ['mistral-7b', 120, 1, 128, 2048, 8950],
+      ['mistral-7b', 64, 1, 2048, 128, 2423],
+      ['mistral-7b', 56, 1, 2048, 2048, 3867],
+      ['mixtral-8x7b', 1024, 2, 128, 128, 5444],
+      ['mixtral-8x7b', 256, 2, 128, 2048, 4973],
+      ['mixtral-8x7b', 64, 2, 2048, 128, 605],
+      ['mixtral-8x7b', 64, 2, 2048, 2048, 1821],
+      ['llama-2-7b', 896, 1, 128, 128, 20618],
+      ['llama-2-7b', 120, 1, 128, 2048, 8348],
+      ['llama-2-7b', 64, 1, 2048, 128, 2391],
+      ['llama-2-7b', 56, 1, 2048, 2048, 3522],
+      ['llama-2-70b', 1024, 1, 128, 128, 3989],
+      ['llama-2-70b', 512, 2, 128, 2048, 3963],
+      ['llama-2-70b', 64, 1, 2048, 128, 418],
+      ['llama-2-70b', 64, 1, 2048, 2048, 1458],
+      ['falcon-180b', 1024, 4, 128, 128, 1118],
+      ['falcon-180b', 1024, 4, 128, 2048, 990],
+      ['falcon-180b', 64, 4, 2048, 128, 118],
+      ['falcon-180b', 64, 4, 2048, 2048, 265],
     ],
   },
   'h100-sxm': {
     precision: 'fp8',
     kv: 'fp8',
     rows: [
-      ['gpt-j-6b', 1024, 1, 128, 128, 25860], ['gpt-j-6b', 120, 1, 128, 2048, 7350],
-      ['gpt-j-6b', 64, 1, 2048, 128, 2570], ['gpt-j-6b', 64, 1, 2048, 2048, 3212],
-      ['mistral-7b', 896, 1, 128, 128, 20404], ['mistral-7b', 120, 1, 128, 2048, 8623],
-      ['mistral-7b', 84, 1, 2048, 128, 2405], ['mistral-7b', 56, 1, 2048, 2048, 3731],
-      ['mixtral-8x7b', 512, 2, 128, 128, 5255], ['mixtral-8x7b', 128, 2, 128, 2048, 3408],
-      ['mixtral-8x7b', 64, 2, 2048, 128, 588], ['mixtral-8x7b', 32, 2, 2048, 2048, 1317],
-      ['llama-2-7b', 896, 1, 128, 128, 19854], ['llama-2-7b', 120, 1, 128, 2048, 6944],
-      ['llama-2-7b', 84, 1, 2048, 128, 2163], ['llama-2-7b', 56, 1, 2048, 2048, 2826],
-      ['llama-2-70b', 1024, 2, 128, 128, 3214], ['llama-2-70b', 512, 4, 128, 2048, 2725],
-      ['llama-2-70b', 96, 2, 2048, 128, 346], ['llama-2-70b', 64, 2, 2048, 2048, 1011],
-      ['falcon-180b', 1024, 4, 128, 128, 1100], ['falcon-180b', 1024, 8, 128, 2048, 837],
-      ['falcon-180b', 64, 4, 2048, 128, 112], ['falcon-180b', 64, 4, 2048, 2048, 246],
+      ['gpt-j-6b', 1024, 1, 128, 128, 25860],
+      ['gpt-j-6b', 120, 1, 128, 2048, 7350],
+      ['gpt-j-6b', 64, 1, 2048, 128, 2570],
+      ['gpt-j-6b', 64, 1, 2048, 2048, 3212],
+      ['mistral-7b', 896, 1, 128, 128, 20404],
+      ['mistral-7b', 120, 1, 128, 2048, 8623],
+      ['mistral-7b', 84, 1, 2048, 128, 2405],
+      ['mistral-7b', 56, 1, 2048, 2048, 3731],
+      ['mixtral-8x7b', 512, 2, 128, 128, 5255],
+      ['mixtral-8x7b', 128, 2, 128, 2048, 3408],
+      ['mixtral-8x7b', 64, 2, 2048, 128, 588],
+      ['mixtral-8x7b', 32, 2, 2048, 2048, 1317],
+      ['llama-2-7b', 896, 1, 128, 128, 19854],
+      ['llama-2-7b', 120, 1, 128, 2048, 6944],
+      ['llama-2-7b', 84, 1, 2048, 128, 2163],
+      ['llama-2-7b', 56, 1, 2048, 2048, 2826],
+      ['llama-2-70b', 1024, 2, 128, 128, 3214],
+      ['llama-2-70b', 512, 4, 128, 2048, 2725],
+      ['llama-2-70b', 96, 2, 2048, 128, 346],
+      ['llama-2-70b', 64, 2, 2048, 2048, 1011],
+      ['falcon-180b', 1024, 4, 128, 128, 1100],
+      ['falcon-180b', 1024, 8, 128, 2048, 837],
+      ['falcon-180b', 64, 4, 2048, 128, 112],
+      ['falcon-180b', 64, 4, 2048, 2048, 246],
     ],
   },
   l40s: {
     precision: 'fp8',
     kv: 'fp8',
     rows: [
-      ['gpt-j-6b', 512, 1, 128, 128, 7859], ['gpt-j-6b', 64, 1, 128, 2048, 1904],
-      ['gpt-j-6b', 32, 1, 2048, 128, 684], ['gpt-j-6b', 32, 1, 2048, 2048, 768],
-      ['mistral-7b', 896, 1, 128, 128, 9562], ['mistral-7b', 120, 1, 128, 2048, 4387],
-      ['mistral-7b', 84, 1, 2048, 128, 971], ['mistral-7b', 56, 1, 2048, 2048, 1721],
-      ['mixtral-8x7b', 256, 4, 128, 128, 1266], ['mixtral-8x7b', 256, 4, 128, 2048, 1490],
-      ['mixtral-8x7b', 64, 4, 2048, 128, 155], ['mixtral-8x7b', 32, 4, 2048, 2048, 412],
-      ['llama-2-7b', 256, 1, 128, 128, 5885], ['llama-2-7b', 64, 1, 128, 2048, 1654],
-      ['llama-2-7b', 32, 1, 2048, 128, 574], ['llama-2-7b', 16, 1, 2048, 2048, 537],
-      ['llama-2-70b', 256, 2, 128, 128, 562], ['llama-2-70b', 256, 4, 128, 2048, 478],
-      ['llama-2-70b', 16, 2, 2048, 128, 49], ['llama-2-70b', 64, 4, 2048, 2048, 185],
-      ['falcon-180b', 512, 8, 128, 128, 152], ['falcon-180b', 256, 8, 128, 2048, 200],
-      ['falcon-180b', 32, 8, 2048, 128, 15], ['falcon-180b', 32, 8, 2048, 2048, 52],
+      ['gpt-j-6b', 512, 1, 128, 128, 7859],
+      ['gpt-j-6b', 64, 1, 128, 2048, 1904],
+      ['gpt-j-6b', 32, 1, 2048, 128, 684],
+      ['gpt-j-6b', 32, 1, 2048, 2048, 768],
+      ['mistral-7b', 896, 1, 128, 128, 9562],
+      ['mistral-7b', 120, 1, 128, 2048, 4387],
+      ['mistral-7b', 84, 1, 2048, 128, 971],
+      ['mistral-7b', 56, 1, 2048, 2048, 1721],
+      ['mixtral-8x7b', 256, 4, 128, 128, 1266],
+      ['mixtral-8x7b', 256, 4, 128, 2048, 1490],
+      ['mixtral-8x7b', 64, 4, 2048, 128, 155],
+      ['mixtral-8x7b', 32, 4, 2048, 2048, 412],
+      ['llama-2-7b', 256, 1, 128, 128, 5885],
+      ['llama-2-7b', 64, 1, 128, 2048, 1654],
+      ['llama-2-7b', 32, 1, 2048, 128, 574],
+      ['llama-2-7b', 16, 1, 2048, 2048, 537],
+      ['llama-2-70b', 256, 2, 128, 128, 562],
+      ['llama-2-70b', 256, 4, 128, 2048, 478],
+      ['llama-2-70b', 16, 2, 2048, 128, 49],
+      ['llama-2-70b', 64, 4, 2048, 2048, 185],
+      ['falcon-180b', 512, 8, 128, 128, 152],
+      ['falcon-180b', 256, 8, 128, 2048, 200],
+      ['falcon-180b', 32, 8, 2048, 128, 15],
+      ['falcon-180b', 32, 8, 2048, 2048, 52],
     ],
   },
   'a100-80gb': {
     precision: 'fp16',
     kv: 'fp16',
     rows: [
-      ['gpt-j-6b', 512, 1, 128, 128, 5876], ['gpt-j-6b', 32, 1, 128, 2048, 1549],
-      ['gpt-j-6b', 32, 1, 2048, 128, 545], ['gpt-j-6b', 32, 1, 2048, 2048, 815],
-      ['mistral-7b', 896, 1, 128, 128, 6251], ['mistral-7b', 120, 1, 128, 2048, 3776],
-      ['mistral-7b', 64, 1, 2048, 128, 698], ['mistral-7b', 56, 1, 2048, 2048, 1576],
-      ['mixtral-8x7b', 512, 2, 128, 128, 2842], ['mixtral-8x7b', 128, 2, 128, 2048, 1724],
-      ['mixtral-8x7b', 64, 2, 2048, 128, 319], ['mixtral-8x7b', 32, 2, 2048, 2048, 801],
-      ['llama-2-7b', 256, 1, 128, 128, 5390], ['llama-2-7b', 32, 1, 128, 2048, 1484],
-      ['llama-2-7b', 32, 1, 2048, 128, 533], ['llama-2-7b', 16, 1, 2048, 2048, 603],
-      ['llama-2-70b', 1024, 4, 128, 128, 686], ['llama-2-70b', 512, 8, 128, 2048, 684],
-      ['llama-2-70b', 96, 4, 2048, 128, 80], ['llama-2-70b', 64, 4, 2048, 2048, 289],
-      ['falcon-180b', 1024, 8, 128, 128, 254], ['falcon-180b', 512, 8, 128, 2048, 266],
-      ['falcon-180b', 64, 8, 2048, 128, 29], ['falcon-180b', 64, 8, 2048, 2048, 93],
+      ['gpt-j-6b', 512, 1, 128, 128, 5876],
+      ['gpt-j-6b', 32, 1, 128, 2048, 1549],
+      ['gpt-j-6b', 32, 1, 2048, 128, 545],
+      ['gpt-j-6b', 32, 1, 2048, 2048, 815],
+      ['mistral-7b', 896, 1, 128, 128, 6251],
+      ['mistral-7b', 120, 1, 128, 2048, 3776],
+      ['mistral-7b', 64, 1, 2048, 128, 698],
+      ['mistral-7b', 56, 1, 2048, 2048, 1576],
+      ['mixtral-8x7b', 512, 2, 128, 128, 2842],
+      ['mixtral-8x7b', 128, 2, 128, 2048, 1724],
+      ['mixtral-8x7b', 64, 2, 2048, 128, 319],
+      ['mixtral-8x7b', 32, 2, 2048, 2048, 801],
+      ['llama-2-7b', 256, 1, 128, 128, 5390],
+      ['llama-2-7b', 32, 1, 128, 2048, 1484],
+      ['llama-2-7b', 32, 1, 2048, 128, 533],
+      ['llama-2-7b', 16, 1, 2048, 2048, 603],
+      ['llama-2-70b', 1024, 4, 128, 128, 686],
+      ['llama-2-70b', 512, 8, 128, 2048, 684],
+      ['llama-2-70b', 96, 4, 2048, 128, 80],
+      ['llama-2-70b', 64, 4, 2048, 2048, 289],
+      ['falcon-180b', 1024, 8, 128, 128, 254],
+      ['falcon-180b', 512, 8, 128, 2048, 266],
+      ['falcon-180b', 64, 8, 2048, 128, 29],
+      ['falcon-180b', 64, 8, 2048, 2048, 93],
     ],
   },
 };
@@ -105,12 +154,31 @@ const V09: Record<string, { precision: Precision; kv: Precision; rows: StaticRow
 // --- TensorRT-LLM perf overviews, in-flight batching at maximum load (trtllm-bench, PyTorch
 // backend). v1.0 publishes total output tokens/s; the late-2025 developer guide publishes per GPU.
 const V10_SHAPES: Array<[number, number]> = [
-  [128, 128], [128, 2048], [128, 4096], [500, 2000], [1000, 1000],
-  [1000, 2000], [2048, 128], [2048, 2048], [5000, 500], [20000, 2000],
+  [128, 128],
+  [128, 2048],
+  [128, 4096],
+  [500, 2000],
+  [1000, 1000],
+  [1000, 2000],
+  [2048, 128],
+  [2048, 2048],
+  [5000, 500],
+  [20000, 2000],
 ];
-const DEV_GUIDE_SHAPES: Array<[number, number]> = [[1000, 1000], [1024, 1024], [1024, 8192], [8192, 1024], [32768, 1024]];
+const DEV_GUIDE_SHAPES: Array<[number, number]> = [
+  [1000, 1000],
+  [1024, 1024],
+  [1024, 8192],
+  [8192, 1024],
+  [32768, 1024],
+];
 const QWEN3_30B_SHAPES: Array<[number, number]> = [
-  [1000, 1000], [1024, 1024], [1024, 8192], [1024, 32768], [8192, 1024], [32768, 1024],
+  [1000, 1000],
+  [1024, 1024],
+  [1024, 8192],
+  [1024, 32768],
+  [8192, 1024],
+  [32768, 1024],
 ];
 
 interface MaxTable {
@@ -123,16 +191,36 @@ interface MaxTable {
 }
 
 const v10 = (model: string, columns: MaxTable['columns']): MaxTable => ({
-  release: 'trtllm-1.0', sources: TRTLLM_V10, perGpu: false, model, shapes: V10_SHAPES, columns,
+  release: 'trtllm-1.0',
+  sources: TRTLLM_V10,
+  perGpu: false,
+  model,
+  shapes: V10_SHAPES,
+  columns,
 });
 const devGuide = (model: string, shapes: Array<[number, number]>, columns: MaxTable['columns']): MaxTable => ({
-  release: 'trtllm-devguide', sources: TRTLLM_DEV_GUIDE, perGpu: true, model, shapes, columns,
+  release: 'trtllm-devguide',
+  sources: TRTLLM_DEV_GUIDE,
+  perGpu: true,
+  model,
+  shapes,
+  columns,
 });
 
 const MAX_TABLES: MaxTable[] = [
   v10('llama-3.1-8b', [
-    { gpu: 'h200', tp: 1, precision: 'fp8', values: [27911, 26221, 18027, 20770, 17744, 16828, 3538, 12194, 3902, 1804] },
-    { gpu: 'h100-sxm', tp: 1, precision: 'fp8', values: [28312, 22714, 14325, 17660, 15220, 13899, 3450, 9305, 3459, 1351] },
+    {
+      gpu: 'h200',
+      tp: 1,
+      precision: 'fp8',
+      values: [27911, 26221, 18027, 20770, 17744, 16828, 3538, 12194, 3902, 1804],
+    },
+    {
+      gpu: 'h100-sxm',
+      tp: 1,
+      precision: 'fp8',
+      values: [28312, 22714, 14325, 17660, 15220, 13899, 3450, 9305, 3459, 1351],
+    },
   ]),
   v10('llama-3.1-70b', [
     { gpu: 'b200', tp: 1, precision: 'fp4', values: [11147, 9922, 6831, 7762, 7007, 6271, 1339, 4783, 1459, 665] },
@@ -145,7 +233,12 @@ const MAX_TABLES: MaxTable[] = [
     { gpu: 'h100-sxm', tp: 8, precision: 'fp8', values: [3627, 4340, 3116, 3994, 2919, 2895, 453, 2296, 610, 345] },
   ]),
   v10('qwen3-30b-a3b', [
-    { gpu: 'b200', tp: 1, precision: 'fp4', values: [39827, 37844, 24953, 27817, 25828, 22051, 6251, 17554, 6142, 2944] },
+    {
+      gpu: 'b200',
+      tp: 1,
+      precision: 'fp4',
+      values: [39827, 37844, 24953, 27817, 25828, 22051, 6251, 17554, 6142, 2944],
+    },
   ]),
   devGuide('llama-3.1-70b', DEV_GUIDE_SHAPES, [
     { gpu: 'b200', tp: 1, precision: 'fp4', values: [6920, 6842, 3242, 1362, 274] },
@@ -215,7 +308,14 @@ function maxThroughputPoints(): CalibrationPoint[] {
   return out;
 }
 
-const nim = (id: string, input: number, output: number, concurrency: number, metric: CalibrationPoint['metric'], value: number): CalibrationPoint => ({
+const nim = (
+  id: string,
+  input: number,
+  output: number,
+  concurrency: number,
+  metric: CalibrationPoint['metric'],
+  value: number,
+): CalibrationPoint => ({
   id: `nim-1.8/h100-sxm/llama-3.3-70b/tp2/${input}-${output}/c${concurrency}/${metric}`,
   model: 'llama-3.1-70b',
   gpu: 'h100-sxm',
@@ -246,7 +346,14 @@ const NIM_POINTS: CalibrationPoint[] = [
   nim('llama-3.3-70b-instruct', 500, 2000, 1, 'tpot_ms', 18.91),
 ];
 
-const oci = (suffix: string, input: number, output: number, concurrency: number | 'max', batching: CalibrationPoint['batching'], value: number): CalibrationPoint => ({
+const oci = (
+  suffix: string,
+  input: number,
+  output: number,
+  concurrency: number | 'max',
+  batching: CalibrationPoint['batching'],
+  value: number,
+): CalibrationPoint => ({
   id: `vllm-oci/mi300x/llama-3.1-405b/tp8/${suffix}`,
   model: 'llama-3.1-405b',
   gpu: 'mi300x',

@@ -51,10 +51,7 @@ export const GPUS: readonly GpuSpec[] = [
     tflops: { fp16: 2250, bf16: 2250, fp8: 4500, int8: 4500, fp4: 9000 },
     interconnect_gbs: 1800,
     allreduce_latency_us: 16,
-    sources: [
-      'https://www.nvidia.com/en-us/data-center/hgx/',
-      'https://www.nvidia.com/en-us/data-center/dgx-b200/',
-    ],
+    sources: ['https://www.nvidia.com/en-us/data-center/hgx/', 'https://www.nvidia.com/en-us/data-center/dgx-b200/'],
     notes: 'HGX B200 8-GPU totals divided by 8 (1.44 TB, 64 TB/s, 72 PF FP8 sparse).',
   },
   {

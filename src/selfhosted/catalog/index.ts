@@ -28,7 +28,11 @@ export function findModel(id: string): ModelSpec | undefined {
  */
 export function matchModel(served: string): ModelSpec | undefined {
   const base = norm(served).split('/').pop() ?? '';
-  const candidates = [base, base.replace(/-(instruct|chat|it)$/, ''), base.replace(/^meta-/, '').replace(/-(instruct|chat|it)$/, '')];
+  const candidates = [
+    base,
+    base.replace(/-(instruct|chat|it)$/, ''),
+    base.replace(/^meta-/, '').replace(/-(instruct|chat|it)$/, ''),
+  ];
   for (const c of candidates) {
     const found = findModel(c);
     if (found) return found;
@@ -40,7 +44,9 @@ export function matchModel(served: string): ModelSpec | undefined {
 export function requireGpu(id: string, param = '--gpu'): GpuSpec {
   const gpu = findGpu(id);
   if (!gpu) {
-    throw new PertokenError('invalid_request', `unknown GPU "${id}"; known: ${GPUS.map((g) => g.id).join(', ')}`, { param });
+    throw new PertokenError('invalid_request', `unknown GPU "${id}"; known: ${GPUS.map((g) => g.id).join(', ')}`, {
+      param,
+    });
   }
   return gpu;
 }
@@ -49,7 +55,9 @@ export function requireGpu(id: string, param = '--gpu'): GpuSpec {
 export function requireModel(id: string, param = '--model'): ModelSpec {
   const model = findModel(id);
   if (!model) {
-    throw new PertokenError('invalid_request', `unknown model "${id}"; known: ${MODELS.map((m) => m.id).join(', ')}`, { param });
+    throw new PertokenError('invalid_request', `unknown model "${id}"; known: ${MODELS.map((m) => m.id).join(', ')}`, {
+      param,
+    });
   }
   return model;
 }

@@ -253,7 +253,8 @@ export const MODELS: readonly ModelSpec[] = [
     experts_per_token: 4,
     context_length: 131072,
     sources: [hf('openai/gpt-oss-120b'), 'https://openai.com/index/introducing-gpt-oss/'],
-    notes: 'Half the layers use a 128-token sliding window; the KV formula here counts all layers in full (an upper bound).',
+    notes:
+      'Half the layers use a 128-token sliding window; the KV formula here counts all layers in full (an upper bound).',
   },
   {
     id: 'gpt-j-6b',
