@@ -1,10 +1,10 @@
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { PertokenError } from '../errors.js';
 import { EVENT_ID } from '../ids.js';
 import { isValidEventId } from './ids.js';
 import { RollupBatch, applyRollups } from './rollups.js';
 import { rowToEvent } from './rows.js';
-import { toBigInt, toNumber, type AdjustmentsTable, type LedgerDatabase } from './schema.js';
+import { toBigInt, toNumber, type AdjustmentRow, type LedgerDatabase } from './schema.js';
 import type { UsageEvent } from './types.js';
 
 /**
@@ -15,7 +15,6 @@ import type { UsageEvent } from './types.js';
  */
 
 type Db = Kysely<LedgerDatabase>;
-export type AdjustmentRow = Insertable<AdjustmentsTable>;
 
 /** What the current price book says an event costs (null: still no price). */
 export type RepricePricer = (event: UsageEvent) => { cost_nano: bigint | null; price_ref: string | null };

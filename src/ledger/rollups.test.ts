@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AdjustmentRow } from './adjustments.js';
+import type { AdjustmentRow } from './schema.js';
 import { RollupBatch, ROLLUP_COLUMNS, addSum, rollupDeltas, type RollupEntry } from './rollups.js';
 import { eventToRow, type EventRow } from './rows.js';
 import { makeEvent } from './testing/fixtures.js';

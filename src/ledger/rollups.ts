@@ -1,5 +1,4 @@
 import { sql, type Kysely } from 'kysely';
-import type { AdjustmentRow } from './adjustments.js';
 import type { EventRow } from './rows.js';
 import {
   BUCKET_COLUMNS,
@@ -7,6 +6,7 @@ import {
   HOURLY_DIMS,
   ROLLUP_SUM_COLUMNS,
   SUM_OFFSET,
+  type AdjustmentRow,
   type LedgerDatabase,
 } from './schema.js';
 

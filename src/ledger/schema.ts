@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Insertable } from 'kysely';
 import { BUCKETS, type Bucket } from '../usage/index.js';
 
 /**
@@ -137,6 +137,8 @@ export interface AdjustmentsTable {
   price_ref_after: string | null;
   created_at_ms: Int8;
 }
+
+export type AdjustmentRow = Insertable<AdjustmentsTable>;
 
 export interface LedgerDatabase {
   events: EventsTable;

@@ -10,6 +10,7 @@ import {
   type CatalogLookup,
 } from './genai.js';
 import { divRoundHalfEven, formatDecimalScaled } from './money.js';
+import type { Effective } from './effective.js';
 import { describeEffective } from './notes.js';
 import {
   compileOverrides,
@@ -37,22 +38,6 @@ export interface ConfiguredPriceBook extends PriceBook {
    * not match their own match rules). Overrides for that provider/model id apply as usual.
    */
   catalogRates(providerId: string, modelId: string, at: Date, inputTokens?: number): EffectiveRates | null;
-}
-
-/** Everything one lookup decided: where the rates come from and what modifies them. */
-export interface Effective {
-  source: 'genai-prices' | 'override';
-  sheet: RateSheet;
-  /** price_ref without tier/derivation/discount suffixes. */
-  baseRef: string;
-  discount: Percent | null;
-  batchDiscount: Percent | null;
-  /** The catalogue entry and the index of the price variant in effect (genai-prices source). */
-  catalog: { entry: CatalogEntry; variantIndex: number } | null;
-  /** Every override in effect, highest precedence first. */
-  inEffect: CompiledOverride[];
-  /** The model's names overrides are matched against: as asked, plus its catalogue id. */
-  names: string[];
 }
 
 type Resolution = { ok: true; effective: Effective } | { ok: false; reason: string };

@@ -1,5 +1,5 @@
 import type { Bucket } from '../usage/index.js';
-import type { Effective } from './book.js';
+import type { Effective } from './effective.js';
 import { constraintText, priceVariants } from './genai.js';
 import { formatDecimalScaled } from './money.js';
 import { overridesFor, type CompiledOverride } from './overrides.js';
