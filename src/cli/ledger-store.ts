@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Command } from 'commander';
-import { PertokenError } from '../errors.js';
+import { invalidInput, PertokenError } from '../errors.js';
 import { createPostgresStore, createSqliteStore, type LedgerStore, type SeedTarget } from '../ledger/index.js';
 
 /**
@@ -48,12 +49,31 @@ export function ledgerTarget(flags: LedgerFlags, env: Env): SeedTarget {
   return { kind: 'sqlite', path: join(dir, 'ledger.sqlite') };
 }
 
-/** Opens and migrates the ledger; the caller closes it. */
+/**
+ * Opens and migrates the configured ledger; the caller closes it. A SQLite data dir without a
+ * ledger is refused rather than created: a mistyped --data-dir, or a command run from another
+ * directory, would otherwise report $0 from a fresh empty ledger and exit 0.
+ */
 export async function openLedger(flags: LedgerFlags, env: Env): Promise<LedgerStore> {
   const target = ledgerTarget(flags, env);
+  if (target.kind === 'sqlite' && !existsSync(target.path)) {
+    const param =
+      flags.dataDir !== undefined
+        ? '--data-dir'
+        : env.PERTOKEN_DATA_DIR !== undefined
+          ? 'PERTOKEN_DATA_DIR'
+          : '--data-dir';
+    throw invalidInput(
+      param,
+      `no ledger at ${target.path}: point --data-dir at the directory \`pertoken serve\` uses, or set PERTOKEN_DATABASE_URL`,
+    );
+  }
   const store =
     target.kind === 'postgres'
-      ? createPostgresStore({ url: target.url })
+      ? createPostgresStore({
+          url: target.url,
+          ...(env.PERTOKEN_DATABASE_SCHEMA ? { schema: env.PERTOKEN_DATABASE_SCHEMA } : {}),
+        })
       : createSqliteStore({ path: target.path, checkpoint: 'inline' });
   try {
     await store.migrate();

@@ -12,6 +12,12 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
+// A reader that stops early (`pertoken report | head`) closes the pipe: its choice, not our failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  fail(err);
+});
+
 buildProgram(pkg.version)
   .exitOverride((err) => process.exit(err.exitCode))
   .parseAsync(process.argv)

@@ -1,11 +1,10 @@
-import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { request } from 'undici';
 import { parseGroupBy, parseFilters, parseInstant, presentCosts, type CostsJson } from '../ledger/index.js';
 import { PertokenError } from '../errors.js';
-import { createSqliteStore } from '../ledger/index.js';
 import { BUCKETS } from '../usage/index.js';
 import { parseFormat, type OutputFormat } from './context.js';
+import { addLedgerOptions, withLedger } from './ledger-store.js';
 import { renderCsv, renderTable } from './table.js';
 
 interface ReportOptions {
@@ -16,10 +15,11 @@ interface ReportOptions {
   format: string;
   url?: string;
   dataDir?: string;
+  databaseUrl?: string;
 }
 
 export function reportCommand(): Command {
-  return new Command('report')
+  return addLedgerOptions(new Command('report'))
     .description('cost report from the ledger (the embedded store, or a running server with --url)')
     .option('--from <iso>', 'start, inclusive (UTC date or ISO instant); default 30 days before --to')
     .option('--to <iso>', 'end, exclusive; default now')
@@ -31,7 +31,6 @@ export function reportCommand(): Command {
     .option('--filter <key=value>', 'filter on a group key (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--format <format>', 'table | json | csv', 'table')
     .option('--url <url>', 'query a running pertoken server instead of the local store (uses PERTOKEN_ADMIN_TOKEN)')
-    .option('--data-dir <dir>', 'embedded store directory (default PERTOKEN_DATA_DIR or ./.pertoken)')
     .action(async (options: ReportOptions) => {
       const format = parseFormat(options.format);
       const costs = options.url ? await fetchCosts(options) : await localCosts(options);
@@ -58,14 +57,8 @@ async function localCosts(options: ReportOptions): Promise<CostsJson> {
   const from = parseInstant(params.get('from'), '--from') ?? new Date(to.getTime() - 30 * 86_400_000);
   if (from >= to) throw new PertokenError('invalid_request', 'must be earlier than --to', { param: '--from' });
   const query = { from, to, groupBy: parseGroupBy(options.groupBy), filter: parseFilters(params) };
-  const dir = resolve(options.dataDir ?? process.env.PERTOKEN_DATA_DIR ?? '.pertoken');
-  const store = createSqliteStore({ path: join(dir, 'ledger.sqlite'), checkpoint: 'inline' });
-  try {
-    await store.migrate();
-    return presentCosts(query, await store.queryCosts(query));
-  } finally {
-    await store.close();
-  }
+  // The configured store, as every ledger command opens it: PERTOKEN_DATABASE_URL wins over --data-dir.
+  return withLedger(options, process.env, async (store) => presentCosts(query, await store.queryCosts(query)));
 }
 
 async function fetchCosts(options: ReportOptions): Promise<CostsJson> {
