@@ -10,6 +10,13 @@ import { PertokenError } from '../errors.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:4000';
 
+/** The server the admin commands call: PERTOKEN_URL, else the local PERTOKEN_PORT, else :4000. */
+export function defaultServerUrl(env: Readonly<Record<string, string | undefined>>): string {
+  if (env.PERTOKEN_URL) return env.PERTOKEN_URL;
+  if (env.PERTOKEN_PORT) return `http://127.0.0.1:${env.PERTOKEN_PORT}`;
+  return DEFAULT_URL;
+}
+
 export interface AdminFlags {
   url: string;
   format: 'table' | 'json';
@@ -21,7 +28,12 @@ export const stdout: Output = (text) => process.stdout.write(text);
 /** `--url` and `--format` on every admin subcommand. */
 export function withAdminFlags(command: Command): Command {
   return command
-    .addOption(new Option('--url <url>', 'pertoken server').default(DEFAULT_URL))
+    .addOption(
+      new Option(
+        '--url <url>',
+        'pertoken server (default PERTOKEN_URL, else http://127.0.0.1:$PERTOKEN_PORT, else :4000)',
+      ).default(defaultServerUrl(process.env)),
+    )
     .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']).default('table'));
 }
 

@@ -126,3 +126,14 @@ describe('a reader that closes the pipe early', () => {
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 });
+
+describe('the admin commands find the server', () => {
+  it.each([
+    [{ PERTOKEN_PORT: '9' }, 'http://127.0.0.1:9'],
+    [{ PERTOKEN_URL: 'http://127.0.0.1:7', PERTOKEN_PORT: '9' }, 'http://127.0.0.1:7'],
+  ])('with %o they call %s', async (env, origin) => {
+    const reply = await pertoken(env, 'tenants', 'list');
+    expect(reply.code).toBe(1);
+    expect(reply.stderr).toContain(`error: --url: cannot reach ${origin}`);
+  });
+});
