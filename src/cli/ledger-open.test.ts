@@ -137,3 +137,14 @@ describe('the admin commands find the server', () => {
     expect(reply.stderr).toContain(`error: --url: cannot reach ${origin}`);
   });
 });
+
+describe('reprice names what the range holds', () => {
+  it('a model that matches nothing is an error listing the stored models, and writes nothing', async () => {
+    const args = ['reprice', '--provider', 'openai', '--from', '2026-11-20', '--to', '2026-11-21'];
+    const miss = await pertoken({ PERTOKEN_DATA_DIR: dataDir }, ...args, '--model', 'gpt-5');
+    expect(miss.code).toBe(1);
+    expect(miss.stderr).toMatch(
+      /^error: --model: no openai events of "gpt-5" in the range; its openai models: gpt-4o$/m,
+    );
+  });
+});

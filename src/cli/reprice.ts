@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { parseInstant } from '../ledger/index.js';
-import { PertokenError } from '../errors.js';
+import { invalidInput, PertokenError } from '../errors.js';
 import type { RepricePricer, RepriceResult } from '../ledger/index.js';
 import { createPriceBook, formatUsd, type PriceBook } from '../pricing/index.js';
 import { resolveConfig } from './context.js';
@@ -66,7 +66,7 @@ export function repriceCommand(io: CliIo = processIo(), env: Env = process.env):
       'append adjustments so that past events cost what the current price book says (events are never rewritten)',
     )
     .requiredOption('--provider <id>', 'provider of the events (openai, anthropic, ...)')
-    .requiredOption('--model <name>', 'served model of the events, exactly as stored')
+    .requiredOption('--model <name>', 'served model: a family (gpt-4o matches gpt-4o-2024-08-06) or a glob')
     .requiredOption('--from <iso>', 'start of the event time range, inclusive (UTC date or ISO instant)')
     .requiredOption('--to <iso>', 'end, exclusive')
     .option('--dry-run', 'compute and print the summary, write nothing')
@@ -96,6 +96,13 @@ export function repriceCommand(io: CliIo = processIo(), env: Env = process.env):
         ...(flags.reason !== undefined ? { reason: flags.reason } : {}),
       }),
     );
+    if (result.models.length === 0) {
+      const held = result.models_in_range.length > 0 ? result.models_in_range.join(', ') : 'none';
+      throw invalidInput(
+        '--model',
+        `no ${flags.provider} events of "${flags.model}" in the range; its ${flags.provider} models: ${held}`,
+      );
+    }
     if (flags.format === 'json') {
       io.stdout.write(
         JSON.stringify(

@@ -57,6 +57,21 @@ for (const dialect of await ledgerDialects()) {
         await target.dispose();
       });
 
+      it('matches a model family: `gpt-4o` reprices its dated snapshots, never gpt-4o-mini; no match lists the models held', async () => {
+        await store.insertEvents([
+          gpt({ id: 'snap', time: at('2026-11-23T10:15:00Z'), model: 'gpt-4o-2024-08-06', cost_nano: 200n }),
+          gpt({ id: 'mini', time: at('2026-11-23T10:20:00Z'), model: 'gpt-4o-mini-2024-07-18', cost_nano: 200n }),
+        ]);
+        const family = await reprice(store, pricer(3n));
+        expect(family).toMatchObject({ models: ['gpt-4o-2024-08-06'], scanned: 1, adjusted: 1 });
+        const none = await store.reprice({ provider: 'openai', model: 'gpt-5', ...DAY, pricer: pricer(3n) });
+        expect(none).toMatchObject({
+          models: [],
+          models_in_range: ['gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18'],
+          scanned: 0,
+        });
+      });
+
       it('appends one adjustment per changed event, reports list, adjustments and net, and a second run changes nothing', async () => {
         await store.insertEvents([
           // list 200 each at the old price of 1 nano/input token.
@@ -70,6 +85,8 @@ for (const dialect of await ledgerDialects()) {
         ]);
         const first = await reprice(store, pricer(3n));
         expect(first).toEqual({
+          models: ['gpt-4o'],
+          models_in_range: [],
           scanned: 3,
           adjusted: 2,
           newly_priced: 0,

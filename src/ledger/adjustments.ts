@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { PertokenError } from '../errors.js';
+import { modelFamilyMatch } from '../glob.js';
 import { EVENT_ID } from '../ids.js';
 import { isValidEventId } from './ids.js';
 import { RollupBatch, applyRollups } from './rollups.js';
@@ -21,7 +22,10 @@ export type RepricePricer = (event: UsageEvent) => { cost_nano: bigint | null; p
 
 export interface RepriceOptions {
   provider: string;
-  /** The served model (the `model` column), compared exactly. */
+  /**
+   * The served models (the `model` column), under the one glob rule (src/glob.ts): a glob, or a
+   * plain name that also matches its dated snapshots (`gpt-4o` -> `gpt-4o-2024-08-06`).
+   */
   model: string;
   /** Event time range [from, to). */
   from: Date;
@@ -42,6 +46,10 @@ export interface RepriceOptions {
 }
 
 export interface RepriceResult {
+  /** The stored model names the `model` option matched in the range. */
+  models: string[];
+  /** When nothing matched: every model of that provider the range holds, to say what to ask for. */
+  models_in_range: string[];
   /** Events of that provider/model in the range. */
   scanned: number;
   /** Adjustments appended (or that would be, in a dry run). */
@@ -191,6 +199,8 @@ async function adjustmentState(db: Db, eventIds: readonly string[]): Promise<Map
 
 export function emptyRepriceResult(): RepriceResult {
   return {
+    models: [],
+    models_in_range: [],
     scanned: 0,
     adjusted: 0,
     newly_priced: 0,
@@ -222,6 +232,21 @@ export async function reprice(db: Db, options: RepriceOptions): Promise<RepriceR
   const reason = options.reason ?? 'reprice';
   const now = options.now ?? (() => new Date());
   const result = emptyRepriceResult();
+  const stored = await db
+    .selectFrom('events')
+    .select('model')
+    .distinct()
+    .where('provider', '=', options.provider)
+    .where('time_ms', '>=', fromMs)
+    .where('time_ms', '<', toMs)
+    .orderBy('model')
+    .execute();
+  const inRange = stored.map((r) => r.model);
+  result.models = inRange.filter((m) => modelFamilyMatch(options.model, m));
+  if (result.models.length === 0) {
+    result.models_in_range = inRange;
+    return result;
+  }
 
   let cursor: { timeMs: number; id: string } | null = null;
   for (;;) {
@@ -229,7 +254,7 @@ export async function reprice(db: Db, options: RepriceOptions): Promise<RepriceR
       .selectFrom('events')
       .selectAll()
       .where('provider', '=', options.provider)
-      .where('model', '=', options.model)
+      .where('model', 'in', result.models)
       .where('time_ms', '>=', fromMs)
       .where('time_ms', '<', toMs);
     if (cursor !== null) {
