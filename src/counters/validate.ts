@@ -2,7 +2,7 @@
  * Input checks shared by both backends, so a bad call fails the same way whichever store is
  * configured — and before a Redis script sees a number it cannot hold exactly.
  */
-import { PertokenError } from '../errors.js';
+import { invalidInput, PertokenError } from '../errors.js';
 import {
   MAX_COUNTER_NANO,
   type BudgetCounterRef,
@@ -15,10 +15,6 @@ import {
 /** Enough for every budget scope of a request (tenant, project, key, user, feature, …). */
 export const MAX_COUNTERS_PER_CALL = 64;
 const MAX_NAME_LENGTH = 512;
-
-function invalid(message: string, param: string): PertokenError {
-  return new PertokenError('invalid_request', message, { param });
-}
 
 /** The error a `closed` call raises when the store is unreachable. */
 export function countersUnavailable(cause?: unknown): PertokenError {
@@ -37,26 +33,26 @@ export function isCountersUnavailable(err: unknown): err is PertokenError {
 
 function checkName(value: string, param: string): void {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH) {
-    throw invalid(`${param} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`, param);
+    throw invalidInput(param, `${param} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`);
   }
 }
 
 export function checkNano(value: bigint, param: string): void {
   if (typeof value !== 'bigint' || value < 0n || value > MAX_COUNTER_NANO) {
-    throw invalid(`${param} must be a bigint between 0 and ${MAX_COUNTER_NANO} nano-USD`, param);
+    throw invalidInput(param, `${param} must be a bigint between 0 and ${MAX_COUNTER_NANO} nano-USD`);
   }
 }
 
 function checkDistinct(keys: readonly string[], param: string): void {
   if (keys.length === 0 || keys.length > MAX_COUNTERS_PER_CALL) {
-    throw invalid(`${param} must hold 1 to ${MAX_COUNTERS_PER_CALL} entries`, param);
+    throw invalidInput(param, `${param} must hold 1 to ${MAX_COUNTERS_PER_CALL} entries`);
   }
   keys.forEach((key, i) => checkName(key, `${param}[${i}].key`));
-  if (new Set(keys).size !== keys.length) throw invalid(`${param} keys must be distinct`, param);
+  if (new Set(keys).size !== keys.length) throw invalidInput(param, `${param} keys must be distinct`);
 }
 
 export function checkCounters(counters: readonly BudgetCounterRef[], param = 'counters'): void {
-  if (!Array.isArray(counters)) throw invalid(`${param} must be an array`, param);
+  if (!Array.isArray(counters)) throw invalidInput(param, `${param} must be an array`);
   checkDistinct(
     counters.map((c) => c.key),
     param,
@@ -64,7 +60,7 @@ export function checkCounters(counters: readonly BudgetCounterRef[], param = 'co
   counters.forEach((c, i) => {
     if (c.limit !== null) checkNano(c.limit, `${param}[${i}].limit`);
     if (c.expireAtMs !== undefined && !Number.isSafeInteger(c.expireAtMs)) {
-      throw invalid(`${param}[${i}].expireAtMs must be an integer epoch ms`, `${param}[${i}].expireAtMs`);
+      throw invalidInput(`${param}[${i}].expireAtMs`, `${param}[${i}].expireAtMs must be an integer epoch ms`);
     }
   });
 }
@@ -74,7 +70,7 @@ export function checkReserve(request: ReserveRequest): void {
   checkCounters(request.counters);
   checkNano(request.amount, 'amount');
   if (!Number.isSafeInteger(request.ttlMs) || request.ttlMs <= 0) {
-    throw invalid('ttlMs must be a positive integer', 'ttlMs');
+    throw invalidInput('ttlMs', 'ttlMs must be a positive integer');
   }
 }
 
@@ -91,13 +87,13 @@ export function checkTake(request: TakeRequest): void {
   );
   request.limits.forEach((l, i) => {
     if (!Number.isSafeInteger(l.limit) || l.limit <= 0) {
-      throw invalid('limit must be a positive integer', `limits[${i}].limit`);
+      throw invalidInput(`limits[${i}].limit`, 'limit must be a positive integer');
     }
     if (!Number.isSafeInteger(l.windowMs) || l.windowMs <= 0) {
-      throw invalid('windowMs must be a positive integer', `limits[${i}].windowMs`);
+      throw invalidInput(`limits[${i}].windowMs`, 'windowMs must be a positive integer');
     }
     if (!Number.isSafeInteger(l.cost) || l.cost < 0) {
-      throw invalid('cost must be a non-negative integer', `limits[${i}].cost`);
+      throw invalidInput(`limits[${i}].cost`, 'cost must be a non-negative integer');
     }
   });
 }
@@ -106,7 +102,7 @@ export function checkAdjust(ticket: RateTicket, changes: readonly { key: string;
   checkName(ticket.id, 'ticket.id');
   changes.forEach((c, i) => {
     if (!Number.isSafeInteger(c.cost) || c.cost < 0) {
-      throw invalid('cost must be a non-negative integer', `changes[${i}].cost`);
+      throw invalidInput(`changes[${i}].cost`, 'cost must be a non-negative integer');
     }
   });
 }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { PertokenError } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import { modelFamilyMatch } from '../glob.js';
 import { EVENT_ID } from '../ids.js';
 import { isValidEventId } from './ids.js';
@@ -92,13 +92,9 @@ const ID_CHUNK = 500;
 const INSERT_CHUNK = 200;
 const INT64_MAX = (1n << 63n) - 1n;
 
-function invalid(message: string, param: string): PertokenError {
-  return new PertokenError('invalid_request', message, { param });
-}
-
 function checkMs(date: Date, param: string): number {
   const ms = date instanceof Date ? date.getTime() : Number.NaN;
-  if (!Number.isFinite(ms)) throw invalid(`${param} is not a valid date`, param);
+  if (!Number.isFinite(ms)) throw invalidInput(param, `${param} is not a valid date`);
   return ms;
 }
 
@@ -137,14 +133,14 @@ export async function addManualAdjustment(
   now: Date = new Date(),
 ): Promise<boolean> {
   const a = adjustment;
-  if (!isValidEventId(a.id)) throw invalid(`id must be ${EVENT_ID.description}`, 'id');
-  if (typeof a.tenant !== 'string' || a.tenant === '') throw invalid('tenant is required', 'tenant');
-  if (typeof a.provider !== 'string' || a.provider === '') throw invalid('provider is required', 'provider');
-  if (typeof a.model !== 'string' || a.model === '') throw invalid('model is required', 'model');
+  if (!isValidEventId(a.id)) throw invalidInput('id', `id must be ${EVENT_ID.description}`);
+  if (typeof a.tenant !== 'string' || a.tenant === '') throw invalidInput('tenant', 'tenant is required');
+  if (typeof a.provider !== 'string' || a.provider === '') throw invalidInput('provider', 'provider is required');
+  if (typeof a.model !== 'string' || a.model === '') throw invalidInput('model', 'model is required');
   if (typeof a.amount_nano !== 'bigint' || a.amount_nano > INT64_MAX || a.amount_nano < -INT64_MAX) {
-    throw invalid('amount must be a 64-bit nano-USD bigint', 'amount');
+    throw invalidInput('amount', 'amount must be a 64-bit nano-USD bigint');
   }
-  if (typeof a.reason !== 'string' || a.reason.trim() === '') throw invalid('reason is required', 'reason');
+  if (typeof a.reason !== 'string' || a.reason.trim() === '') throw invalidInput('reason', 'reason is required');
   const row: AdjustmentRow = {
     id: a.id,
     event_id: null,
@@ -224,11 +220,12 @@ export async function reprice(db: Db, options: RepriceOptions): Promise<RepriceR
   const fromMs = checkMs(options.from, 'from');
   const toMs = checkMs(options.to, 'to');
   if (typeof options.provider !== 'string' || options.provider === '')
-    throw invalid('provider is required', 'provider');
-  if (typeof options.model !== 'string' || options.model === '') throw invalid('model is required', 'model');
-  if (fromMs >= toMs) throw invalid('from must be earlier than to', 'from');
+    throw invalidInput('provider', 'provider is required');
+  if (typeof options.model !== 'string' || options.model === '') throw invalidInput('model', 'model is required');
+  if (fromMs >= toMs) throw invalidInput('from', 'from must be earlier than to');
   const pageSize = options.pageSize ?? DEFAULT_PAGE;
-  if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw invalid('pageSize must be a positive integer', 'pageSize');
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1)
+    throw invalidInput('pageSize', 'pageSize must be a positive integer');
   const reason = options.reason ?? 'reprice';
   const now = options.now ?? (() => new Date());
   const result = emptyRepriceResult();

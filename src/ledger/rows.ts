@@ -1,4 +1,4 @@
-import { PertokenError } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import { BUCKETS, type Bucket, type Buckets, type UsageSource } from '../usage/index.js';
 import { EVENT_ID } from '../ids.js';
 import { isValidEventId } from './ids.js';
@@ -22,10 +22,6 @@ export type ReservationRow = Insertable<ReservationsTable>;
 const INT64_MAX = (1n << 63n) - 1n;
 const BUCKET_SET: ReadonlySet<string> = new Set(BUCKETS);
 
-function invalid(message: string, param: string): PertokenError {
-  return new PertokenError('invalid_request', message, { param });
-}
-
 /** The contract says empty dimensions are null, never ""; normalising keeps rollups and raw equal. */
 function dim(value: string | null | undefined): string | null {
   return value === undefined || value === null || value === '' ? null : value;
@@ -33,37 +29,37 @@ function dim(value: string | null | undefined): string | null {
 
 function timeMs(time: Date, param: string): number {
   const ms = time instanceof Date ? time.getTime() : Number.NaN;
-  if (!Number.isFinite(ms)) throw invalid('time is not a valid date', param);
+  if (!Number.isFinite(ms)) throw invalidInput(param, 'time is not a valid date');
   return ms;
 }
 
 /** Latencies may arrive fractional (performance.now()); BIGINT columns hold whole ms. */
 function wholeMs(value: number | null | undefined, param: string): number | null {
   if (value === null || value === undefined) return null;
-  if (!Number.isFinite(value) || value < 0) throw invalid('must be a non-negative number', param);
+  if (!Number.isFinite(value) || value < 0) throw invalidInput(param, 'must be a non-negative number');
   return Math.round(value);
 }
 
 function checkTags(tags: Record<string, string>, param: string): string {
   if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) {
-    throw invalid('tags must be an object of strings', param);
+    throw invalidInput(param, 'tags must be an object of strings');
   }
   for (const [k, v] of Object.entries(tags)) {
-    if (typeof v !== 'string') throw invalid(`tag ${k} must be a string`, param);
+    if (typeof v !== 'string') throw invalidInput(param, `tag ${k} must be a string`);
   }
   return JSON.stringify(tags);
 }
 
 function bucketValues(buckets: Buckets, param: string): Record<`tok_${Bucket}`, number> {
-  if (buckets === null || typeof buckets !== 'object') throw invalid('buckets must be an object', param);
+  if (buckets === null || typeof buckets !== 'object') throw invalidInput(param, 'buckets must be an object');
   for (const key of Object.keys(buckets)) {
-    if (!BUCKET_SET.has(key)) throw invalid(`unknown bucket ${key}`, `${param}.${key}`);
+    if (!BUCKET_SET.has(key)) throw invalidInput(`${param}.${key}`, `unknown bucket ${key}`);
   }
   const out = {} as Record<`tok_${Bucket}`, number>;
   for (const bucket of BUCKETS) {
     const n = buckets[bucket] ?? 0;
     if (!Number.isSafeInteger(n) || n < 0) {
-      throw invalid('bucket counts must be non-negative integers', `${param}.${bucket}`);
+      throw invalidInput(`${param}.${bucket}`, 'bucket counts must be non-negative integers');
     }
     out[bucketColumn(bucket)] = n;
   }
@@ -73,18 +69,18 @@ function bucketValues(buckets: Buckets, param: string): Record<`tok_${Bucket}`, 
 /** Validates an event and maps it to a row; throws invalid_request naming the bad field. */
 export function eventToRow(event: UsageEvent, param = 'event'): EventRow {
   if (!isValidEventId(event.id)) {
-    throw invalid(`id must be ${EVENT_ID.description}`, `${param}.id`);
+    throw invalidInput(`${param}.id`, `id must be ${EVENT_ID.description}`);
   }
-  if (typeof event.tenant !== 'string') throw invalid('tenant must be a string', `${param}.tenant`);
+  if (typeof event.tenant !== 'string') throw invalidInput(`${param}.tenant`, 'tenant must be a string');
   const cost = event.cost_nano;
   if (cost !== null && (typeof cost !== 'bigint' || cost < 0n || cost > INT64_MAX)) {
-    throw invalid('cost_nano must be null or a non-negative 64-bit bigint', `${param}.cost_nano`);
+    throw invalidInput(`${param}.cost_nano`, 'cost_nano must be null or a non-negative 64-bit bigint');
   }
   if (event.http_status !== null && !Number.isInteger(event.http_status)) {
-    throw invalid('http_status must be an integer', `${param}.http_status`);
+    throw invalidInput(`${param}.http_status`, 'http_status must be an integer');
   }
   if (!Array.isArray(event.usage_issues)) {
-    throw invalid('usage_issues must be an array', `${param}.usage_issues`);
+    throw invalidInput(`${param}.usage_issues`, 'usage_issues must be an array');
   }
   return {
     id: event.id,
@@ -158,11 +154,11 @@ export function rowToEvent(row: Selectable<EventsTable>): UsageEvent {
 
 export function reservationToRow(r: Reservation, param = 'reservation'): ReservationRow {
   if (!isValidEventId(r.id)) {
-    throw invalid(`id must be ${EVENT_ID.description}`, `${param}.id`);
+    throw invalidInput(`${param}.id`, `id must be ${EVENT_ID.description}`);
   }
   const estimated = r.estimated_input_tokens;
   if (!Number.isSafeInteger(estimated) || estimated < 0) {
-    throw invalid('estimated_input_tokens must be a non-negative integer', `${param}.estimated_input_tokens`);
+    throw invalidInput(`${param}.estimated_input_tokens`, 'estimated_input_tokens must be a non-negative integer');
   }
   return {
     id: r.id,
