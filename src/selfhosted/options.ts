@@ -2,7 +2,7 @@
  * Turns `pertoken estimate` flags (strings, as commander hands them over) into a validated
  * EstimateInput. Every bad value becomes one PertokenError naming its flag.
  */
-import { PertokenError } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import { GPUS, requireGpu, requireModel } from './catalog/index.js';
 import { computeTflops } from './roofline.js';
 import { DEFAULT_COMPUTE_EFFICIENCY, DEFAULT_EFFICIENCY, defaultKvPrecision } from './defaults.js';
@@ -57,34 +57,31 @@ export interface ResolvedEstimate {
   slo: Slo;
 }
 
-const invalid = (param: string, message: string): PertokenError =>
-  new PertokenError('invalid_request', message, { param });
-
 function positiveNumber(text: string, param: string): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value <= 0)
-    throw invalid(param, `expected a positive number, got "${text}"`);
+    throw invalidInput(param, `expected a positive number, got "${text}"`);
   return value;
 }
 
 function nonNegativeNumber(text: string, param: string): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value < 0)
-    throw invalid(param, `expected a number >= 0, got "${text}"`);
+    throw invalidInput(param, `expected a number >= 0, got "${text}"`);
   return value;
 }
 
 function positiveInt(text: string, param: string, what: string): number {
   const value = Number(text);
   if (!/^-?\d+$/.test(text.trim()) || value < 1)
-    throw invalid(param, `${what} must be a positive whole number, got "${text}"`);
+    throw invalidInput(param, `${what} must be a positive whole number, got "${text}"`);
   return value;
 }
 
 function fraction(text: string, param: string): number {
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > 1) {
-    throw invalid(param, `expected a fraction in (0, 1], got "${text}"`);
+    throw invalidInput(param, `expected a fraction in (0, 1], got "${text}"`);
   }
   return value;
 }
@@ -92,7 +89,7 @@ function fraction(text: string, param: string): number {
 export function parsePrecision(text: string, param: string): Precision {
   const p = text.trim().toLowerCase();
   if (!(PRECISIONS as readonly string[]).includes(p))
-    throw invalid(param, `unknown precision "${text}"; known: ${PRECISIONS.join(', ')}`);
+    throw invalidInput(param, `unknown precision "${text}"; known: ${PRECISIONS.join(', ')}`);
   return p as Precision;
 }
 
@@ -102,7 +99,7 @@ export function parseConcurrency(text: string, param = '--concurrency'): number[
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (parts.length === 0) throw invalid(param, 'expected a list of positive integers or "max"');
+  if (parts.length === 0) throw invalidInput(param, 'expected a list of positive integers or "max"');
   return parts.map((p) => positiveInt(p, param, 'concurrency'));
 }
 
@@ -110,7 +107,8 @@ function parseMix(text: string): [number, number] {
   const m = /^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*$/.exec(text);
   const a = Number(m?.[1]);
   const b = Number(m?.[2]);
-  if (!m || !(a >= 0) || !(b > 0)) throw invalid('--mix', `expected INPUT:OUTPUT token ratio like 3:1, got "${text}"`);
+  if (!m || !(a >= 0) || !(b > 0))
+    throw invalidInput('--mix', `expected INPUT:OUTPUT token ratio like 3:1, got "${text}"`);
   return [a, b];
 }
 
@@ -119,7 +117,7 @@ function resolveModel(f: EstimateFlags): ModelSpec {
   if (base === undefined) {
     const missing = (['paramsB', 'layers', 'kvHeads', 'headDim'] as const).filter((k) => f[k] === undefined);
     if (missing.length > 0) {
-      throw invalid(
+      throw invalidInput(
         '--model',
         'give --model, or the model explicitly with --params-b, --layers, --kv-heads and --head-dim',
       );
@@ -137,7 +135,7 @@ function resolveModel(f: EstimateFlags): ModelSpec {
       f.paramsB !== undefined && f.activeParamsB === undefined ? params : base?.active_params_b,
     ) ?? params;
   if (active > params)
-    throw invalid('--active-params-b', `active parameters (${active}B) exceed total parameters (${params}B)`);
+    throw invalidInput('--active-params-b', `active parameters (${active}B) exceed total parameters (${params}B)`);
   const headDim = int(f.headDim, '--head-dim', base?.head_dim) ?? 128;
   const kvHeads = int(f.kvHeads, '--kv-heads', base?.kv_heads) ?? 1;
   const heads =
@@ -147,7 +145,7 @@ function resolveModel(f: EstimateFlags): ModelSpec {
   const experts = int(f.experts, '--experts', base?.experts);
   const perToken = int(f.expertsPerToken, '--experts-per-token', base?.experts_per_token);
   if (experts !== undefined && perToken !== undefined && perToken > experts) {
-    throw invalid('--experts-per-token', `${perToken} experts per token exceed the ${experts} experts`);
+    throw invalidInput('--experts-per-token', `${perToken} experts per token exceed the ${experts} experts`);
   }
   const spec: ModelSpec = {
     id: base?.id ?? 'custom',
@@ -174,7 +172,7 @@ function resolveModel(f: EstimateFlags): ModelSpec {
 function resolveGpu(f: EstimateFlags, precision: Precision): GpuSpec {
   const base: GpuSpec | undefined = f.gpu === undefined ? undefined : requireGpu(f.gpu);
   if (base === undefined && (f.hbmGb === undefined || f.bandwidthTbs === undefined || f.tflops === undefined)) {
-    throw invalid(
+    throw invalidInput(
       '--gpu',
       `give --gpu (known: ${GPUS.map((g) => g.id).join(', ')}), or the GPU explicitly with --hbm-gb, --bandwidth-tbs and --tflops`,
     );
@@ -235,11 +233,11 @@ export function resolveEstimate(f: EstimateFlags): ResolvedEstimate {
   const model = resolveModel(f);
   const gpu = resolveGpu(f, precision);
   if (computeTflops(gpu, precision) <= 0) {
-    throw invalid('--tflops', `${gpu.id} lists no tensor throughput usable for ${precision}; give --tflops`);
+    throw invalidInput('--tflops', `${gpu.id} lists no tensor throughput usable for ${precision}; give --tflops`);
   }
   const gpus = positiveInt(f.gpus ?? '1', '--gpus', 'GPU count');
   const tp = f.tp === undefined ? gpus : positiveInt(f.tp, '--tp', 'tensor-parallel degree');
-  if (gpus % tp !== 0) throw invalid('--tp', `tensor-parallel degree ${tp} does not divide ${gpus} GPUs`);
+  if (gpus % tp !== 0) throw invalidInput('--tp', `tensor-parallel degree ${tp} does not divide ${gpus} GPUs`);
   const inputTokens = meanLength(parseLengthSpec(f.input ?? '1000', '--input'), '--input');
   const outputTokens = meanLength(parseLengthSpec(f.output ?? '1000', '--output'), '--output');
   let price: string | null = null;
@@ -249,7 +247,7 @@ export function resolveEstimate(f: EstimateFlags): ResolvedEstimate {
   }
   const batching = (f.batching ?? 'continuous').trim().toLowerCase();
   if (batching !== 'continuous' && batching !== 'static')
-    throw invalid('--batching', `expected continuous or static, got "${f.batching}"`);
+    throw invalidInput('--batching', `expected continuous or static, got "${f.batching}"`);
   const slo: Slo = {};
   if (f.sloTtftMs !== undefined) slo.ttftMs = positiveNumber(f.sloTtftMs, '--slo-ttft-ms');
   if (f.sloTpotMs !== undefined) slo.tpotMs = positiveNumber(f.sloTpotMs, '--slo-tpot-ms');

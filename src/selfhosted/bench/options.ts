@@ -2,7 +2,7 @@
  * `pertoken bench` flags -> a validated plan, plus what happens around a run: the estimator curve
  * for the plot and the GPU pool for --save-pool.
  */
-import { PertokenError } from '../../errors.js';
+import { invalidInput } from '../../errors.js';
 import { matchModel, requireGpu } from '../catalog/index.js';
 import { estimate } from '../estimate.js';
 import { parseLengthSpec } from '../lengths.js';
@@ -36,51 +36,49 @@ export interface BenchFlags {
   inputCostWeight?: string;
 }
 
-const invalid = (param: string, message: string): PertokenError =>
-  new PertokenError('invalid_request', message, { param });
-
 /** "60s", "2m", "1500ms", "1h" or plain seconds -> milliseconds. */
 export function parseDuration(text: string, param: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
-  if (!m) throw invalid(param, `expected a duration like 60s, 2m or 500ms, got "${text}"`);
+  if (!m) throw invalidInput(param, `expected a duration like 60s, 2m or 500ms, got "${text}"`);
   const unit = m[2] ?? 's';
   const ms = Number(m[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
-  if (!(ms > 0)) throw invalid(param, `duration must be positive, got "${text}"`);
+  if (!(ms > 0)) throw invalidInput(param, `duration must be positive, got "${text}"`);
   return ms;
 }
 
 function positiveInt(text: string, param: string): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1)
-    throw invalid(param, `expected a positive whole number, got "${text}"`);
+    throw invalidInput(param, `expected a positive whole number, got "${text}"`);
   return Number(text);
 }
 
 function positive(text: string, param: string): number {
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v) || v <= 0)
-    throw invalid(param, `expected a positive number, got "${text}"`);
+    throw invalidInput(param, `expected a positive number, got "${text}"`);
   return v;
 }
 
 function parseUrl(text: string | undefined): string {
   if (text === undefined || text.trim() === '')
-    throw invalid('--url', 'the OpenAI-compatible base URL is required, e.g. http://localhost:8000/v1');
+    throw invalidInput('--url', 'the OpenAI-compatible base URL is required, e.g. http://localhost:8000/v1');
   let url: URL;
   try {
     url = new URL(text.trim());
   } catch {
-    throw invalid('--url', `not a URL: "${text}"`);
+    throw invalidInput('--url', `not a URL: "${text}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw invalid('--url', `expected an http(s) URL, got "${text}"`);
+    throw invalidInput('--url', `expected an http(s) URL, got "${text}"`);
   return url.toString().replace(/\/+$/, '');
 }
 
 export function resolveBench(f: BenchFlags, env: NodeJS.ProcessEnv = process.env): BenchPlan {
   const baseUrl = parseUrl(f.url);
-  if (f.model === undefined || f.model.trim() === '') throw invalid('--model', 'the model name to send is required');
+  if (f.model === undefined || f.model.trim() === '')
+    throw invalidInput('--model', 'the model name to send is required');
   if (f.concurrency !== undefined && f.rate !== undefined)
-    throw invalid('--rate', 'give either --concurrency (closed loop) or --rate (Poisson), not both');
+    throw invalidInput('--rate', 'give either --concurrency (closed loop) or --rate (Poisson), not both');
   const mode: LoadMode = f.rate !== undefined ? 'rate' : 'concurrency';
   let levels: number[];
   if (mode === 'rate') {
@@ -88,11 +86,11 @@ export function resolveBench(f: BenchFlags, env: NodeJS.ProcessEnv = process.env
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '');
-    if (parts.length === 0) throw invalid('--rate', 'expected a list of request rates per second, e.g. 2,4,8');
+    if (parts.length === 0) throw invalidInput('--rate', 'expected a list of request rates per second, e.g. 2,4,8');
     levels = parts.map((p) => positive(p, '--rate'));
   } else {
     const c = parseConcurrency(f.concurrency ?? '1,4,16');
-    if (c === 'max') throw invalid('--concurrency', 'bench needs explicit concurrencies, e.g. 1,4,16');
+    if (c === 'max') throw invalidInput('--concurrency', 'bench needs explicit concurrencies, e.g. 1,4,16');
     levels = c;
   }
   const input = parseLengthSpec(f.input ?? '512', '--input', true);
@@ -175,10 +173,10 @@ export function poolFromRun(
   now: Date = new Date(),
 ): GpuPool {
   if (plan.gpuPriceUsdPerHour === null)
-    throw invalid('--gpu-price', '--save-pool needs the GPU price (USD per GPU-hour)');
-  if (name.trim() === '') throw invalid('--save-pool', 'the pool needs a name');
+    throw invalidInput('--gpu-price', '--save-pool needs the GPU price (USD per GPU-hour)');
+  if (name.trim() === '') throw invalidInput('--save-pool', 'the pool needs a name');
   const best = run.report.points.reduce((a, b) => (b.output_tokens_per_s > a.output_tokens_per_s ? b : a));
-  if (best.output_tokens_per_s <= 0) throw invalid('--save-pool', 'the run measured no output tokens');
+  if (best.output_tokens_per_s <= 0) throw invalidInput('--save-pool', 'the run measured no output tokens');
   return {
     name: name.trim(),
     model: plan.model,
