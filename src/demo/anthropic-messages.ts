@@ -1,9 +1,10 @@
 import { PertokenError } from '../errors.js';
-import { readAnthropicPrompt, type AnthropicPrompt } from './anthropic-prompt.js';
+import { anthropicCacheUsage, readAnthropicPrompt } from './anthropic-prompt.js';
 import {
   eventFrame,
   lengthControls,
   optionalLimit,
+  planFixedOutput,
   planOutput,
   requireArray,
   requireModel,
@@ -15,13 +16,16 @@ import {
 import { servedAnthropicModel } from './models.js';
 import { randomId, type Rng } from './random.js';
 import type { Frame } from './stream.js';
+import { anthropicAnswer, structuredOutput } from './structured.js';
 import { chunkTokens, generateTokens, isRecord } from './text.js';
 
 /**
  * POST /v1/messages. Usage is Anthropic's: `input_tokens` excludes cache reads and writes; the
  * stream reports it in `message_start` and, cumulatively with the final output count, in
  * `message_delta`. With `thinking` enabled a thinking block (thinking_delta…, signature_delta)
- * precedes the text, and its tokens count in `output_tokens`.
+ * precedes the text, and its tokens count in `output_tokens`. With tools a `tool_use` block takes
+ * the text's place (stop_reason `tool_use`; streamed as input_json_delta), and
+ * `output_config.format` json_schema makes the text a JSON document (see structured.ts).
  */
 export function messages(body: Record<string, unknown>, ctx: RouteContext): RouteResult {
   const model = requireModel(body, 'anthropic');
@@ -32,29 +36,43 @@ export function messages(body: Record<string, unknown>, ctx: RouteContext): Rout
   const thinkingCap = readThinking(body.thinking, maxTokens);
   const stream = body.stream === true;
 
-  const prompt = readAnthropicPrompt(body, model);
+  const served = servedAnthropicModel(model);
+  const answer = anthropicAnswer(body, thinkingCap !== null);
+  const prompt = readAnthropicPrompt(body, served);
   const rng = rngFor(ctx.config, 'messages', model, prompt.text);
-  const output = planOutput(rng, ctx.config, {
-    limit: maxTokens,
-    reasoning: thinkingCap === null ? null : { min: 48, max: 320, cap: thinkingCap },
-    ...lengthControls(body),
-  });
+  const reasoning = thinkingCap === null ? null : { min: 48, max: 320, cap: thinkingCap };
+  const structured = answer.kind === 'text' ? null : structuredOutput(answer, rng);
+  const output = structured
+    ? planFixedOutput(rng, { limit: maxTokens, reasoning }, structured.tokens)
+    : planOutput(rng, ctx.config, { limit: maxTokens, reasoning, ...lengthControls(body) });
   const thinking =
     thinkingCap === null ? null : { tokens: generateTokens(rng, output.reasoningTokens), signature: signature(rng) };
   const outputTokens = output.tokens.length + output.reasoningTokens;
-  const usage = ctx.faults.noUsage ? null : promptUsage(prompt, ctx);
-  const stopReason = output.truncated ? 'max_tokens' : 'end_turn';
+  // The cache is written and read whether or not the usage reaches the client.
+  const inputUsage = anthropicCacheUsage(prompt, ctx.promptCache);
+  const usage = ctx.faults.noUsage ? null : inputUsage;
+  const tool = answer.kind === 'tool' ? { id: randomId('toolu_01', 22), name: answer.name } : null;
+  const stopReason = output.truncated ? 'max_tokens' : tool ? 'tool_use' : 'end_turn';
   const head = {
     id: randomId('msg_01', 22),
     type: 'message',
     role: 'assistant',
-    model: servedAnthropicModel(model),
+    model: served,
   };
+  const toolBlock = (input: unknown): Record<string, unknown> => ({
+    type: 'tool_use',
+    id: tool?.id,
+    name: tool?.name,
+    input,
+    caller: { type: 'direct' },
+  });
 
   if (!stream) {
     const content: unknown[] = [];
     if (thinking) content.push({ type: 'thinking', thinking: thinking.tokens.join(''), signature: thinking.signature });
-    if (output.tokens.length > 0 || !thinking) content.push({ type: 'text', text: output.tokens.join('') });
+    // A call cut by max_tokens has only half a JSON document: the demo shows {} rather than guess a parse.
+    if (tool) content.push(toolBlock(output.truncated ? {} : structured?.value));
+    else if (output.tokens.length > 0 || !thinking) content.push({ type: 'text', text: output.tokens.join('') });
     const message: Record<string, unknown> = { ...head, content, stop_reason: stopReason, stop_sequence: null };
     if (usage) message.usage = { ...usage, output_tokens: outputTokens, service_tier: 'standard' };
     return { kind: 'json', status: 200, body: message, outputTokens };
@@ -69,22 +87,28 @@ export function messages(body: Record<string, unknown>, ctx: RouteContext): Rout
   emit('message_start', { message: start });
 
   let index = 0;
-  /** One content block; `field` is the delta's text field (`thinking` or `text`). */
-  const block = (kind: 'thinking' | 'text', tokens: string[], closing: Array<Record<string, unknown>>): void => {
-    const field = kind === 'thinking' ? 'thinking' : 'text';
-    emit('content_block_start', {
-      index,
-      content_block:
-        kind === 'thinking' ? { type: 'thinking', thinking: '', signature: '' } : { type: 'text', text: '' },
-    });
+  /** One content block, streamed as deltas of its kind's field. */
+  const block = (
+    kind: 'thinking' | 'text' | 'tool_use',
+    tokens: string[],
+    closing: Array<Record<string, unknown>>,
+  ): void => {
+    const field = DELTA_FIELD[kind];
+    const type = DELTA_TYPE[kind];
+    const opening =
+      kind === 'thinking'
+        ? { type: 'thinking', thinking: '', signature: '' }
+        : kind === 'tool_use'
+          ? toolBlock({})
+          : { type: 'text', text: '' };
+    emit('content_block_start', { index, content_block: opening });
     if (index === 0) emit('ping', {});
+    // Anthropic opens a tool's input with an empty partial_json before the first real piece.
+    if (kind === 'tool_use') emit('content_block_delta', { index, delta: { type, partial_json: '' } });
     const delta = slotTemplate(
       (slot) =>
-        eventFrame(
-          'content_block_delta',
-          { type: 'content_block_delta', index, delta: { type: `${kind}_delta`, [field]: slot } },
-          true,
-        ).data,
+        eventFrame('content_block_delta', { type: 'content_block_delta', index, delta: { type, [field]: slot } }, true)
+          .data,
     );
     for (const text of chunkTokens(tokens, ctx.config.tokensPerChunk))
       frames.push({ data: delta(text), content: true });
@@ -93,7 +117,8 @@ export function messages(body: Record<string, unknown>, ctx: RouteContext): Rout
     index += 1;
   };
   if (thinking) block('thinking', thinking.tokens, [{ type: 'signature_delta', signature: thinking.signature }]);
-  if (output.tokens.length > 0 || !thinking) block('text', output.tokens, []);
+  if (tool) block('tool_use', output.tokens, []);
+  else if (output.tokens.length > 0 || !thinking) block('text', output.tokens, []);
   const delta: Record<string, unknown> = { delta: { stop_reason: stopReason, stop_sequence: null } };
   if (usage) {
     delta.usage = {
@@ -108,31 +133,16 @@ export function messages(body: Record<string, unknown>, ctx: RouteContext): Rout
   return { kind: 'stream', plan: { frames, malformed: 'event: content_block_delta\ndata: {not json\n\n' } };
 }
 
+/** Each block kind's delta: its type and the field that carries the streamed piece. */
+const DELTA_FIELD = { thinking: 'thinking', text: 'text', tool_use: 'partial_json' } as const;
+const DELTA_TYPE = { thinking: 'thinking_delta', text: 'text_delta', tool_use: 'input_json_delta' } as const;
+
 /** POST /v1/messages/count_tokens: all input tokens, cached or not; nothing is cached by counting. */
 export function countTokensRoute(body: Record<string, unknown>): RouteResult {
   const model = requireModel(body, 'anthropic');
   requireMessages(body);
-  const prompt = readAnthropicPrompt(body, model);
+  const prompt = readAnthropicPrompt(body, servedAnthropicModel(model));
   return { kind: 'json', status: 200, body: { input_tokens: prompt.totalTokens }, outputTokens: 0 };
-}
-
-interface InputUsage {
-  input_tokens: number;
-  cache_creation_input_tokens: number;
-  cache_read_input_tokens: number;
-  cache_creation: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
-}
-
-function promptUsage(prompt: AnthropicPrompt, ctx: RouteContext): InputUsage {
-  const hit = prompt.prefixKey !== null && ctx.promptCache.touch(prompt.prefixKey, prompt.prefixTtl);
-  const written = prompt.prefixKey !== null && !hit ? prompt.prefixTokens : 0;
-  const written1h = written > 0 ? prompt.prefix1hTokens : 0;
-  return {
-    input_tokens: prompt.totalTokens - prompt.prefixTokens,
-    cache_creation_input_tokens: written,
-    cache_read_input_tokens: hit ? prompt.prefixTokens : 0,
-    cache_creation: { ephemeral_5m_input_tokens: written - written1h, ephemeral_1h_input_tokens: written1h },
-  };
 }
 
 function requireMessages(body: Record<string, unknown>): void {

@@ -1,4 +1,4 @@
-import { PertokenError } from '../errors.js';
+import { invalidInput, type PertokenError } from '../errors.js';
 
 /**
  * Fault injection. A request picks faults with the `x-demo-fault` header (comma-separated specs,
@@ -74,12 +74,12 @@ export function parseFaults(specs: string | readonly string[]): Faults {
       const name = colon < 0 ? spec : spec.slice(0, colon);
       const arg = colon < 0 ? '' : spec.slice(colon + 1);
       const value = /^\d+$/.test(arg) ? Number(arg) : Number.NaN;
-      if (!Number.isSafeInteger(value)) throw invalid(spec);
+      if (!Number.isSafeInteger(value)) throw unknownFault(spec);
       if (name === 'cut-after') faults.cutAfter = value;
       else if (name === 'stall-after') faults.stallAfter = value;
       else if (name === 'slow-headers') faults.slowHeadersMs = value;
       else if (name === 'status' && value >= 100 && value <= 599) faults.status = value;
-      else throw invalid(spec);
+      else throw unknownFault(spec);
     }
   }
   return faults;
@@ -98,11 +98,12 @@ export function resolveFaults(
   return parseFaults(typeof specs === 'string' ? [specs] : specs);
 }
 
-function invalid(spec: string): PertokenError {
-  return new PertokenError(
-    'invalid_header',
+/** The message lists every fault so that a typo in a test script says what would have worked. */
+function unknownFault(spec: string): PertokenError {
+  return invalidInput(
+    'x-demo-fault',
     `x-demo-fault: unknown fault "${spec}" (expected reset, no-usage, broken-sse, cut-after:N, ` +
       'stall-after:N, status:CODE or slow-headers:MS)',
-    { param: 'x-demo-fault' },
+    'invalid_header',
   );
 }

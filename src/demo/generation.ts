@@ -1,6 +1,6 @@
 import { PertokenError } from '../errors.js';
-import type { PromptCache } from './anthropic-prompt.js';
 import type { Faults } from './faults.js';
+import type { PromptCache } from './prompt-cache.js';
 import { intBetween, requestRng, type Rng } from './random.js';
 import type { Frame, StreamPlan } from './stream.js';
 import { generateTokens, isRecord } from './text.js';
@@ -20,7 +20,7 @@ export interface RouteContext {
   faults: Faults;
   /** Unix seconds at which the request arrived, for `created` fields. */
   now: number;
-  /** Anthropic prefixes written so far on this server. */
+  /** Prompt prefixes this server has served, behind every cached-token count. */
   promptCache: PromptCache;
 }
 
@@ -61,6 +61,23 @@ export function planOutput(rng: Rng, config: DemoConfig, request: OutputRequest)
   const visible = Math.min(target, budget);
   const truncated = request.limit !== null && (target > budget || request.ignoreEos);
   return { tokens: generateTokens(rng, visible), reasoningTokens: reasoning, truncated };
+}
+
+/**
+ * The plan of an answer whose text is fixed in advance (a tool call's arguments, a JSON document):
+ * it ends when the text does, so only the output limit can cut it (finish_reason `length`), and
+ * the length controls of load generators do not apply.
+ */
+export function planFixedOutput(
+  rng: Rng,
+  request: Pick<OutputRequest, 'limit' | 'reasoning'>,
+  fixed: string[],
+): OutputPlan {
+  const reasoning = request.reasoning
+    ? Math.min(intBetween(rng, request.reasoning.min, request.reasoning.max), request.reasoning.cap)
+    : 0;
+  const budget = request.limit === null ? Number.POSITIVE_INFINITY : Math.max(0, request.limit - reasoning);
+  return { tokens: fixed.slice(0, budget), reasoningTokens: reasoning, truncated: fixed.length > budget };
 }
 
 /** The per-request generator: same seed, model and prompt give the same output, streamed or not. */

@@ -2,7 +2,6 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { performance } from 'node:perf_hooks';
 import { PertokenError, toPertokenError } from '../errors.js';
 import { countTokensRoute, messages } from './anthropic-messages.js';
-import { PromptCache } from './anthropic-prompt.js';
 import { NO_FAULTS, resolveFaults } from './faults.js';
 import type { RouteContext, RouteResult } from './generation.js';
 import { anthropicModelList, openaiModelList } from './models.js';
@@ -11,6 +10,7 @@ import { completions } from './openai-completions.js';
 import { embeddings } from './openai-embeddings.js';
 import { responses } from './openai-responses.js';
 import { resolveOptions, type DemoOptions } from './options.js';
+import { PromptCache } from './prompt-cache.js';
 import { randomId } from './random.js';
 import { Lifecycle, runStream, sendBody } from './stream.js';
 import { isRecord } from './text.js';
@@ -34,6 +34,8 @@ export interface DemoHandler {
   readonly openStreams: number;
   /** Requests currently being handled, streaming or not. */
   readonly inFlight: number;
+  /** The prompt prefixes behind cached-token counts (`reset()` it for a cold cache). */
+  readonly promptCache: PromptCache;
 }
 
 interface Route {
@@ -52,7 +54,7 @@ const POST_ROUTES: Record<string, Route> = {
 
 export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
   const config = resolveOptions(opts);
-  const promptCache = new PromptCache();
+  const promptCache = opts.promptCache ?? new PromptCache();
   const stats = { requests: 0, openStreams: 0, inFlight: 0 };
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -128,6 +130,7 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
     requests: { get: () => stats.requests, enumerable: true },
     openStreams: { get: () => stats.openStreams, enumerable: true },
     inFlight: { get: () => stats.inFlight, enumerable: true },
+    promptCache: { value: promptCache, enumerable: true },
   }) as DemoHandler;
 }
 

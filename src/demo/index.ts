@@ -8,3 +8,4 @@ export { createDemoHandler, NON_STREAM_ITL_DIVISOR, type DemoHandler } from './h
 export type { DemoOptions } from './options.js';
 export { parseFaults, type FaultContext, type FaultScript, type FaultSpec, type Faults } from './faults.js';
 export { countTokens as demoTokenCount } from './text.js';
+export { PromptCache as DemoPromptCache, type PromptCacheOptions as DemoPromptCacheOptions } from './prompt-cache.js';

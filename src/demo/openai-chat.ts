@@ -1,7 +1,8 @@
-import { PertokenError } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import {
   lengthControls,
   optionalLimit,
+  planFixedOutput,
   planOutput,
   requireArray,
   requireModel,
@@ -11,9 +12,17 @@ import {
   type RouteResult,
 } from './generation.js';
 import { isReasoningModel, servedOpenAIModel } from './models.js';
-import { chatUsage, DONE_FRAME, MALFORMED_DATA, systemFingerprint, wantsStreamUsage } from './openai-common.js';
+import {
+  chatUsage,
+  DONE_FRAME,
+  MALFORMED_DATA,
+  openaiCachedTokens,
+  systemFingerprint,
+  wantsStreamUsage,
+} from './openai-common.js';
 import { randomId } from './random.js';
 import type { Frame } from './stream.js';
+import { chatAnswer, structuredOutput } from './structured.js';
 import { chunkTokens, collectText, countTokens } from './text.js';
 
 /** POST /v1/chat/completions (n = 1). */
@@ -21,51 +30,57 @@ export function chatCompletions(body: Record<string, unknown>, ctx: RouteContext
   const model = requireModel(body, 'openai');
   const messages = requireArray(body, 'messages', 'openai');
   if (messages.length === 0) {
-    throw new PertokenError(
-      'invalid_request',
-      "Invalid 'messages': empty array. Expected an array with minimum length 1.",
-      {
-        param: 'messages',
-      },
-    );
+    throw invalidInput('messages', "Invalid 'messages': empty array. Expected an array with minimum length 1.");
   }
   const stream = body.stream === true;
   const includeUsage = wantsStreamUsage(body, stream) && !ctx.faults.noUsage;
   const limit = optionalLimit(body, 'max_completion_tokens') ?? optionalLimit(body, 'max_tokens');
 
+  const answer = chatAnswer(body, messages);
+
   const segments = collectText(messages);
-  if (body.tools !== undefined) segments.push(JSON.stringify(body.tools));
+  const toolsText = body.tools === undefined ? null : JSON.stringify(body.tools);
+  if (toolsText !== null) segments.push(toolsText);
   const promptTokens = segments.reduce((sum, text) => sum + countTokens(text), 0);
   const rng = rngFor(ctx.config, 'chat', model, segments.join('\n'));
-  const output = planOutput(rng, ctx.config, {
-    limit,
-    // Hidden reasoning never takes more than half the budget, so a reply always has some text.
-    reasoning: isReasoningModel(model)
-      ? { min: 64, max: 512, cap: limit === null ? Number.POSITIVE_INFINITY : Math.floor(limit / 2) }
-      : null,
-    ...lengthControls(body),
-  });
-  const finishReason = output.truncated ? 'length' : 'stop';
-  const usage = chatUsage(promptTokens, output.tokens.length, output.reasoningTokens);
   const base = {
     id: randomId('chatcmpl-', 29),
     created: ctx.now,
     model: servedOpenAIModel(model),
   };
+  // Tools sit at the very start of the prompt OpenAI caches, so a changed tool list misses.
+  const cacheOrder = toolsText === null ? segments : [toolsText, ...segments.slice(0, -1)];
+  const cachedTokens = openaiCachedTokens(ctx.promptCache, base.model, cacheOrder, body.prompt_cache_retention);
+  // Hidden reasoning never takes more than half the budget, so a reply always has some text.
+  const reasoning = isReasoningModel(model)
+    ? { min: 64, max: 512, cap: limit === null ? Number.POSITIVE_INFINITY : Math.floor(limit / 2) }
+    : null;
+  const output =
+    answer.kind === 'text'
+      ? planOutput(rng, ctx.config, { limit, reasoning, ...lengthControls(body) })
+      : planFixedOutput(rng, { limit, reasoning }, structuredOutput(answer, rng).tokens);
+  const call = answer.kind === 'tool' ? { id: randomId('call_', 24), name: answer.name } : null;
+  // A tool named by tool_choice finishes with `stop`, not `tool_calls`: OpenAI's own quirk.
+  const toolFinish = answer.kind === 'tool' && !answer.named ? 'tool_calls' : 'stop';
+  const finishReason = output.truncated ? 'length' : toolFinish;
+  const usage = chatUsage(promptTokens, cachedTokens, output.tokens.length, output.reasoningTokens);
   const fingerprint = systemFingerprint(base.model);
+  const text = output.tokens.join('');
 
   if (!stream) {
+    const message = call
+      ? {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: call.id, type: 'function', function: { name: call.name, arguments: text } }],
+          refusal: null,
+          annotations: [],
+        }
+      : { role: 'assistant', content: text, refusal: null, annotations: [] };
     const completion: Record<string, unknown> = {
       ...base,
       object: 'chat.completion',
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: output.tokens.join(''), refusal: null, annotations: [] },
-          logprobs: null,
-          finish_reason: finishReason,
-        },
-      ],
+      choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason }],
       usage,
       service_tier: 'default',
       system_fingerprint: fingerprint,
@@ -90,13 +105,23 @@ export function chatCompletions(body: Record<string, unknown>, ctx: RouteContext
     logprobs: null,
     finish_reason: finish,
   });
-  const contentChunk = slotTemplate((slot) => chunk([choice({ content: slot }, null)]));
+  // OpenAI names the call (id, type, name, empty arguments) in the role chunk, then streams only
+  // argument pieces under the call's index.
+  const opening = call
+    ? {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }],
+        refusal: null,
+      }
+    : { role: 'assistant', content: '', refusal: null };
+  const contentChunk = slotTemplate((slot) =>
+    chunk([choice(call ? { tool_calls: [{ index: 0, function: { arguments: slot } }] } : { content: slot }, null)]),
+  );
 
-  const frames: Frame[] = [
-    { data: chunk([choice({ role: 'assistant', content: '', refusal: null }, null)]), content: false },
-  ];
-  for (const text of chunkTokens(output.tokens, ctx.config.tokensPerChunk)) {
-    frames.push({ data: contentChunk(text), content: true });
+  const frames: Frame[] = [{ data: chunk([choice(opening, null)]), content: false }];
+  for (const piece of chunkTokens(output.tokens, ctx.config.tokensPerChunk)) {
+    frames.push({ data: contentChunk(piece), content: true });
   }
   frames.push({ data: chunk([choice({}, finishReason)]), content: false });
   if (includeUsage) frames.push({ data: chunk([], { usage }), content: false });

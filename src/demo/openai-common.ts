@@ -1,25 +1,94 @@
 import { PertokenError } from '../errors.js';
+import { PrefixHasher, type PromptCache } from './prompt-cache.js';
 import { hashString } from './random.js';
-import { isRecord } from './text.js';
+import { countTokens, isRecord } from './text.js';
 
 /** Pieces shared by the OpenAI chat, completions and responses routes. */
 
+/** OpenAI's prompt caching: prefixes of at least 1024 tokens, matched in 128-token steps. */
+export const OPENAI_CACHE_MIN_TOKENS = 1024;
+export const OPENAI_CACHE_STEP_TOKENS = 128;
+/** In-memory retention is "5 to 10 minutes of inactivity"; the demo keeps the upper end. */
+const IN_MEMORY_TTL_MS = 10 * 60_000;
+const EXTENDED_TTL_MS = 24 * 3_600_000;
+
 /**
- * OpenAI caches prompt prefixes of at least 1024 tokens in 128-token increments. The demo reports
- * a hit on every such prompt, deterministically: the largest multiple of 128 not above the prompt.
+ * The cached part of a prompt, read in cache order (tools first, then messages): the longest
+ * 1024 + k*128 token prefix this server has served before for the same model, 0 for a prompt it
+ * never saw or one under 1024 tokens. Every such prefix of this prompt is remembered (or
+ * refreshed) for the next request, so the second identical request is the first to hit.
  */
-export function openaiCachedTokens(promptTokens: number): number {
-  return promptTokens >= 1024 ? Math.floor(promptTokens / 128) * 128 : 0;
+export function openaiCachedTokens(
+  cache: PromptCache,
+  servedModel: string,
+  segments: readonly string[],
+  retention: unknown,
+): number {
+  // Most prompts are short: no hashing for the ones that cannot cache.
+  if (segments.reduce((sum, text) => sum + countTokens(text), 0) < OPENAI_CACHE_MIN_TOKENS) return 0;
+  const prefixes = openaiPrefixes(servedModel, segments);
+  let cached = 0;
+  for (let i = prefixes.length - 1; i >= 0; i--) {
+    const prefix = prefixes[i];
+    if (prefix && cache.has(prefix.key)) {
+      cached = prefix.tokens;
+      break;
+    }
+  }
+  const ttl = retention === '24h' ? EXTENDED_TTL_MS : IN_MEMORY_TTL_MS;
+  // Longest first, so that under LRU pressure the short prefixes other prompts share live longest.
+  for (let i = prefixes.length - 1; i >= 0; i--) {
+    const prefix = prefixes[i];
+    if (prefix) cache.remember(prefix.key, ttl);
+  }
+  return cached;
+}
+
+export interface CachePrefix {
+  tokens: number;
+  key: string;
+}
+
+/**
+ * The keys of a prompt's cacheable prefixes, shortest first. Token i of a segment is its characters
+ * [4i, 4i+4), the same ceil(chars / 4) rule as {@link countTokens}, so a prefix of N tokens is an
+ * exact piece of text and two prompts share it exactly when their first N tokens agree.
+ */
+export function openaiPrefixes(servedModel: string, segments: readonly string[]): CachePrefix[] {
+  const hasher = new PrefixHasher(`openai\u0000${servedModel}`);
+  const prefixes: CachePrefix[] = [];
+  let next = OPENAI_CACHE_MIN_TOKENS;
+  let before = 0;
+  segments.forEach((text, index) => {
+    if (index > 0) hasher.update('\u0000');
+    const tokens = countTokens(text);
+    let fed = 0;
+    while (next <= before + tokens) {
+      const end = Math.min(text.length, (next - before) * 4);
+      hasher.update(text.slice(fed, end));
+      fed = end;
+      prefixes.push({ tokens: next, key: hasher.key() });
+      next += OPENAI_CACHE_STEP_TOKENS;
+    }
+    hasher.update(text.slice(fed));
+    before += tokens;
+  });
+  return prefixes;
 }
 
 /** Chat Completions usage, field for field as OpenAI sends it. */
-export function chatUsage(promptTokens: number, visibleTokens: number, reasoningTokens: number): unknown {
+export function chatUsage(
+  promptTokens: number,
+  cachedTokens: number,
+  visibleTokens: number,
+  reasoningTokens: number,
+): unknown {
   const completion = visibleTokens + reasoningTokens;
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completion,
     total_tokens: promptTokens + completion,
-    prompt_tokens_details: { cached_tokens: openaiCachedTokens(promptTokens), audio_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: cachedTokens, audio_tokens: 0 },
     completion_tokens_details: {
       reasoning_tokens: reasoningTokens,
       audio_tokens: 0,

@@ -1,8 +1,9 @@
-import { PertokenError } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import {
   eventFrame,
   lengthControls,
   optionalLimit,
+  planFixedOutput,
   planOutput,
   requireModel,
   rngFor,
@@ -14,48 +15,57 @@ import { isReasoningModel, servedOpenAIModel } from './models.js';
 import { openaiCachedTokens } from './openai-common.js';
 import { randomId } from './random.js';
 import type { Frame } from './stream.js';
-import { chunkTokens, collectText, countTokens } from './text.js';
+import { responsesAnswer, structuredOutput } from './structured.js';
+import { chunkTokens, collectText, countTokens, isRecord } from './text.js';
 
 /**
  * POST /v1/responses. Reasoning models first emit a `reasoning` output item (no summary), then the
- * message. A response cut short by `max_output_tokens` ends as `incomplete` (event
- * `response.incomplete`) exactly like the real API, still with usage.
+ * message, or a `function_call` item when the request's tools call for one (see structured.ts);
+ * `text.format` json_schema / json_object makes the message text a JSON document. A response cut
+ * short by `max_output_tokens` ends as `incomplete` (event `response.incomplete`) exactly like the
+ * real API, still with usage.
  */
 export function responses(body: Record<string, unknown>, ctx: RouteContext): RouteResult {
   const model = requireModel(body, 'openai');
   if (body.input === undefined && body.previous_response_id === undefined) {
-    throw new PertokenError('invalid_request', "Missing required parameter: 'input'.", { param: 'input' });
+    throw invalidInput('input', "Missing required parameter: 'input'.");
   }
   const limit = optionalLimit(body, 'max_output_tokens');
   if (limit !== null && limit < 16) {
-    throw new PertokenError(
-      'invalid_request',
+    throw invalidInput(
+      'max_output_tokens',
       `Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got ${limit} instead.`,
-      { param: 'max_output_tokens' },
     );
   }
   const stream = body.stream === true;
   const reasoningModel = isReasoningModel(model);
 
+  const answer = responsesAnswer(body);
+
   const segments = collectText(body.instructions ?? []);
   collectText(body.input ?? [], segments);
-  if (body.tools !== undefined) segments.push(JSON.stringify(body.tools));
+  const toolsText = body.tools === undefined ? null : JSON.stringify(body.tools);
+  if (toolsText !== null) segments.push(toolsText);
   const inputTokens = segments.reduce((sum, text) => sum + countTokens(text), 0);
   const rng = rngFor(ctx.config, 'responses', model, segments.join('\n'));
-  const output = planOutput(rng, ctx.config, {
-    limit,
-    reasoning: reasoningModel
-      ? { min: 64, max: 512, cap: limit === null ? Number.POSITIVE_INFINITY : Math.floor(limit / 2) }
-      : null,
-    ...lengthControls(body),
-  });
+  const served = servedOpenAIModel(model);
+  // Tools sit at the very start of the prompt OpenAI caches, so a changed tool list misses.
+  const cacheOrder = toolsText === null ? segments : [toolsText, ...segments.slice(0, -1)];
+  const cachedTokens = openaiCachedTokens(ctx.promptCache, served, cacheOrder, body.prompt_cache_retention);
+  const reasoning = reasoningModel
+    ? { min: 64, max: 512, cap: limit === null ? Number.POSITIVE_INFINITY : Math.floor(limit / 2) }
+    : null;
+  const output =
+    answer.kind === 'text'
+      ? planOutput(rng, ctx.config, { limit, reasoning, ...lengthControls(body) })
+      : planFixedOutput(rng, { limit, reasoning }, structuredOutput(answer, rng).tokens);
   const text = output.tokens.join('');
   const outputTokens = output.tokens.length + output.reasoningTokens;
   const usage = ctx.faults.noUsage
     ? null
     : {
         input_tokens: inputTokens,
-        input_tokens_details: { cached_tokens: openaiCachedTokens(inputTokens) },
+        input_tokens_details: { cached_tokens: cachedTokens },
         output_tokens: outputTokens,
         output_tokens_details: { reasoning_tokens: output.reasoningTokens },
         total_tokens: inputTokens + outputTokens,
@@ -64,16 +74,26 @@ export function responses(body: Record<string, unknown>, ctx: RouteContext): Rou
   const final = output.truncated ? 'incomplete' : 'completed';
   const reasoningItem = reasoningModel ? { id: randomId('rs_', 48), type: 'reasoning', summary: [] } : null;
   const responseId = randomId('resp_', 48);
-  const messageId = randomId('msg_', 48);
+  const call = answer.kind === 'tool' ? { callId: randomId('call_', 24), name: answer.name } : null;
+  const itemId = randomId(call ? 'fc_' : 'msg_', 48);
   const part = { type: 'output_text', annotations: [], logprobs: [], text };
   const message = (status: string, content: unknown[]): unknown => ({
-    id: messageId,
+    id: itemId,
     type: 'message',
     status,
     content,
     role: 'assistant',
   });
-  const doneOutput = [...(reasoningItem ? [reasoningItem] : []), message(final, [part])];
+  const functionCall = (status: string, args: string): unknown => ({
+    id: itemId,
+    type: 'function_call',
+    status,
+    arguments: args,
+    call_id: call?.callId,
+    name: call?.name,
+  });
+  const mainItem = call ? functionCall(final, text) : message(final, [part]);
+  const doneOutput = [...(reasoningItem ? [reasoningItem] : []), mainItem];
   const response = (status: string, out: unknown[], withUsage: boolean): Record<string, unknown> => ({
     id: responseId,
     object: 'response',
@@ -84,7 +104,7 @@ export function responses(body: Record<string, unknown>, ctx: RouteContext): Rou
     incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
     instructions: body.instructions ?? null,
     max_output_tokens: limit,
-    model: servedOpenAIModel(model),
+    model: served,
     output: out,
     parallel_tool_calls: true,
     previous_response_id: body.previous_response_id ?? null,
@@ -92,7 +112,7 @@ export function responses(body: Record<string, unknown>, ctx: RouteContext): Rou
     service_tier: 'default',
     store: body.store ?? true,
     temperature: body.temperature ?? 1,
-    text: { format: { type: 'text' }, verbosity: 'medium' },
+    text: { format: textFormat(body), verbosity: 'medium' },
     tool_choice: body.tool_choice ?? 'auto',
     tools: body.tools ?? [],
     top_p: body.top_p ?? 1,
@@ -121,23 +141,36 @@ export function responses(body: Record<string, unknown>, ctx: RouteContext): Rou
     emit('response.output_item.done', { output_index: 0, item: reasoningItem });
     outputIndex = 1;
   }
-  const at = { item_id: messageId, output_index: outputIndex, content_index: 0 };
-  emit('response.output_item.added', { output_index: outputIndex, item: message('in_progress', []) });
-  emit('response.content_part.added', { ...at, part: { ...part, text: '' } });
-  const deltaType = 'response.output_text.delta';
-  const deltaEvent = slotTemplate(
-    (slot) =>
-      eventFrame(deltaType, { type: deltaType, sequence_number: slot, ...at, delta: slot, logprobs: [] }, true).data,
-  );
-  for (const delta of chunkTokens(output.tokens, ctx.config.tokensPerChunk)) {
-    frames.push({ data: deltaEvent(sequence++, delta), content: true });
+  const pieces = chunkTokens(output.tokens, ctx.config.tokensPerChunk);
+  if (call) {
+    const at = { item_id: itemId, output_index: outputIndex };
+    emit('response.output_item.added', { output_index: outputIndex, item: functionCall('in_progress', '') });
+    const deltaType = 'response.function_call_arguments.delta';
+    const deltaEvent = slotTemplate(
+      (slot) => eventFrame(deltaType, { type: deltaType, sequence_number: slot, ...at, delta: slot }, true).data,
+    );
+    for (const delta of pieces) frames.push({ data: deltaEvent(sequence++, delta), content: true });
+    emit('response.function_call_arguments.done', { ...at, name: call.name, arguments: text });
+  } else {
+    const at = { item_id: itemId, output_index: outputIndex, content_index: 0 };
+    emit('response.output_item.added', { output_index: outputIndex, item: message('in_progress', []) });
+    emit('response.content_part.added', { ...at, part: { ...part, text: '' } });
+    const deltaType = 'response.output_text.delta';
+    const deltaEvent = slotTemplate(
+      (slot) =>
+        eventFrame(deltaType, { type: deltaType, sequence_number: slot, ...at, delta: slot, logprobs: [] }, true).data,
+    );
+    for (const delta of pieces) frames.push({ data: deltaEvent(sequence++, delta), content: true });
+    emit('response.output_text.done', { ...at, text, logprobs: [] });
+    emit('response.content_part.done', { ...at, part });
   }
-  emit('response.output_text.done', { ...at, text, logprobs: [] });
-  emit('response.content_part.done', { ...at, part });
-  emit('response.output_item.done', { output_index: outputIndex, item: message(final, [part]) });
+  emit('response.output_item.done', { output_index: outputIndex, item: mainItem });
   emit(`response.${final}`, { response: response(final, doneOutput, true) });
-  return {
-    kind: 'stream',
-    plan: { frames, malformed: 'event: response.output_text.delta\ndata: {not json\n\n' },
-  };
+  const malformedType = call ? 'response.function_call_arguments.delta' : 'response.output_text.delta';
+  return { kind: 'stream', plan: { frames, malformed: `event: ${malformedType}\ndata: {not json\n\n` } };
+}
+
+/** The echoed `text.format`: what the request asked for, plain text by default. */
+function textFormat(body: Record<string, unknown>): unknown {
+  return isRecord(body.text) && isRecord(body.text.format) ? body.text.format : { type: 'text' };
 }

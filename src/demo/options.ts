@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
-import { PertokenError } from '../errors.js';
+import { invalidInput } from '../errors.js';
 import type { FaultScript } from './faults.js';
 import type { DemoConfig } from './generation.js';
+import type { PromptCache } from './prompt-cache.js';
 
 export interface DemoOptions {
   /** Interface to listen on; default 127.0.0.1. */
@@ -20,6 +21,11 @@ export interface DemoOptions {
   maxOutputTokens?: number;
   /** Faults for requests without an `x-demo-fault` header. */
   script?: FaultScript;
+  /**
+   * The memory of prompt prefixes behind cached-token counts; default a fresh one per server. Pass
+   * one to share it between servers, to bound or clock it, or to reset it between tests.
+   */
+  promptCache?: PromptCache;
 }
 
 export function resolveOptions(opts: DemoOptions): DemoConfig {
@@ -32,23 +38,27 @@ export function resolveOptions(opts: DemoOptions): DemoConfig {
   };
 }
 
+// Options are configuration, not a request, hence the `config_invalid` code.
+
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw invalid(name, 'a finite number >= 0');
+  if (!Number.isFinite(value) || value < 0) {
+    throw invalidInput(name, `demo upstream: ${name} must be a finite number >= 0`, 'config_invalid');
+  }
   return value;
 }
 
 function positiveInteger(name: string, value: number | undefined): number | null {
   if (value === undefined) return null;
-  if (!Number.isSafeInteger(value) || value < 1) throw invalid(name, 'an integer >= 1');
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw invalidInput(name, `demo upstream: ${name} must be an integer >= 1`, 'config_invalid');
+  }
   return value;
 }
 
 function integer(name: string, value: number): number {
-  if (!Number.isSafeInteger(value)) throw invalid(name, 'an integer');
+  if (!Number.isSafeInteger(value)) {
+    throw invalidInput(name, `demo upstream: ${name} must be an integer`, 'config_invalid');
+  }
   return value;
-}
-
-function invalid(name: string, expected: string): PertokenError {
-  return new PertokenError('config_invalid', `demo upstream: ${name} must be ${expected}`, { param: name });
 }

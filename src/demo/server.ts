@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createDemoHandler } from './handler.js';
 import type { DemoOptions } from './options.js';
+import type { PromptCache } from './prompt-cache.js';
 
 export interface DemoUpstream {
   /** `http://host:port`; OpenAI clients use `${url}/v1`, Anthropic clients use `url`. */
@@ -13,6 +14,8 @@ export interface DemoUpstream {
   readonly openStreams: number;
   /** Requests currently being handled, streaming or not. */
   readonly inFlight: number;
+  /** The prompt prefixes behind cached-token counts (`reset()` it for a cold cache). */
+  readonly promptCache: PromptCache;
   /** Stops listening and destroys every open socket (stalled streams included). */
   close(): Promise<void>;
 }
@@ -43,6 +46,7 @@ export async function startDemoUpstream(opts: DemoOptions = {}): Promise<DemoUps
     get inFlight() {
       return handler.inFlight;
     },
+    promptCache: handler.promptCache,
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
