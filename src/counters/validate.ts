@@ -16,9 +16,9 @@ import {
 export const MAX_COUNTERS_PER_CALL = 64;
 const MAX_NAME_LENGTH = 512;
 
-/** The error a `closed` call raises when the store is unreachable. */
+/** The error a `closed` call raises when the store is unreachable; `cause` is an error or a sentence. */
 export function countersUnavailable(cause?: unknown): PertokenError {
-  const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  const detail = cause instanceof Error ? `: ${cause.message}` : typeof cause === 'string' ? `: ${cause}` : '';
   return new PertokenError(
     'counters_unavailable',
     `shared counters (Redis) are unavailable; refusing because this limit is configured fail-closed${detail}`,

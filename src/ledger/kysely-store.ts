@@ -110,7 +110,7 @@ export class KyselyLedgerStore implements LedgerStore {
    */
   #withSqliteWriter<T>(fn: (writer: SqliteBulkWriter) => T | Promise<T>): Promise<T> {
     const writer = this.#sqliteWriter;
-    if (writer === undefined) throw new Error('no SQLite writer');
+    if (writer === undefined) throw new PertokenError('internal', 'no SQLite writer');
     return this.#db.connection().execute(async () => fn(writer));
   }
 

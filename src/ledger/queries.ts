@@ -51,7 +51,7 @@ function timeColumn(source: CostSource): string {
 function groupExpr(key: GroupKey, source: CostSource): RawBuilder<unknown> {
   const time = sql.ref(timeColumn(source));
   if (key === 'hour') {
-    if (source === 'rollup_daily') throw new Error('rollup_daily cannot answer group by hour');
+    if (source === 'rollup_daily') throw new PertokenError('internal', 'rollup_daily cannot answer group by hour');
     return source === 'rollup_hourly' ? sql`${time}` : sql`${time} - (${time} % ${sql.lit(HOUR_MS)})`;
   }
   if (key === 'day') return source === 'rollup_daily' ? sql`${time}` : sql`${time} - (${time} % ${sql.lit(DAY_MS)})`;

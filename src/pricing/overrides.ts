@@ -1,4 +1,4 @@
-import { PertokenError } from '../errors.js';
+import { PertokenError, invalidInput } from '../errors.js';
 import { globToRegExp, isGlob } from '../glob.js';
 import type { Bucket } from '../usage/index.js';
 import { formatDecimalScaled, parseDecimalScaled } from './money.js';
@@ -85,16 +85,17 @@ export interface Percent {
 
 /** Validates and compiles the overrides; throws PertokenError('config_invalid', …, { param: 'prices[i].field' }). */
 export function compileOverrides(list: readonly PriceOverride[]): CompiledOverride[] {
-  if (!Array.isArray(list)) throw invalid('prices', 'must be a list of price overrides');
+  if (!Array.isArray(list)) throw invalidInput('prices', 'must be a list of price overrides', 'config_invalid');
   const compiled = list.map((entry, index) => compileOne(entry, index));
   const seen = new Map<string, number>();
   for (const o of compiled) {
     const key = `${o.provider}\u0000${o.model.toLowerCase()}\u0000${o.from}`;
     const earlier = seen.get(key);
     if (earlier !== undefined) {
-      throw invalid(
+      throw invalidInput(
         `prices[${o.index}].from`,
         `duplicates prices[${earlier}] (same provider, model and from): which one applies would be ambiguous`,
+        'config_invalid',
       );
     }
     seen.set(key, o.index);
@@ -105,11 +106,11 @@ export function compileOverrides(list: readonly PriceOverride[]): CompiledOverri
 function compileOne(entry: unknown, index: number): CompiledOverride {
   const at = (field: string): string => `prices[${index}].${field}`;
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
-    throw invalid(`prices[${index}]`, 'must be an object');
+    throw invalidInput(`prices[${index}]`, 'must be an object', 'config_invalid');
   const raw = entry as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
     if (!KNOWN_FIELDS.has(key))
-      throw invalid(at(key), `unknown field (expected one of ${[...KNOWN_FIELDS].join(', ')})`);
+      throw invalidInput(at(key), `unknown field (expected one of ${[...KNOWN_FIELDS].join(', ')})`, 'config_invalid');
   }
   const provider = requireName(raw.provider, at('provider'));
   const model = requireName(raw.model, at('model'));
@@ -117,7 +118,8 @@ function compileOne(entry: unknown, index: number): CompiledOverride {
   const to = raw.to === undefined ? null : requireDate(raw.to, at('to'));
   const fromMs = Date.parse(`${from}T00:00:00Z`);
   const toMs = to === null ? null : Date.parse(`${to}T00:00:00Z`);
-  if (toMs !== null && toMs <= fromMs) throw invalid(at('to'), `must be after from (${from}), got ${to}`);
+  if (toMs !== null && toMs <= fromMs)
+    throw invalidInput(at('to'), `must be after from (${from}), got ${to}`, 'config_invalid');
 
   const scaled: Partial<Record<Bucket, bigint>> = {};
   for (const field of OVERRIDE_PRICE_FIELDS) {
@@ -128,9 +130,10 @@ function compileOne(entry: unknown, index: number): CompiledOverride {
     raw.batch_discount_pct === undefined ? null : requirePercent(raw.batch_discount_pct, at('batch_discount_pct'));
   const hasPrices = Object.keys(scaled).length > 0;
   if (!hasPrices && !discount && !batchDiscount) {
-    throw invalid(
+    throw invalidInput(
       `prices[${index}]`,
       `sets no price and no discount (give at least one of ${OVERRIDE_PRICE_FIELDS.join(', ')}, discount_pct, batch_discount_pct)`,
+      'config_invalid',
     );
   }
   return Object.freeze({
@@ -181,45 +184,49 @@ export function overridesFor(
 
 function requireName(value: unknown, param: string): string {
   if (typeof value !== 'string' || value.trim() === '' || value !== value.trim() || value.length > 200) {
-    throw invalid(param, `must be a non-empty name without surrounding spaces, got ${JSON.stringify(value)}`);
+    throw invalidInput(
+      param,
+      `must be a non-empty name without surrounding spaces, got ${JSON.stringify(value)}`,
+      'config_invalid',
+    );
   }
   return value;
 }
 
 function requireDate(value: unknown, param: string): string {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    throw invalid(param, `must be a date as YYYY-MM-DD, got ${JSON.stringify(value)}`);
+    throw invalidInput(param, `must be a date as YYYY-MM-DD, got ${JSON.stringify(value)}`, 'config_invalid');
   }
   const date = new Date(`${value}T00:00:00Z`);
   if (Number.isNaN(date.getTime()) || !date.toISOString().startsWith(value))
-    throw invalid(param, `is not a calendar date: ${value}`);
+    throw invalidInput(param, `is not a calendar date: ${value}`, 'config_invalid');
   return value;
 }
 
 function requirePrice(value: unknown, param: string): bigint {
   const scaled = parseField(value, 12, param, 'a price');
-  if (scaled < 0n) throw invalid(param, `must not be negative, got ${String(value)}`);
+  if (scaled < 0n) throw invalidInput(param, `must not be negative, got ${String(value)}`, 'config_invalid');
   return scaled;
 }
 
 function requirePercent(value: unknown, param: string): Percent {
   const micro = parseField(value, PCT_SCALE_DIGITS, param, 'a percentage');
-  if (micro < 0n || micro > PCT_FULL) throw invalid(param, `must be between 0 and 100, got ${String(value)}`);
+  if (micro < 0n || micro > PCT_FULL)
+    throw invalidInput(param, `must be between 0 and 100, got ${String(value)}`, 'config_invalid');
   return { micro, text: formatDecimalScaled(micro, PCT_SCALE_DIGITS) };
 }
 
 function parseField(value: unknown, digits: number, param: string, what: string): bigint {
   if (typeof value !== 'string' && typeof value !== 'number')
-    throw invalid(param, `must be ${what} (number or decimal string), got ${JSON.stringify(value)}`);
+    throw invalidInput(
+      param,
+      `must be ${what} (number or decimal string), got ${JSON.stringify(value)}`,
+      'config_invalid',
+    );
   try {
     return parseDecimalScaled(value, digits);
   } catch (err) {
     const reason = err instanceof PertokenError ? err.message : String(err);
-    throw invalid(param, `must be ${what} with at most ${digits} decimals: ${reason}`);
+    throw invalidInput(param, `must be ${what} with at most ${digits} decimals: ${reason}`, 'config_invalid');
   }
-}
-
-function invalid(param: string, message: string): PertokenError {
-  // The param names the field; toLine() prints "error: prices[0].to: must be after …".
-  return new PertokenError('config_invalid', message, { param });
 }

@@ -34,27 +34,29 @@ interface Counter {
 type LeaseState = 'reserved' | 'settled' | 'released';
 
 export class MemoryBudgetLedger implements BudgetLedger {
-  private readonly counters = new Map<string, Counter>();
+  readonly #counters = new Map<string, Counter>();
   /** Lease id -> state, kept a grace period past the lease so retried calls stay idempotent. */
-  private readonly leaseStates = new Map<string, { state: LeaseState; untilMs: number }>();
+  readonly #leaseStates = new Map<string, { state: LeaseState; untilMs: number }>();
+  readonly #now: () => number;
+  readonly #tally: Tally;
 
-  constructor(
-    private readonly now: () => number,
-    private readonly tally: Tally,
-  ) {}
+  constructor(now: () => number, tally: Tally) {
+    this.#now = now;
+    this.#tally = tally;
+  }
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
-    this.tally.calls++;
+    this.#tally.calls++;
     checkReserve(request);
-    const now = this.now();
-    this.forgetOldLeases(now);
+    const now = this.#now();
+    this.#forgetOldLeases(now);
     const lease = { id: request.leaseId, counters: request.counters, amount: request.amount };
-    if (this.leaseStates.has(request.leaseId)) {
-      return { ok: true, lease, counters: this.states(request.counters, now), replayed: true, failedOpen: false };
+    if (this.#leaseStates.has(request.leaseId)) {
+      return { ok: true, lease, counters: this.#states(request.counters, now), replayed: true, failedOpen: false };
     }
     for (const ref of request.counters) {
       if (ref.limit === null) continue;
-      const counter = this.live(ref.key, now);
+      const counter = this.#live(ref.key, now);
       const spent = counter?.spent ?? 0n;
       const reserved = counter?.reserved ?? 0n;
       if (spent + reserved + request.amount > ref.limit) {
@@ -63,98 +65,98 @@ export class MemoryBudgetLedger implements BudgetLedger {
     }
     const expiresAtMs = now + request.ttlMs;
     for (const ref of request.counters) {
-      const counter = this.touch(ref, now);
+      const counter = this.#touch(ref, now);
       counter.reserved += request.amount;
       counter.leases.set(request.leaseId, { amount: request.amount, expiresAtMs });
       counter.nextExpiryMs = Math.min(counter.nextExpiryMs, expiresAtMs);
     }
-    this.leaseStates.set(request.leaseId, { state: 'reserved', untilMs: expiresAtMs + LEASE_RECORD_GRACE_MS });
-    return { ok: true, lease, counters: this.states(request.counters, now), replayed: false, failedOpen: false };
+    this.#leaseStates.set(request.leaseId, { state: 'reserved', untilMs: expiresAtMs + LEASE_RECORD_GRACE_MS });
+    return { ok: true, lease, counters: this.#states(request.counters, now), replayed: false, failedOpen: false };
   }
 
   async settle(lease: LeaseRef, actual: bigint): Promise<SettleResult> {
-    this.tally.calls++;
+    this.#tally.calls++;
     checkLease(lease);
     checkNano(actual, 'actual');
-    const now = this.now();
-    this.forgetOldLeases(now);
-    if (this.isFinished(lease.id)) return { outcome: 'duplicate', counters: [] };
+    const now = this.#now();
+    this.#forgetOldLeases(now);
+    if (this.#isFinished(lease.id)) return { outcome: 'duplicate', counters: [] };
     let hadLive = false;
     for (const ref of lease.counters) {
-      const counter = this.touch(ref, now);
-      hadLive = this.dropLease(counter, lease.id) || hadLive;
+      const counter = this.#touch(ref, now);
+      hadLive = this.#dropLease(counter, lease.id) || hadLive;
       counter.spent += actual;
     }
-    this.leaseStates.delete(lease.id); // re-insert at the end: the sweep expects rough time order
-    this.leaseStates.set(lease.id, { state: 'settled', untilMs: now + LEASE_RECORD_GRACE_MS });
-    return { outcome: hadLive ? 'settled' : 'expired', counters: this.states(lease.counters, now) };
+    this.#leaseStates.delete(lease.id); // re-insert at the end: the sweep expects rough time order
+    this.#leaseStates.set(lease.id, { state: 'settled', untilMs: now + LEASE_RECORD_GRACE_MS });
+    return { outcome: hadLive ? 'settled' : 'expired', counters: this.#states(lease.counters, now) };
   }
 
   async release(lease: LeaseRef): Promise<ReleaseResult> {
-    this.tally.calls++;
+    this.#tally.calls++;
     checkLease(lease);
-    const now = this.now();
-    this.forgetOldLeases(now);
-    if (this.isFinished(lease.id)) return { outcome: 'duplicate' };
+    const now = this.#now();
+    this.#forgetOldLeases(now);
+    if (this.#isFinished(lease.id)) return { outcome: 'duplicate' };
     let hadLive = false;
     for (const ref of lease.counters) {
-      const counter = this.live(ref.key, now);
-      if (counter) hadLive = this.dropLease(counter, lease.id) || hadLive;
+      const counter = this.#live(ref.key, now);
+      if (counter) hadLive = this.#dropLease(counter, lease.id) || hadLive;
     }
-    this.leaseStates.delete(lease.id);
-    this.leaseStates.set(lease.id, { state: 'released', untilMs: now + LEASE_RECORD_GRACE_MS });
+    this.#leaseStates.delete(lease.id);
+    this.#leaseStates.set(lease.id, { state: 'released', untilMs: now + LEASE_RECORD_GRACE_MS });
     return { outcome: hadLive ? 'released' : 'absent' };
   }
 
   async status(counters: readonly BudgetCounterRef[]): Promise<CounterState[]> {
-    this.tally.calls++;
+    this.#tally.calls++;
     checkCounters(counters);
-    return this.states(counters, this.now());
+    return this.#states(counters, this.#now());
   }
 
   async seed(entries: readonly { counter: BudgetCounterRef; spent: bigint }[]): Promise<string[]> {
-    this.tally.calls++;
+    this.#tally.calls++;
     checkCounters(entries.map((e) => e.counter));
     entries.forEach((e, i) => checkNano(e.spent, `entries[${i}].spent`));
-    const now = this.now();
+    const now = this.#now();
     const seeded: string[] = [];
     for (const { counter: ref, spent } of entries) {
-      if (this.live(ref.key, now)) continue;
-      this.touch(ref, now).spent = spent;
+      if (this.#live(ref.key, now)) continue;
+      this.#touch(ref, now).spent = spent;
       seeded.push(ref.key);
     }
     return seeded;
   }
 
-  private isFinished(leaseId: string): boolean {
-    const state = this.leaseStates.get(leaseId)?.state;
+  #isFinished(leaseId: string): boolean {
+    const state = this.#leaseStates.get(leaseId)?.state;
     return state === 'settled' || state === 'released';
   }
 
   /** The counter if it exists and has not expired, with expired leases reclaimed. */
-  private live(key: string, now: number): Counter | undefined {
-    const counter = this.counters.get(key);
+  #live(key: string, now: number): Counter | undefined {
+    const counter = this.#counters.get(key);
     if (!counter) return undefined;
     if (counter.expireAtMs !== undefined && counter.expireAtMs <= now) {
-      this.counters.delete(key);
+      this.#counters.delete(key);
       return undefined;
     }
-    if (counter.nextExpiryMs <= now) this.reclaim(counter, now);
+    if (counter.nextExpiryMs <= now) this.#reclaim(counter, now);
     return counter;
   }
 
   /** The live counter, created when absent, with its expiry pushed to the ref's. */
-  private touch(ref: BudgetCounterRef, now: number): Counter {
-    let counter = this.live(ref.key, now);
+  #touch(ref: BudgetCounterRef, now: number): Counter {
+    let counter = this.#live(ref.key, now);
     if (!counter) {
       counter = { spent: 0n, reserved: 0n, leases: new Map(), nextExpiryMs: Infinity, expireAtMs: undefined };
-      this.counters.set(ref.key, counter);
+      this.#counters.set(ref.key, counter);
     }
     if (ref.expireAtMs !== undefined) counter.expireAtMs = ref.expireAtMs;
     return counter;
   }
 
-  private reclaim(counter: Counter, now: number): void {
+  #reclaim(counter: Counter, now: number): void {
     let next = Infinity;
     for (const [id, lease] of counter.leases) {
       if (lease.expiresAtMs <= now) {
@@ -167,7 +169,7 @@ export class MemoryBudgetLedger implements BudgetLedger {
     counter.nextExpiryMs = next;
   }
 
-  private dropLease(counter: Counter, leaseId: string): boolean {
+  #dropLease(counter: Counter, leaseId: string): boolean {
     const lease = counter.leases.get(leaseId);
     if (!lease) return false;
     counter.reserved -= lease.amount;
@@ -175,18 +177,18 @@ export class MemoryBudgetLedger implements BudgetLedger {
     return true;
   }
 
-  private states(refs: readonly BudgetCounterRef[], now: number): CounterState[] {
+  #states(refs: readonly BudgetCounterRef[], now: number): CounterState[] {
     return refs.map((ref) => {
-      const counter = this.live(ref.key, now);
+      const counter = this.#live(ref.key, now);
       return { key: ref.key, spent: counter?.spent ?? 0n, reserved: counter?.reserved ?? 0n, limit: ref.limit };
     });
   }
 
   /** Lease records are mostly inserted in expiry order, so sweeping from the front is cheap. */
-  private forgetOldLeases(now: number): void {
-    for (const [id, record] of this.leaseStates) {
+  #forgetOldLeases(now: number): void {
+    for (const [id, record] of this.#leaseStates) {
       if (record.untilMs > now) break;
-      this.leaseStates.delete(id);
+      this.#leaseStates.delete(id);
     }
   }
 }

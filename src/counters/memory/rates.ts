@@ -22,18 +22,20 @@ interface Log {
 }
 
 export class MemoryRateLimiter implements RateLimiter {
-  private readonly logs = new Map<string, Log>();
+  readonly #logs = new Map<string, Log>();
+  readonly #now: () => number;
+  readonly #tally: Tally;
 
-  constructor(
-    private readonly now: () => number,
-    private readonly tally: Tally,
-  ) {}
+  constructor(now: () => number, tally: Tally) {
+    this.#now = now;
+    this.#tally = tally;
+  }
 
   async take(request: TakeRequest): Promise<TakeResult> {
-    this.tally.calls++;
+    this.#tally.calls++;
     checkTake(request);
-    const now = this.now();
-    const logs = request.limits.map((spec) => this.trimmed(spec.key, spec.windowMs, now));
+    const now = this.#now();
+    const logs = request.limits.map((spec) => this.#trimmed(spec.key, spec.windowMs, now));
     const ticket: RateTicket = {
       id: request.id,
       entries: request.limits.map(({ key, windowMs, cost }) => ({ key, windowMs, cost })),
@@ -66,13 +68,13 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   async adjust(ticket: RateTicket, changes: readonly { key: string; cost: number }[]): Promise<boolean> {
-    this.tally.calls++;
+    this.#tally.calls++;
     checkAdjust(ticket, changes);
-    const now = this.now();
+    const now = this.#now();
     for (const change of changes) {
       const windowMs = ticket.entries.find((e) => e.key === change.key)?.windowMs;
       if (windowMs === undefined) continue;
-      const log = this.trimmed(change.key, windowMs, now);
+      const log = this.#trimmed(change.key, windowMs, now);
       const entry = log.byId.get(ticket.id);
       if (!entry) continue;
       log.sum += change.cost - entry.cost;
@@ -82,11 +84,11 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   /** The key's log with entries older than the window removed (an entry lives [at, at + window)). */
-  private trimmed(key: string, windowMs: number, now: number): Log {
-    let log = this.logs.get(key);
+  #trimmed(key: string, windowMs: number, now: number): Log {
+    let log = this.#logs.get(key);
     if (!log) {
       log = { entries: [], head: 0, byId: new Map(), sum: 0 };
-      this.logs.set(key, log);
+      this.#logs.set(key, log);
     }
     while (log.head < log.entries.length && log.entries[log.head]!.atMs + windowMs <= now) {
       const old = log.entries[log.head++]!;

@@ -3,16 +3,19 @@ import type { SignalListener, Signals } from '../types.js';
 import type { Tally } from './tally.js';
 
 export class MemorySignals implements Signals {
-  private readonly versions = new Map<string, number>();
-  private readonly listeners = new Map<string, Set<SignalListener>>();
+  readonly #versions = new Map<string, number>();
+  readonly #listeners = new Map<string, Set<SignalListener>>();
+  readonly #tally: Tally;
 
-  constructor(private readonly tally: Tally) {}
+  constructor(tally: Tally) {
+    this.#tally = tally;
+  }
 
   async bump(topic: string): Promise<number> {
-    this.tally.calls++;
-    const version = (this.versions.get(topic) ?? 0) + 1;
-    this.versions.set(topic, version);
-    for (const listener of this.listeners.get(topic) ?? []) {
+    this.#tally.calls++;
+    const version = (this.#versions.get(topic) ?? 0) + 1;
+    this.#versions.set(topic, version);
+    for (const listener of this.#listeners.get(topic) ?? []) {
       // A listener's failure must not stop the others or the bump that caused it.
       queueMicrotask(() => {
         try {
@@ -26,16 +29,16 @@ export class MemorySignals implements Signals {
   }
 
   async version(topic: string): Promise<number> {
-    this.tally.calls++;
-    return this.versions.get(topic) ?? 0;
+    this.#tally.calls++;
+    return this.#versions.get(topic) ?? 0;
   }
 
   async watch(topic: string, listener: SignalListener): Promise<() => Promise<void>> {
-    this.tally.calls++;
-    let set = this.listeners.get(topic);
+    this.#tally.calls++;
+    let set = this.#listeners.get(topic);
     if (!set) {
       set = new Set();
-      this.listeners.set(topic, set);
+      this.#listeners.set(topic, set);
     }
     set.add(listener);
     return async () => {

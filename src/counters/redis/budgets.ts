@@ -17,23 +17,27 @@ import { asArray, asNano, asNumber, asString, malformed } from './replies.js';
 import type { WriteQueue } from './write-queue.js';
 
 export class RedisBudgetLedger implements BudgetLedger {
-  constructor(
-    private readonly connection: RedisConnection,
-    private readonly queue: WriteQueue,
-    private readonly prefix: string,
-  ) {}
+  readonly #connection: RedisConnection;
+  readonly #queue: WriteQueue;
+  readonly #prefix: string;
+
+  constructor(connection: RedisConnection, queue: WriteQueue, prefix: string) {
+    this.#connection = connection;
+    this.#queue = queue;
+    this.#prefix = prefix;
+  }
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
     checkReserve(request);
     const lease: Lease = { id: request.leaseId, counters: request.counters, amount: request.amount };
-    const keys = [this.leaseKey(request.leaseId), ...this.counterKeys(request.counters)];
+    const keys = [this.#leaseKey(request.leaseId), ...this.#counterKeys(request.counters)];
     const args = [request.leaseId, request.amount.toString(), String(request.ttlMs), String(LEASE_RECORD_GRACE_MS)];
     for (const ref of request.counters) args.push(ref.limit?.toString() ?? '', expireArg(ref));
     let reply: unknown[];
     try {
-      reply = asArray(await this.connection.run((c) => c.ptReserve(keys.length, ...keys, ...args)), 'reserve');
+      reply = asArray(await this.#connection.run((c) => c.ptReserve(keys.length, ...keys, ...args)), 'reserve');
     } catch (err) {
-      this.connection.admitOrRefuse(err, request.failMode);
+      this.#connection.admitOrRefuse(err, request.failMode);
       return { ok: true, lease, counters: [], replayed: false, failedOpen: true };
     }
     const outcome = asString(reply[0], 'reserve outcome');
@@ -56,10 +60,10 @@ export class RedisBudgetLedger implements BudgetLedger {
     checkLease(lease);
     checkNano(actual, 'actual');
     try {
-      return await this.settleNow(lease, actual);
+      return await this.#settleNow(lease, actual);
     } catch (err) {
       if (!isCountersUnavailable(err)) throw err;
-      const queued = this.queue.push(() => this.settleNow(lease, actual));
+      const queued = this.#queue.push(() => this.#settleNow(lease, actual));
       return { outcome: queued ? 'queued' : 'dropped', counters: [] };
     }
   }
@@ -67,18 +71,18 @@ export class RedisBudgetLedger implements BudgetLedger {
   async release(lease: LeaseRef): Promise<ReleaseResult> {
     checkLease(lease);
     try {
-      return await this.releaseNow(lease);
+      return await this.#releaseNow(lease);
     } catch (err) {
       if (!isCountersUnavailable(err)) throw err;
-      const queued = this.queue.push(() => this.releaseNow(lease));
+      const queued = this.#queue.push(() => this.#releaseNow(lease));
       return { outcome: queued ? 'queued' : 'dropped' };
     }
   }
 
   async status(counters: readonly BudgetCounterRef[]): Promise<CounterState[]> {
     checkCounters(counters);
-    const keys = this.counterKeys(counters);
-    const reply = await this.connection.run((c) => c.ptStatus(keys.length, ...keys));
+    const keys = this.#counterKeys(counters);
+    const reply = await this.#connection.run((c) => c.ptStatus(keys.length, ...keys));
     return parseStates(counters, reply);
   }
 
@@ -86,25 +90,25 @@ export class RedisBudgetLedger implements BudgetLedger {
     const refs = entries.map((e) => e.counter);
     checkCounters(refs);
     entries.forEach((e, i) => checkNano(e.spent, `entries[${i}].spent`));
-    const keys = this.counterKeys(refs);
+    const keys = this.#counterKeys(refs);
     const args = entries.flatMap((e) => [e.spent.toString(), expireArg(e.counter)]);
-    const reply = asArray(await this.connection.run((c) => c.ptSeed(keys.length, ...keys, ...args)), 'seed');
+    const reply = asArray(await this.#connection.run((c) => c.ptSeed(keys.length, ...keys, ...args)), 'seed');
     return reply.map((index) => refs[asNumber(index, 'seed index') - 1]!.key);
   }
 
-  private async settleNow(lease: LeaseRef, actual: bigint): Promise<SettleResult> {
-    const keys = [this.leaseKey(lease.id), ...this.counterKeys(lease.counters)];
+  async #settleNow(lease: LeaseRef, actual: bigint): Promise<SettleResult> {
+    const keys = [this.#leaseKey(lease.id), ...this.#counterKeys(lease.counters)];
     const args = [lease.id, actual.toString(), String(LEASE_RECORD_GRACE_MS), ...lease.counters.map(expireArg)];
-    const reply = asArray(await this.connection.run((c) => c.ptSettle(keys.length, ...keys, ...args)), 'settle');
+    const reply = asArray(await this.#connection.run((c) => c.ptSettle(keys.length, ...keys, ...args)), 'settle');
     const outcome = asString(reply[0], 'settle outcome');
     if (outcome === 'duplicate') return { outcome, counters: [] };
     if (outcome !== 'settled' && outcome !== 'expired') throw malformed('settle outcome', outcome);
     return { outcome, counters: parseStates(lease.counters, reply[1]) };
   }
 
-  private async releaseNow(lease: LeaseRef): Promise<ReleaseResult> {
-    const keys = [this.leaseKey(lease.id), ...this.counterKeys(lease.counters)];
-    const reply = await this.connection.run((c) =>
+  async #releaseNow(lease: LeaseRef): Promise<ReleaseResult> {
+    const keys = [this.#leaseKey(lease.id), ...this.#counterKeys(lease.counters)];
+    const reply = await this.#connection.run((c) =>
       c.ptRelease(keys.length, ...keys, lease.id, String(LEASE_RECORD_GRACE_MS)),
     );
     const outcome = asString(reply, 'release outcome');
@@ -114,13 +118,13 @@ export class RedisBudgetLedger implements BudgetLedger {
     return { outcome };
   }
 
-  private leaseKey(id: string): string {
-    return `${this.prefix}lease:${id}`;
+  #leaseKey(id: string): string {
+    return `${this.#prefix}lease:${id}`;
   }
 
   /** (hash, zset) per counter, the order every budget script expects. */
-  private counterKeys(counters: readonly BudgetCounterRef[]): string[] {
-    return counters.flatMap((ref) => [`${this.prefix}b:${ref.key}`, `${this.prefix}b:${ref.key}:x`]);
+  #counterKeys(counters: readonly BudgetCounterRef[]): string[] {
+    return counters.flatMap((ref) => [`${this.#prefix}b:${ref.key}`, `${this.#prefix}b:${ref.key}:x`]);
   }
 }
 

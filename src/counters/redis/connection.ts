@@ -58,19 +58,21 @@ type Counts = Omit<CounterStats, 'backend' | 'connected' | 'queuedWrites' | 'dro
 export class RedisConnection {
   readonly client: ScriptedRedis;
   readonly counts: Counts = { calls: 0, failures: 0, failOpenAdmits: 0, failClosedRefusals: 0 };
-  private connecting: Promise<void> | undefined;
+  #connecting: Promise<void> | undefined;
   /** Set when a timeout already forced a reconnect of the current socket. */
-  private reconnectForced = false;
-  private readyWatchdog: NodeJS.Timeout | undefined;
+  #reconnectForced = false;
+  #readyWatchdog: NodeJS.Timeout | undefined;
+  readonly #options: ConnectionOptions;
 
-  constructor(private readonly options: ConnectionOptions) {
+  constructor(options: ConnectionOptions) {
+    this.#options = options;
     this.client = createClient(options);
     // Without a listener ioredis prints every connection error; outages are reported via stats().
     this.client.on('error', () => {});
-    this.client.on('connect', () => this.watchReady());
+    this.client.on('connect', () => this.#watchReady());
     this.client.on('ready', () => {
-      this.reconnectForced = false;
-      clearTimeout(this.readyWatchdog);
+      this.#reconnectForced = false;
+      clearTimeout(this.#readyWatchdog);
     });
   }
 
@@ -86,14 +88,14 @@ export class RedisConnection {
   async run<T>(operation: (client: ScriptedRedis) => Promise<T>): Promise<T> {
     this.counts.calls++;
     try {
-      await this.ensureReady();
+      await this.#ensureReady();
       return await operation(this.client);
     } catch (err) {
       if (isErrorReply(err)) {
         throw new PertokenError('internal', `redis rejected a counters script: ${err.message}`, { cause: err });
       }
       this.counts.failures++;
-      if (err instanceof Error && err.message === 'Command timed out') this.forceReconnect();
+      if (err instanceof Error && err.message === 'Command timed out') this.#forceReconnect();
       throw err instanceof PertokenError ? err : countersUnavailable(err);
     }
   }
@@ -124,47 +126,47 @@ export class RedisConnection {
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.readyWatchdog);
+    clearTimeout(this.#readyWatchdog);
     this.client.disconnect();
   }
 
-  private async ensureReady(): Promise<void> {
+  async #ensureReady(): Promise<void> {
     const status = this.client.status;
     if (status === 'ready') return;
-    if (status === 'wait' || this.connecting) {
-      this.connecting ??= this.firstConnect();
-      return this.connecting;
+    if (status === 'wait' || this.#connecting) {
+      this.#connecting ??= this.#firstConnect();
+      return this.#connecting;
     }
-    throw new Error(`redis connection is ${status}`);
+    throw countersUnavailable(`redis connection is ${status}`);
   }
 
   /** The first connect, bounded: later ones happen in the background through retryStrategy. */
-  private async firstConnect(): Promise<void> {
+  async #firstConnect(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('redis connect timed out')), this.options.connectTimeoutMs);
+      timer = setTimeout(() => reject(countersUnavailable('redis connect timed out')), this.#options.connectTimeoutMs);
     });
     try {
       await Promise.race([this.client.connect(), timeout]);
     } finally {
       clearTimeout(timer);
-      this.connecting = undefined;
+      this.#connecting = undefined;
     }
   }
 
-  private forceReconnect(): void {
-    if (this.reconnectForced || this.client.status !== 'ready') return;
-    this.reconnectForced = true;
+  #forceReconnect(): void {
+    if (this.#reconnectForced || this.client.status !== 'ready') return;
+    this.#reconnectForced = true;
     this.client.disconnect(true);
   }
 
   /** A socket that connects but never answers the ready check would otherwise hang forever. */
-  private watchReady(): void {
-    clearTimeout(this.readyWatchdog);
-    this.readyWatchdog = setTimeout(() => {
+  #watchReady(): void {
+    clearTimeout(this.#readyWatchdog);
+    this.#readyWatchdog = setTimeout(() => {
       if (this.client.status === 'connect') this.client.disconnect(true);
-    }, this.options.connectTimeoutMs);
-    this.readyWatchdog.unref();
+    }, this.#options.connectTimeoutMs);
+    this.#readyWatchdog.unref();
   }
 }
 

@@ -5,10 +5,13 @@ import type { RedisConnection } from './connection.js';
 import { asArray, asNumber, asString } from './replies.js';
 
 export class RedisRateLimiter implements RateLimiter {
-  constructor(
-    private readonly connection: RedisConnection,
-    private readonly prefix: string,
-  ) {}
+  readonly #connection: RedisConnection;
+  readonly #prefix: string;
+
+  constructor(connection: RedisConnection, prefix: string) {
+    this.#connection = connection;
+    this.#prefix = prefix;
+  }
 
   async take(request: TakeRequest): Promise<TakeResult> {
     checkTake(request);
@@ -16,13 +19,13 @@ export class RedisRateLimiter implements RateLimiter {
       id: request.id,
       entries: request.limits.map(({ key, windowMs, cost }) => ({ key, windowMs, cost })),
     };
-    const keys = request.limits.flatMap((l) => this.keys(l.key));
+    const keys = request.limits.flatMap((l) => this.#keys(l.key));
     const args = [request.id, ...request.limits.flatMap((l) => [String(l.limit), String(l.windowMs), String(l.cost)])];
     let reply: unknown[];
     try {
-      reply = asArray(await this.connection.run((c) => c.ptTake(keys.length, ...keys, ...args)), 'take');
+      reply = asArray(await this.#connection.run((c) => c.ptTake(keys.length, ...keys, ...args)), 'take');
     } catch (err) {
-      this.connection.admitOrRefuse(err, request.failMode);
+      this.#connection.admitOrRefuse(err, request.failMode);
       const states = request.limits.map((l) => ({
         key: l.key,
         limit: l.limit,
@@ -64,10 +67,10 @@ export class RedisRateLimiter implements RateLimiter {
       return entry ? [{ ...change, windowMs: entry.windowMs }] : [];
     });
     if (known.length === 0) return true;
-    const keys = known.flatMap((c) => this.keys(c.key));
+    const keys = known.flatMap((c) => this.#keys(c.key));
     const args = [ticket.id, ...known.flatMap((c) => [String(c.cost), String(c.windowMs)])];
     try {
-      await this.connection.run((c) => c.ptAdjust(keys.length, ...keys, ...args));
+      await this.#connection.run((c) => c.ptAdjust(keys.length, ...keys, ...args));
       return true;
     } catch (err) {
       if (!isCountersUnavailable(err)) throw err;
@@ -75,7 +78,7 @@ export class RedisRateLimiter implements RateLimiter {
     }
   }
 
-  private keys(key: string): [string, string] {
-    return [`${this.prefix}r:${key}`, `${this.prefix}r:${key}:c`];
+  #keys(key: string): [string, string] {
+    return [`${this.#prefix}r:${key}`, `${this.#prefix}r:${key}:c`];
   }
 }

@@ -23,77 +23,80 @@ interface Topic {
 }
 
 export class RedisSignals implements Signals {
-  private readonly topics = new Map<string, Topic>();
-  private readonly byChannel = new Map<string, Topic>();
-  private subscriber: Redis | undefined;
-  private poller: NodeJS.Timeout | undefined;
-  private polling = false;
+  readonly #topics = new Map<string, Topic>();
+  readonly #byChannel = new Map<string, Topic>();
+  #subscriber: Redis | undefined;
+  #poller: NodeJS.Timeout | undefined;
+  #polling = false;
+  readonly #connection: RedisConnection;
+  readonly #prefix: string;
+  readonly #pollMs: number;
 
-  constructor(
-    private readonly connection: RedisConnection,
-    private readonly prefix: string,
-    private readonly pollMs: number,
-  ) {}
+  constructor(connection: RedisConnection, prefix: string, pollMs: number) {
+    this.#connection = connection;
+    this.#prefix = prefix;
+    this.#pollMs = pollMs;
+  }
 
   async bump(topic: string): Promise<number> {
-    const { versionKey, channel } = this.names(topic);
-    const reply = await this.connection.run((c) => c.ptBump(1, versionKey, channel));
+    const { versionKey, channel } = this.#names(topic);
+    const reply = await this.#connection.run((c) => c.ptBump(1, versionKey, channel));
     return asNumber(reply, 'version');
   }
 
   async version(topic: string): Promise<number> {
-    const { versionKey } = this.names(topic);
-    const value = await this.connection.run((c) => c.get(versionKey));
+    const { versionKey } = this.#names(topic);
+    const value = await this.#connection.run((c) => c.get(versionKey));
     return value === null ? 0 : Number(value);
   }
 
   async watch(topic: string, listener: SignalListener): Promise<() => Promise<void>> {
-    let entry = this.topics.get(topic);
+    let entry = this.#topics.get(topic);
     if (!entry) {
-      entry = { ...this.names(topic), seen: await this.version(topic).catch(() => 0), listeners: new Set() };
-      this.topics.set(topic, entry);
-      this.byChannel.set(entry.channel, entry);
-      await this.subscribe(entry.channel);
+      entry = { ...this.#names(topic), seen: await this.version(topic).catch(() => 0), listeners: new Set() };
+      this.#topics.set(topic, entry);
+      this.#byChannel.set(entry.channel, entry);
+      await this.#subscribe(entry.channel);
     }
     entry.listeners.add(listener);
-    this.startPolling();
+    this.#startPolling();
     const watched = entry;
     return async () => {
       watched.listeners.delete(listener);
       if (watched.listeners.size > 0) return;
-      this.topics.delete(topic);
-      this.byChannel.delete(watched.channel);
-      await this.subscriber?.unsubscribe(watched.channel).catch(() => {});
-      if (this.topics.size === 0) this.stopPolling();
+      this.#topics.delete(topic);
+      this.#byChannel.delete(watched.channel);
+      await this.#subscriber?.unsubscribe(watched.channel).catch(() => {});
+      if (this.#topics.size === 0) this.#stopPolling();
     };
   }
 
   async close(): Promise<void> {
-    this.stopPolling();
-    this.subscriber?.disconnect();
-    this.subscriber = undefined;
+    this.#stopPolling();
+    this.#subscriber?.disconnect();
+    this.#subscriber = undefined;
   }
 
-  private names(topic: string): { versionKey: string; channel: string } {
-    return { versionKey: `${this.prefix}sig:${topic}`, channel: `${this.prefix}sig:${topic}` };
+  #names(topic: string): { versionKey: string; channel: string } {
+    return { versionKey: `${this.#prefix}sig:${topic}`, channel: `${this.#prefix}sig:${topic}` };
   }
 
   /** Subscribes now when connected; otherwise the next `ready` subscribes to every watched channel. */
-  private async subscribe(channel: string): Promise<void> {
-    const sub = this.ensureSubscriber();
+  async #subscribe(channel: string): Promise<void> {
+    const sub = this.#ensureSubscriber();
     if (sub.status === 'ready') await sub.subscribe(channel).catch(() => {});
   }
 
-  private ensureSubscriber(): Redis {
-    if (this.subscriber) return this.subscriber;
-    const sub = this.connection.duplicate();
+  #ensureSubscriber(): Redis {
+    if (this.#subscriber) return this.#subscriber;
+    const sub = this.#connection.duplicate();
     sub.on('message', (channel: string, message: string) => {
-      const topic = this.byChannel.get(channel);
-      if (topic) this.observe(topic, Number(message));
+      const topic = this.#byChannel.get(channel);
+      if (topic) this.#observe(topic, Number(message));
     });
-    sub.on('ready', () => void this.catchUp(sub));
+    sub.on('ready', () => void this.#catchUp(sub));
     sub.connect().catch(() => {}); // retried in the background by retryStrategy
-    this.subscriber = sub;
+    this.#subscriber = sub;
     return sub;
   }
 
@@ -102,12 +105,12 @@ export class RedisSignals implements Signals {
    * subscriber mode yet, and the command connection may still be down), then subscribe. A bump
    * between the two is caught by the poll.
    */
-  private async catchUp(sub: Redis): Promise<void> {
-    const topics = [...this.topics.values()];
+  async #catchUp(sub: Redis): Promise<void> {
+    const topics = [...this.#topics.values()];
     if (topics.length === 0) return;
     try {
       const values = await sub.mget(...topics.map((t) => t.versionKey));
-      values.forEach((value, i) => this.observe(topics[i]!, value === null ? 0 : Number(value)));
+      values.forEach((value, i) => this.#observe(topics[i]!, value === null ? 0 : Number(value)));
     } catch {
       /* the poll will catch up */
     }
@@ -115,16 +118,16 @@ export class RedisSignals implements Signals {
   }
 
   /** Re-reads every watched version through the command connection (the poll). */
-  private async resync(): Promise<void> {
-    const topics = [...this.topics.values()];
+  async #resync(): Promise<void> {
+    const topics = [...this.#topics.values()];
     if (topics.length === 0) return;
-    const values = await this.connection.run((c) => c.mget(...topics.map((t) => t.versionKey))).catch(() => undefined);
-    values?.forEach((value, i) => this.observe(topics[i]!, value === null ? 0 : Number(value)));
+    const values = await this.#connection.run((c) => c.mget(...topics.map((t) => t.versionKey))).catch(() => undefined);
+    values?.forEach((value, i) => this.#observe(topics[i]!, value === null ? 0 : Number(value)));
   }
 
   /** A subscribed socket never sends commands, so only a ping notices it went silent. */
-  private async checkSubscriber(): Promise<void> {
-    const sub = this.subscriber;
+  async #checkSubscriber(): Promise<void> {
+    const sub = this.#subscriber;
     if (sub?.status !== 'ready') return;
     try {
       await sub.ping();
@@ -133,7 +136,7 @@ export class RedisSignals implements Signals {
     }
   }
 
-  private observe(topic: Topic, version: number): void {
+  #observe(topic: Topic, version: number): void {
     if (!Number.isSafeInteger(version) || version === topic.seen) return;
     topic.seen = version;
     for (const listener of topic.listeners) {
@@ -145,20 +148,20 @@ export class RedisSignals implements Signals {
     }
   }
 
-  private startPolling(): void {
-    if (this.poller) return;
-    this.poller = setInterval(() => {
-      if (this.polling) return;
-      this.polling = true;
-      void Promise.all([this.resync(), this.checkSubscriber()]).finally(() => {
-        this.polling = false;
+  #startPolling(): void {
+    if (this.#poller) return;
+    this.#poller = setInterval(() => {
+      if (this.#polling) return;
+      this.#polling = true;
+      void Promise.all([this.#resync(), this.#checkSubscriber()]).finally(() => {
+        this.#polling = false;
       });
-    }, this.pollMs);
-    this.poller.unref();
+    }, this.#pollMs);
+    this.#poller.unref();
   }
 
-  private stopPolling(): void {
-    clearInterval(this.poller);
-    this.poller = undefined;
+  #stopPolling(): void {
+    clearInterval(this.#poller);
+    this.#poller = undefined;
   }
 }

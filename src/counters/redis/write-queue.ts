@@ -9,44 +9,47 @@ import { isCountersUnavailable } from '../validate.js';
 export type QueuedWrite = () => Promise<unknown>;
 
 export class WriteQueue {
-  private readonly pending: QueuedWrite[] = [];
-  private flushing: Promise<void> | undefined;
+  readonly #pending: QueuedWrite[] = [];
+  #flushing: Promise<void> | undefined;
   dropped = 0;
+  readonly #max: number;
 
-  constructor(private readonly max: number) {}
+  constructor(max: number) {
+    this.#max = max;
+  }
 
   get size(): number {
-    return this.pending.length;
+    return this.#pending.length;
   }
 
   /** False when full (the write is dropped and counted). */
   push(write: QueuedWrite): boolean {
-    if (this.pending.length >= this.max) {
+    if (this.#pending.length >= this.#max) {
       this.dropped++;
       return false;
     }
-    this.pending.push(write);
+    this.#pending.push(write);
     return true;
   }
 
   /** Replays queued writes in order; stops at the first outage and keeps the rest. */
   flush(): Promise<void> {
-    this.flushing ??= this.drain().finally(() => {
-      this.flushing = undefined;
+    this.#flushing ??= this.#drain().finally(() => {
+      this.#flushing = undefined;
     });
-    return this.flushing;
+    return this.#flushing;
   }
 
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      const write = this.pending[0]!;
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const write = this.#pending[0]!;
       try {
         await write();
       } catch (err) {
         if (isCountersUnavailable(err)) return;
         this.dropped++; // not an outage: retrying cannot help
       }
-      this.pending.shift();
+      this.#pending.shift();
     }
   }
 }
