@@ -16,26 +16,26 @@ export interface PromptCacheOptions {
 export const DEFAULT_PROMPT_CACHE_ENTRIES = 8192;
 
 export class PromptCache {
-  private readonly entries = new Map<string, number>();
-  private readonly maxEntries: number;
-  private readonly now: () => number;
+  readonly #entries = new Map<string, number>();
+  readonly #maxEntries: number;
+  readonly #now: () => number;
 
   constructor(opts: PromptCacheOptions = {}) {
-    this.maxEntries = Math.max(1, Math.floor(opts.maxEntries ?? DEFAULT_PROMPT_CACHE_ENTRIES));
-    this.now = opts.now ?? Date.now;
+    this.#maxEntries = Math.max(1, Math.floor(opts.maxEntries ?? DEFAULT_PROMPT_CACHE_ENTRIES));
+    this.#now = opts.now ?? Date.now;
   }
 
   /** Prefixes currently remembered (expired ones included until they are looked at or evicted). */
   get size(): number {
-    return this.entries.size;
+    return this.#entries.size;
   }
 
   /** Whether `key` was remembered and has not expired; an expired entry is dropped on sight. */
   has(key: string): boolean {
-    const expires = this.entries.get(key);
+    const expires = this.#entries.get(key);
     if (expires === undefined) return false;
-    if (expires > this.now()) return true;
-    this.entries.delete(key);
+    if (expires > this.#now()) return true;
+    this.#entries.delete(key);
     return false;
   }
 
@@ -44,21 +44,21 @@ export class PromptCache {
    * providers' caches, and never loses time it already had (a 5m read of a 1h entry keeps the hour).
    */
   remember(key: string, ttlMs: number): void {
-    const now = this.now();
-    const previous = this.entries.get(key);
+    const now = this.#now();
+    const previous = this.#entries.get(key);
     const expires = Math.max(now + ttlMs, previous !== undefined && previous > now ? previous : 0);
-    this.entries.delete(key);
-    this.entries.set(key, expires);
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
+    this.#entries.delete(key);
+    this.#entries.set(key, expires);
+    while (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
       if (oldest.done) break;
-      this.entries.delete(oldest.value);
+      this.#entries.delete(oldest.value);
     }
   }
 
   /** Forgets everything, so a test (or a demo) can start from a cold cache. */
   reset(): void {
-    this.entries.clear();
+    this.#entries.clear();
   }
 }
 
@@ -67,18 +67,18 @@ export class PromptCache {
  * rather than re-hashing each prefix. SHA-1 keeps keys short and collisions out of the question.
  */
 export class PrefixHasher {
-  private readonly hash: Hash;
+  readonly #hash: Hash;
 
   constructor(namespace: string) {
-    this.hash = createHash('sha1').update(namespace).update('\u0000');
+    this.#hash = createHash('sha1').update(namespace).update('\u0000');
   }
 
   update(text: string): void {
-    this.hash.update(text);
+    this.#hash.update(text);
   }
 
   /** The key of everything fed so far; feeding may continue afterwards. */
   key(): string {
-    return this.hash.copy().digest('base64url');
+    return this.#hash.copy().digest('base64url');
   }
 }

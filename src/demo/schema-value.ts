@@ -34,16 +34,19 @@ const FORMATS: Record<string, string> = {
 };
 
 class Sampler {
-  constructor(
-    private readonly root: unknown,
-    private readonly rng: Rng,
-  ) {}
+  readonly #root: unknown;
+  readonly #rng: Rng;
+
+  constructor(root: unknown, rng: Rng) {
+    this.#root = root;
+    this.#rng = rng;
+  }
 
   value(schema: unknown, depth: number): unknown {
     if (depth > MAX_DEPTH) return null;
     // `true` and `{}` accept anything; a string reads best in an argument list.
-    if (!isRecord(schema)) return this.words();
-    if (typeof schema.$ref === 'string') return this.value(this.resolve(schema.$ref), depth + 1);
+    if (!isRecord(schema)) return this.#words();
+    if (typeof schema.$ref === 'string') return this.value(this.#resolve(schema.$ref), depth + 1);
     if ('const' in schema) return schema.const;
     if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
     const alternatives = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : null;
@@ -52,12 +55,12 @@ class Sampler {
       const chosen = alternatives.find((alt) => !(isRecord(alt) && alt.type === 'null')) ?? alternatives[0];
       return this.value(chosen, depth + 1);
     }
-    if (Array.isArray(schema.allOf)) return this.value(this.mergeAllOf(schema), depth + 1);
+    if (Array.isArray(schema.allOf)) return this.value(this.#mergeAllOf(schema), depth + 1);
     switch (typeOf(schema)) {
       case 'object':
-        return this.object(schema, depth);
+        return this.#object(schema, depth);
       case 'array':
-        return this.array(schema, depth);
+        return this.#array(schema, depth);
       case 'integer':
         return integerIn(schema);
       case 'number':
@@ -67,11 +70,11 @@ class Sampler {
       case 'null':
         return null;
       default:
-        return this.string(schema);
+        return this.#string(schema);
     }
   }
 
-  private object(schema: Record<string, unknown>, depth: number): Record<string, unknown> {
+  #object(schema: Record<string, unknown>, depth: number): Record<string, unknown> {
     const properties = isRecord(schema.properties) ? schema.properties : {};
     const fallback = isRecord(schema.additionalProperties) ? schema.additionalProperties : {};
     const out: Record<string, unknown> = {};
@@ -82,7 +85,7 @@ class Sampler {
     return out;
   }
 
-  private array(schema: Record<string, unknown>, depth: number): unknown[] {
+  #array(schema: Record<string, unknown>, depth: number): unknown[] {
     const prefix = Array.isArray(schema.prefixItems) ? schema.prefixItems : [];
     const min = nonNegativeInt(schema.minItems) ?? 0;
     const max = nonNegativeInt(schema.maxItems) ?? Number.POSITIVE_INFINITY;
@@ -93,22 +96,22 @@ class Sampler {
     return out;
   }
 
-  private string(schema: Record<string, unknown>): string {
-    let text = typeof schema.format === 'string' ? (FORMATS[schema.format] ?? this.words()) : this.words();
+  #string(schema: Record<string, unknown>): string {
+    let text = typeof schema.format === 'string' ? (FORMATS[schema.format] ?? this.#words()) : this.#words();
     const min = nonNegativeInt(schema.minLength) ?? 0;
     while (text.length < min) text += ' lorem';
     const max = nonNegativeInt(schema.maxLength);
     return max === null ? text : text.slice(0, max);
   }
 
-  private words(): string {
-    return generateTokens(this.rng, intBetween(this.rng, 1, 4)).join('');
+  #words(): string {
+    return generateTokens(this.#rng, intBetween(this.#rng, 1, 4)).join('');
   }
 
   /** Local references only (`#`, `#/$defs/x`, `#/definitions/x`), as tool schemas use them. */
-  private resolve(ref: string): unknown {
+  #resolve(ref: string): unknown {
     if (!ref.startsWith('#')) return {};
-    let node: unknown = this.root;
+    let node: unknown = this.#root;
     for (const raw of ref.slice(1).split('/').slice(1)) {
       const part = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
       node = isRecord(node) ? node[part] : Array.isArray(node) ? node[Number(part)] : undefined;
@@ -116,13 +119,13 @@ class Sampler {
     return node ?? {};
   }
 
-  private mergeAllOf(schema: Record<string, unknown>): Record<string, unknown> {
+  #mergeAllOf(schema: Record<string, unknown>): Record<string, unknown> {
     const { allOf, ...merged } = schema;
     const parts = Array.isArray(allOf) ? allOf : [];
     const properties: Record<string, unknown> = isRecord(merged.properties) ? { ...merged.properties } : {};
     const required = new Set(Array.isArray(merged.required) ? merged.required : []);
     for (const raw of parts) {
-      const part = isRecord(raw) && typeof raw.$ref === 'string' ? this.resolve(raw.$ref) : raw;
+      const part = isRecord(raw) && typeof raw.$ref === 'string' ? this.#resolve(raw.$ref) : raw;
       if (!isRecord(part)) continue;
       for (const [key, value] of Object.entries(part)) {
         if (key === 'properties' && isRecord(value)) Object.assign(properties, value);

@@ -29,13 +29,13 @@ export interface Timing {
 /** Tracks one response's lifetime so that sleeps and waits end the moment the client goes away. */
 export class Lifecycle {
   closed = false;
-  private readonly waiters = new Set<() => void>();
+  readonly #waiters = new Set<() => void>();
 
   constructor(res: ServerResponse) {
     res.once('close', () => {
       this.closed = true;
-      for (const wake of this.waiters) wake();
-      this.waiters.clear();
+      for (const wake of this.#waiters) wake();
+      this.#waiters.clear();
     });
   }
 
@@ -46,7 +46,7 @@ export class Lifecycle {
     while (!this.closed) {
       const remaining = due - performance.now();
       if (remaining <= 0) return;
-      await this.wait((wake) => {
+      await this.#wait((wake) => {
         const timer = setTimeout(wake, Math.max(1, remaining));
         return () => clearTimeout(timer);
       });
@@ -55,28 +55,28 @@ export class Lifecycle {
 
   /** Resolves when the response closes (client gone, socket destroyed, or response finished). */
   untilClosed(): Promise<void> {
-    return this.wait(() => () => {});
+    return this.#wait(() => () => {});
   }
 
   /** Writes, and on back-pressure waits for 'drain' (or close) before returning. */
   async write(res: ServerResponse, data: string): Promise<void> {
     if (this.closed || res.write(data)) return;
-    await this.wait((wake) => {
+    await this.#wait((wake) => {
       res.once('drain', wake);
       return () => res.off('drain', wake);
     });
   }
 
-  private wait(arm: (wake: () => void) => () => void): Promise<void> {
+  #wait(arm: (wake: () => void) => () => void): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => {
         disarm();
-        this.waiters.delete(wake);
+        this.#waiters.delete(wake);
         resolve();
       };
       const disarm = arm(wake);
-      this.waiters.add(wake);
+      this.#waiters.add(wake);
     });
   }
 }

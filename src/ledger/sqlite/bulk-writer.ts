@@ -63,6 +63,17 @@ const RESERVATION_COLUMNS = [
   'estimated_input_tokens',
 ] as const satisfies ReadonlyArray<keyof ReservationRow>;
 
+/**
+ * Both lists must name every column of their table: a column added to the schema but not here
+ * would be silently written as its default by the fast path. `Exhaustive` fails to compile then,
+ * naming the missing column.
+ */
+type Exhaustive<All, Listed extends All> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;
+const EVENT_COLUMNS_EXHAUSTIVE: Exhaustive<keyof EventRow, (typeof EVENT_COLUMNS)[number]> = true;
+const RESERVATION_COLUMNS_EXHAUSTIVE: Exhaustive<keyof ReservationRow, (typeof RESERVATION_COLUMNS)[number]> = true;
+void EVENT_COLUMNS_EXHAUSTIVE;
+void RESERVATION_COLUMNS_EXHAUSTIVE;
+
 const placeholders = (n: number): string => `(${new Array<string>(n).fill('?').join(', ')})`;
 
 interface Statements {
