@@ -16,9 +16,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import pg from 'pg';
-import { createPostgresStore, createSqliteStore, generateSeedRows, seedLedger } from '../../dist/ledger/index.js';
+import { createPostgresStore, createSqliteStore } from '../../dist/ledger/index.js';
 import { rowToEvent } from '../../dist/ledger/rows.js';
 import { createPriceBook } from '../../dist/pricing/index.js';
+import { generateSeedRows, seedLedger } from '../../dist/seed/index.js';
 import { END, canReach, fmt, machine, startServe } from './common.mjs';
 
 const SEED_EVENTS = Number(process.env.LEDGER_SEED_EVENTS ?? 2_000_000);

@@ -16,8 +16,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { createPostgresStore, createSqliteStore, seedLedger } from '../../dist/ledger/index.js';
+import { createPostgresStore, createSqliteStore } from '../../dist/ledger/index.js';
 import { createPriceBook } from '../../dist/pricing/index.js';
+import { seedLedger } from '../../dist/seed/index.js';
 import { END, canReach, fmt, machine, percentile } from './common.mjs';
 
 const EVENTS = Number(process.env.LEDGER_QUERY_EVENTS ?? 10_000_000);
@@ -28,7 +29,8 @@ const PG_URL = process.env.LEDGER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1
 const PG_SCHEMA = 'pertoken_bench_query';
 const DIALECTS = (process.env.LEDGER_QUERY_DIALECTS ?? 'sqlite,postgres').split(',');
 const SEED = { events: EVENTS, tenants: 200, models: 30, days: 90, seed: 1, end: END };
-const MARK = JSON.stringify({ ...SEED, schema: 'rollups-v2' });
+// data: seed-v2 = `seed:` ids and `seed-` names; a ledger seeded before is loaded again.
+const MARK = JSON.stringify({ ...SEED, schema: 'rollups-v2', data: 'seed-v2' });
 /** The comparison run: PostgreSQL's stock planner settings (the ledger pool sets 32MB and 1.1). */
 const STOCK_SETTINGS = '-c work_mem=4MB -c random_page_cost=4';
 

@@ -92,7 +92,7 @@ function toUsageEvent(input: z.infer<typeof eventSchema>, book: PriceBook): Usag
   let price_ref: string | null;
   const issues = checkUsage(buckets, input.raw_usage ?? null);
   if (input.cost_usd !== undefined) {
-    cost_nano = parseUsd(input.cost_usd);
+    cost_nano = parseUsd(input.cost_usd, 'cost_usd');
     price_ref = `reported:${input.source}`;
   } else {
     const priced = book.price({ provider: input.provider, model: input.model, at: time, buckets });

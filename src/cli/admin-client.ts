@@ -2,6 +2,8 @@ import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { request } from 'undici';
 import { PertokenError } from '../errors.js';
+import { parseFormat, renderJson, type Cell } from '../output.js';
+import type { CliIo, Env } from './ledger-store.js';
 
 /**
  * The HTTP side of `pertoken tenants|keys|budgets`: calls the admin API of a running server with
@@ -11,7 +13,7 @@ import { PertokenError } from '../errors.js';
 export const DEFAULT_URL = 'http://127.0.0.1:4000';
 
 /** The server the admin commands call: PERTOKEN_URL, else the local PERTOKEN_PORT, else :4000. */
-export function defaultServerUrl(env: Readonly<Record<string, string | undefined>>): string {
+export function defaultServerUrl(env: Env): string {
   if (env.PERTOKEN_URL) return env.PERTOKEN_URL;
   if (env.PERTOKEN_PORT) return `http://127.0.0.1:${env.PERTOKEN_PORT}`;
   return DEFAULT_URL;
@@ -22,19 +24,23 @@ export interface AdminFlags {
   format: 'table' | 'json';
 }
 
-export type Output = (text: string) => void;
-export const stdout: Output = (text) => process.stdout.write(text);
-
-/** `--url` and `--format` on every admin subcommand. */
-export function withAdminFlags(command: Command): Command {
+/**
+ * `--url` and `--format` on every admin subcommand. The format is checked as the flags are parsed,
+ * before any call: `keys create --format xml` must fail before it creates a key shown only once.
+ */
+export function withAdminFlags(command: Command, env: Env): Command {
   return command
     .addOption(
       new Option(
         '--url <url>',
         'pertoken server (default PERTOKEN_URL, else http://127.0.0.1:$PERTOKEN_PORT, else :4000)',
-      ).default(defaultServerUrl(process.env)),
+      ).default(defaultServerUrl(env)),
     )
-    .addOption(new Option('--format <format>', 'table | json').choices(['table', 'json']).default('table'));
+    .addOption(
+      new Option('--format <format>', 'table | json')
+        .default('table')
+        .argParser((value) => parseFormat(value, '--format', ['table', 'json'])),
+    );
 }
 
 export interface RangeFlags {
@@ -69,9 +75,35 @@ function actor(): string | null {
   }
 }
 
-export async function adminCall(
+export type Method = 'GET' | 'POST' | 'DELETE';
+
+/** What an admin subcommand needs: calls to the server's admin API, and its output. */
+export interface AdminClient {
+  call(
+    flags: Pick<AdminFlags, 'url'>,
+    method: Method,
+    path: string,
+    body?: unknown,
+    options?: CallOptions,
+  ): Promise<Record<string, unknown>>;
+  /** `json` as JSON, or the table `table()` renders, on stdout. */
+  print(format: AdminFlags['format'], json: unknown, table: () => string): void;
+}
+
+/** The admin client of one command: its token from env PERTOKEN_ADMIN_TOKEN, its output to io.stdout. */
+export function adminClient(io: CliIo, env: Env): AdminClient {
+  return {
+    call: (flags, method, path, body, options) => adminCall(env, flags, method, path, body, options),
+    print: (format, json, table) => {
+      io.stdout.write(format === 'json' ? renderJson(json) : table());
+    },
+  };
+}
+
+async function adminCall(
+  env: Env,
   flags: Pick<AdminFlags, 'url'>,
-  method: 'GET' | 'POST' | 'DELETE',
+  method: Method,
   path: string,
   body?: unknown,
   options: CallOptions = {},
@@ -82,7 +114,7 @@ export async function adminCall(
   } catch {
     throw new PertokenError('invalid_request', `not a URL: "${flags.url}"`, { param: '--url' });
   }
-  const token = process.env.PERTOKEN_ADMIN_TOKEN;
+  const token = env.PERTOKEN_ADMIN_TOKEN;
   const who = actor();
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -152,9 +184,6 @@ export function listFlag(value: string | undefined): string[] | undefined {
         .filter((s) => s.length > 0);
 }
 
-export function print(out: Output, format: AdminFlags['format'], json: unknown, table: () => string): void {
-  out(format === 'json' ? JSON.stringify(json, null, 2) + '\n' : table());
-}
-
-export const cell = (v: unknown): string =>
-  v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v);
+/** A table cell from an API field: null when absent (shown '-'), lists comma-joined. */
+export const cell = (v: unknown): Cell =>
+  v === null || v === undefined ? null : Array.isArray(v) ? v.join(',') : String(v);

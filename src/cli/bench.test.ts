@@ -1,11 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoUpstream } from '../demo/index.js';
 import type { DemoUpstream } from '../demo/index.js';
 import { PertokenError } from '../errors.js';
 import { rejectionOf } from '../testing/errors.js';
+import { memoryIo } from '../testing/io.js';
 import { benchCommand } from './bench.js';
 
 interface Captured {
@@ -14,23 +15,9 @@ interface Captured {
 }
 
 async function runCli(args: string[]): Promise<Captured> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err.push(String(chunk));
-    return true;
-  });
-  try {
-    await benchCommand().exitOverride().parseAsync(args, { from: 'user' });
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  return { stdout: out.join(''), stderr: err.join('') };
+  const io = memoryIo();
+  await benchCommand(io, {}).exitOverride().parseAsync(args, { from: 'user' });
+  return { stdout: io.out(), stderr: io.err() };
 }
 
 function cliError(args: string[]): Promise<PertokenError> {

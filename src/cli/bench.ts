@@ -3,12 +3,13 @@
  * progress (a bar, only on a terminal) and notes go to stderr.
  */
 import { writeFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { PertokenError } from '../errors.js';
+import { parseFormat } from '../output.js';
 import {
   estimateCurve,
   paretoSvg,
-  parseFormat,
   poolFromRun,
   poolPricePerMTok,
   poolsPath,
@@ -19,6 +20,7 @@ import {
   savePool,
 } from '../selfhosted/index.js';
 import type { BenchFlags, BenchRun, Progress, Series } from '../selfhosted/index.js';
+import { processIo, type CliIo, type Env } from './ledger-store.js';
 
 interface BenchCliFlags extends BenchFlags {
   format?: string;
@@ -28,7 +30,7 @@ interface BenchCliFlags extends BenchFlags {
 }
 
 /** A one-line progress bar redrawn in place. */
-function progressBar(stream: NodeJS.WriteStream): (p: Progress) => void {
+function progressBar(stream: Writable): (p: Progress) => void {
   return (p) => {
     const byCount = p.done / Math.max(p.total, 1);
     const byTime = p.durationMs === null ? 0 : p.elapsedMs / p.durationMs;
@@ -41,7 +43,7 @@ function progressBar(stream: NodeJS.WriteStream): (p: Progress) => void {
   };
 }
 
-function plotSeries(flags: BenchCliFlags, run: BenchRun): Series[] {
+function plotSeries(flags: BenchCliFlags, run: BenchRun, io: CliIo): Series[] {
   const gpus = Number(flags.gpus ?? '1');
   const measured: Series = {
     name: 'measured',
@@ -60,7 +62,7 @@ function plotSeries(flags: BenchCliFlags, run: BenchRun): Series[] {
   };
   const curve = estimateCurve(flags, run);
   if ('reason' in curve) {
-    if (flags.gpu !== undefined) process.stderr.write(`note: no estimator curve on the plot: ${curve.reason}\n`);
+    if (flags.gpu !== undefined) io.stderr.write(`note: no estimator curve on the plot: ${curve.reason}\n`);
     return [measured];
   }
   return [
@@ -74,7 +76,7 @@ function plotSeries(flags: BenchCliFlags, run: BenchRun): Series[] {
   ];
 }
 
-export function benchCommand(): Command {
+export function benchCommand(io: CliIo = processIo(), env: Env = process.env): Command {
   return new Command('bench')
     .description('load-test an OpenAI-compatible endpoint: TTFT, ITL, TPOT, E2E, throughput, goodput and $/1M tokens')
     .option('--url <url>', 'OpenAI-compatible base URL, e.g. http://localhost:8000/v1')
@@ -102,31 +104,34 @@ export function benchCommand(): Command {
     .option('--data-dir <dir>', 'where gpu-pools.json lives (default $PERTOKEN_DATA_DIR or ./.pertoken)')
     .action(async (flags: BenchCliFlags) => {
       const format = parseFormat(flags.format);
-      const plan = resolveBench(flags);
+      const plan = resolveBench(flags, env);
       if (flags.savePool !== undefined && plan.gpuPriceUsdPerHour === null) {
         throw new PertokenError('invalid_request', '--save-pool needs the GPU price (USD per GPU-hour)', {
           param: '--gpu-price',
         });
       }
-      const tty = process.stderr.isTTY === true;
-      if (tty) plan.onProgress = progressBar(process.stderr);
+      const tty = io.stderr.isTTY === true;
+      if (tty) plan.onProgress = progressBar(io.stderr);
       let run: BenchRun;
       try {
         run = await runBench(plan);
       } finally {
-        if (tty) process.stderr.write('\r\x1b[2K');
+        if (tty) io.stderr.write('\r\x1b[2K');
       }
-      process.stdout.write(renderBench(run.report, format));
+      io.stdout.write(renderBench(run.report, format));
       if (flags.plot !== undefined) {
-        await writeFile(flags.plot, paretoSvg(`${plan.model}: throughput vs interactivity`, plotSeries(flags, run)));
-        process.stderr.write(`wrote ${flags.plot}\n`);
+        await writeFile(
+          flags.plot,
+          paretoSvg(`${plan.model}: throughput vs interactivity`, plotSeries(flags, run, io)),
+        );
+        io.stderr.write(`wrote ${flags.plot}\n`);
       }
       if (flags.savePool !== undefined) {
         const pool = poolFromRun(flags.savePool, flags, plan, run);
-        const dataDir = resolveDataDir(flags.dataDir);
+        const dataDir = resolveDataDir(flags.dataDir, env);
         await savePool(dataDir, pool);
         const price = poolPricePerMTok(pool);
-        process.stderr.write(
+        io.stderr.write(
           `saved GPU pool ${pool.name} (${pool.output_tokens_per_s} output tokens/s at ${pool.measured_at_load}): ` +
             `$${price.input} per 1M input, $${price.output} per 1M output tokens -> ${poolsPath(dataDir)}\n`,
         );

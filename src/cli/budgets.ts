@@ -1,19 +1,17 @@
 import { Command, Option } from 'commander';
 import { PertokenError } from '../errors.js';
+import { renderTable } from '../output.js';
 import {
-  adminCall,
+  adminClient,
   cell,
   listFlag,
-  print,
   rangeQuery,
-  stdout,
   withAdminFlags,
   withRangeFlags,
   type AdminFlags,
-  type Output,
   type RangeFlags,
 } from './admin-client.js';
-import { renderTable } from './table.js';
+import { processIo, type CliIo, type Env } from './ledger-store.js';
 
 const DIMS = ['tenant', 'project', 'key', 'user', 'feature'] as const;
 const FLAGS: Record<string, string> = {
@@ -59,13 +57,14 @@ function fraction(value: string, flag: string): number {
 }
 
 /** `pertoken budgets set|list|delete|alerts` over the admin API of a running server. */
-export function budgetsCommand(out: Output = stdout): Command {
+export function budgetsCommand(io: CliIo = processIo(), env: Env = process.env): Command {
+  const api = adminClient(io, env);
   const budgets = new Command('budgets').description(
     'budgets: limits per tenant/project/key/user/feature with reserve-and-settle',
   );
 
   budgets.addCommand(
-    withAdminFlags(new Command('set'))
+    withAdminFlags(new Command('set'), env)
       .description('create or update a budget')
       .argument('<id>', 'budget id')
       .option('--tenant <id>', 'scope: this tenant')
@@ -107,8 +106,8 @@ export function budgetsCommand(out: Output = stdout): Command {
             : {}),
           ...(f.failMode ? { fail_mode: f.failMode } : {}),
         };
-        const saved = await adminCall(f, 'POST', '/api/v1/admin/budgets', body, { flags: FLAGS });
-        print(out, f.format, saved, () =>
+        const saved = await api.call(f, 'POST', '/api/v1/admin/budgets', body, { flags: FLAGS });
+        api.print(f.format, saved, () =>
           renderTable(
             ['id', 'scope', 'period', 'tz', 'limit_usd', 'action', 'fail_mode'],
             [
@@ -128,11 +127,11 @@ export function budgetsCommand(out: Output = stdout): Command {
   );
 
   budgets.addCommand(
-    withAdminFlags(new Command('list'))
+    withAdminFlags(new Command('list'), env)
       .description('budget status: spent, reserved, remaining, period and projection')
       .option('--tenant <id>', 'only this tenant')
       .action(async (f: AdminFlags & { tenant?: string }) => {
-        const status = await adminCall(
+        const status = await api.call(
           f,
           'GET',
           `/api/v1/budgets${f.tenant ? `?tenant=${encodeURIComponent(f.tenant)}` : ''}`,
@@ -153,7 +152,7 @@ export function budgetsCommand(out: Output = stdout): Command {
             b.action,
           ].map(cell),
         );
-        print(out, f.format, status, () =>
+        api.print(f.format, status, () =>
           renderTable(
             [
               'id',
@@ -174,28 +173,28 @@ export function budgetsCommand(out: Output = stdout): Command {
   );
 
   budgets.addCommand(
-    withAdminFlags(new Command('delete'))
+    withAdminFlags(new Command('delete'), env)
       .description('delete a budget')
       .argument('<id>', 'budget id')
       .action(async (id: string, f: AdminFlags) => {
-        const deleted = await adminCall(f, 'DELETE', `/api/v1/admin/budgets/${encodeURIComponent(id)}`, undefined, {
+        const deleted = await api.call(f, 'DELETE', `/api/v1/admin/budgets/${encodeURIComponent(id)}`, undefined, {
           flags: FLAGS,
         });
-        print(out, f.format, deleted, () => `deleted budget ${String(deleted.id)}\n`);
+        api.print(f.format, deleted, () => `deleted budget ${String(deleted.id)}\n`);
       }),
   );
 
   budgets.addCommand(
-    withRangeFlags(withAdminFlags(new Command('alerts')))
+    withRangeFlags(withAdminFlags(new Command('alerts'), env))
       .description('threshold alerts raised by budgets')
       .action(async (f: AdminFlags & RangeFlags) => {
-        const alerts = await adminCall(f, 'GET', `/api/v1/admin/alerts${rangeQuery(f)}`, undefined, {
+        const alerts = await api.call(f, 'GET', `/api/v1/admin/alerts${rangeQuery(f)}`, undefined, {
           flags: { from: '--from', to: '--to' },
         });
         const rows = (alerts.alerts as Array<Record<string, unknown>>).map((a) =>
           [a.time, a.budget_id, a.threshold, a.spent_usd, a.limit_usd].map(cell),
         );
-        print(out, f.format, alerts, () =>
+        api.print(f.format, alerts, () =>
           renderTable(['time', 'budget_id', 'threshold', 'spent_usd', 'limit_usd'], rows),
         );
       }),

@@ -115,7 +115,7 @@ describe('pertoken report', () => {
   it.each([
     [['report', '--group-by', 'colour'], /^error: group_by: unknown group_by key "colour"/],
     [['report', '--from', 'last week'], /^error: --from: /],
-    [['report', '--format', 'xml'], /^error: --format must be table, json or csv/],
+    [['report', '--format', 'xml'], /^error: --format: must be table, json or csv, got "xml"$/m],
     [['report', '--filter', 'tenant'], /^error: --filter: expected key=value/],
     [['report', '--url', 'http://127.0.0.1:9'], /^error: --url: cannot reach/],
   ])('%j fails with one line naming the field', async (args, message) => {

@@ -1,24 +1,13 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PertokenError } from '../errors.js';
+import { memoryIo } from '../testing/io.js';
 import { estimateCommand } from './estimate.js';
 
 async function runCli(args: string[]): Promise<string> {
-  const out: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out.push(String(chunk));
-    return true;
-  });
-  try {
-    await estimateCommand().exitOverride().parseAsync(args, { from: 'user' });
-  } finally {
-    spy.mockRestore();
-  }
-  return out.join('');
+  const io = memoryIo();
+  await estimateCommand(io, {}).exitOverride().parseAsync(args, { from: 'user' });
+  return io.out();
 }
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 describe('pertoken estimate', () => {
   it('prints the DESIGN §3 JSON for the documented example', async () => {
@@ -90,7 +79,7 @@ describe('pertoken estimate', () => {
   });
 
   it('throws one PertokenError line naming the flag', async () => {
-    const err = await estimateCommand()
+    const err = await estimateCommand(memoryIo(), {})
       .exitOverride()
       .parseAsync(['--model', 'llama-3.1-8b', '--gpu', 'x100'], { from: 'user' })
       .then(

@@ -3,18 +3,19 @@
  * efficiency factors are calibrated against published measurements (docs/selfhosted.md).
  */
 import { Command } from 'commander';
+import { parseFormat } from '../output.js';
 import {
   calibrate,
   CALIBRATION_POINTS,
   estimate,
-  parseFormat,
   renderCalibration,
   renderEstimate,
   resolveEstimate,
 } from '../selfhosted/index.js';
 import type { EstimateFlags } from '../selfhosted/index.js';
+import { processIo, type CliIo, type Env } from './ledger-store.js';
 
-export function estimateCommand(): Command {
+export function estimateCommand(io: CliIo = processIo(), _env: Env = process.env): Command {
   return new Command('estimate')
     .description('roofline estimate of latency, throughput and $/1M tokens of a model on GPUs')
     .option('--model <id>', 'catalog model (e.g. llama-3.1-8b)')
@@ -60,10 +61,10 @@ export function estimateCommand(): Command {
     .action((flags: EstimateFlags & { format?: string; calibration?: boolean }) => {
       const format = parseFormat(flags.format);
       if (flags.calibration === true) {
-        process.stdout.write(renderCalibration(calibrate(CALIBRATION_POINTS), format));
+        io.stdout.write(renderCalibration(calibrate(CALIBRATION_POINTS), format));
         return;
       }
       const { input, concurrency, slo } = resolveEstimate(flags);
-      process.stdout.write(renderEstimate(estimate(input, concurrency, slo), format));
+      io.stdout.write(renderEstimate(estimate(input, concurrency, slo), format));
     });
 }

@@ -6,6 +6,7 @@ import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
 import { parseInstant, presentEvent } from '../ledger/index.js';
 import { PertokenError } from '../errors.js';
+import { csvField, parseFormat, type Cell } from '../output.js';
 import { GROUP_KEYS, type GroupKey, type UsageEvent } from '../ledger/index.js';
 import { formatUsd } from '../pricing/index.js';
 import { BUCKETS } from '../usage/index.js';
@@ -61,40 +62,31 @@ export const CSV_COLUMNS = [
   'raw_usage',
 ] as const;
 
-/** RFC 4180: quote a field holding a comma, quote, CR or LF; double the quotes inside. */
-export function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
-}
-
-function text(value: string | number | boolean | null): string {
-  return value === null ? '' : String(value);
-}
-
 export function csvLine(e: UsageEvent): string {
-  const cells = [
+  const cells: Cell[] = [
     e.id,
     e.time.toISOString(),
     e.origin,
     e.source,
     e.tenant,
-    text(e.project),
-    text(e.user),
-    text(e.feature),
-    text(e.key_id),
-    text(e.trace_id),
+    e.project,
+    e.user,
+    e.feature,
+    e.key_id,
+    e.trace_id,
     e.provider,
     e.requested_model,
     e.model,
     e.route,
     e.status,
-    text(e.http_status),
-    String(e.streamed),
-    text(e.latency_ms),
-    text(e.ttft_ms),
-    ...BUCKETS.map((b) => String(e.buckets[b] ?? 0)),
+    e.http_status,
+    e.streamed,
+    e.latency_ms,
+    e.ttft_ms,
+    ...BUCKETS.map((b) => e.buckets[b] ?? 0),
     e.usage_source,
     e.cost_nano === null ? '' : formatUsd(e.cost_nano),
-    text(e.price_ref),
+    e.price_ref,
     JSON.stringify(e.tags),
     JSON.stringify(e.usage_issues),
     e.raw_usage === null || e.raw_usage === undefined ? '' : JSON.stringify(e.raw_usage),
@@ -196,9 +188,7 @@ export function exportCommand(io: CliIo = processIo(), env: Env = process.env): 
     .option('--filter <key=value>', 'filter on a group key (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--page-size <n>', 'rows per ledger read (default 1000)');
   return addLedgerOptions(command).action(async (flags: ExportFlags) => {
-    if (flags.format !== 'csv' && flags.format !== 'jsonl') {
-      throw new PertokenError('invalid_request', `must be csv or jsonl, got "${flags.format}"`, { param: '--format' });
-    }
+    const format = parseFormat<ExportFormat>(flags.format, '--format', ['csv', 'jsonl']);
     const from = requireInstant(parseInstant, flags.from, '--from');
     const to = requireInstant(parseInstant, flags.to, '--to');
     if (from >= to) throw new PertokenError('invalid_request', 'must be earlier than --to', { param: '--from' });
@@ -208,7 +198,7 @@ export function exportCommand(io: CliIo = processIo(), env: Env = process.env): 
     const options = {
       from,
       to,
-      format: flags.format as ExportFormat,
+      format,
       filter,
       ...(pageSize !== undefined ? { pageSize } : {}),
     };

@@ -8,15 +8,17 @@ import { parseConfig } from '../config/index.js';
 import { PertokenError } from '../errors.js';
 import { startPertoken, type RunningServer } from '../server.js';
 import { rejectionOf } from '../testing/errors.js';
+import { memoryIo } from '../testing/io.js';
 import { budgetsCommand } from './budgets.js';
 import { keysCommand } from './keys.js';
+import type { CliIo, Env } from './ledger-store.js';
 import { tenantsCommand } from './tenants.js';
 
 /** `pertoken tenants|keys|budgets` against a real `pertoken serve` (in process, demo upstream). */
 const TOKEN = 'cli-admin-token';
 let server: RunningServer;
 let dir: string;
-let saved: string | undefined;
+const ENV: Env = { PERTOKEN_ADMIN_TOKEN: TOKEN };
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pertoken-cli-gov-'));
@@ -27,27 +29,27 @@ beforeAll(async () => {
     dataDir: dir,
     log: pino({ level: 'silent' }),
   });
-  saved = process.env.PERTOKEN_ADMIN_TOKEN;
-  process.env.PERTOKEN_ADMIN_TOKEN = TOKEN;
 });
 afterAll(async () => {
-  if (saved === undefined) delete process.env.PERTOKEN_ADMIN_TOKEN;
-  else process.env.PERTOKEN_ADMIN_TOKEN = saved;
   await server.shutdown();
   rmSync(dir, { recursive: true, force: true });
 });
 
-type Factory = (out: (t: string) => void) => {
+type Factory = (
+  io: CliIo,
+  env: Env,
+) => {
   parseAsync(argv: string[], options: { from: 'user' }): Promise<unknown>;
 };
 
-async function run(factory: Factory, ...args: string[]): Promise<string> {
-  let text = '';
-  await factory((t) => (text += t)).parseAsync(args.includes('--url') ? args : [...args, '--url', server.url], {
-    from: 'user',
-  });
-  return text;
+/** Runs a command with its output captured in memory and `env` as its environment. */
+async function runIn(env: Env, factory: Factory, ...args: string[]): Promise<string> {
+  const io = memoryIo();
+  await factory(io, env).parseAsync(args.includes('--url') ? args : [...args, '--url', server.url], { from: 'user' });
+  return io.out();
 }
+
+const run = (factory: Factory, ...args: string[]): Promise<string> => runIn(ENV, factory, ...args);
 
 function failure(factory: Factory, ...args: string[]): Promise<PertokenError> {
   return rejectionOf(run(factory, ...args));
@@ -212,13 +214,13 @@ describe('governance CLI', () => {
       ).param,
     ).toBe('--thresholds');
     expect((await failure(keysCommand, 'rotate', 'knobody')).param).toBe('<id>');
-    const unreachable = await failure((out) => keysCommand(out), 'list', '--url', 'http://127.0.0.1:1');
+    const unreachable = await failure((io, env) => keysCommand(io, env), 'list', '--url', 'http://127.0.0.1:1');
     expect(unreachable.param).toBe('--url');
-    process.env.PERTOKEN_ADMIN_TOKEN = 'wrong';
-    try {
-      expect((await failure(keysCommand, 'list')).param).toBe('PERTOKEN_ADMIN_TOKEN');
-    } finally {
-      process.env.PERTOKEN_ADMIN_TOKEN = TOKEN;
-    }
+    const wrongToken = await rejectionOf(runIn({ PERTOKEN_ADMIN_TOKEN: 'wrong' }, keysCommand, 'list'));
+    expect(wrongToken.param).toBe('PERTOKEN_ADMIN_TOKEN');
+    // The format is refused as the flags are parsed, before a key (shown once) is created.
+    expect((await failure(keysCommand, 'create', '--tenant', 'acme', '--format', 'xml')).toLine()).toBe(
+      'error: --format: must be table or json, got "xml"',
+    );
   });
 });

@@ -1,16 +1,7 @@
 import { Command } from 'commander';
-import {
-  adminCall,
-  cell,
-  intFlag,
-  listFlag,
-  print,
-  stdout,
-  withAdminFlags,
-  type AdminFlags,
-  type Output,
-} from './admin-client.js';
-import { renderTable } from './table.js';
+import { renderTable } from '../output.js';
+import { adminClient, cell, intFlag, listFlag, withAdminFlags, type AdminFlags } from './admin-client.js';
+import { processIo, type CliIo, type Env } from './ledger-store.js';
 
 const KEY_FLAGS = {
   tenant: '--tenant',
@@ -47,11 +38,12 @@ function keyRows(keys: Array<Record<string, unknown>>): string {
 }
 
 /** `pertoken keys create|list|rotate|revoke` over the admin API of a running server. */
-export function keysCommand(out: Output = stdout): Command {
+export function keysCommand(io: CliIo = processIo(), env: Env = process.env): Command {
+  const api = adminClient(io, env);
   const keys = new Command('keys').description('virtual keys: create (shown once), list, rotate, revoke');
 
   keys.addCommand(
-    withAdminFlags(new Command('create'))
+    withAdminFlags(new Command('create'), env)
       .description('create a key; its value is printed this once, only its hash is kept')
       .requiredOption('--tenant <id>', 'tenant the key belongs to')
       .option('--project <id>', 'project of that tenant')
@@ -74,9 +66,8 @@ export function keysCommand(out: Output = stdout): Command {
           ...(f.rpm !== undefined ? { rpm: intFlag(f.rpm, '--rpm', 1) } : {}),
           ...(f.tpm !== undefined ? { tpm: intFlag(f.tpm, '--tpm', 1) } : {}),
         };
-        const created = await adminCall(f, 'POST', '/api/v1/admin/keys', body, { flags: KEY_FLAGS });
-        print(
-          out,
+        const created = await api.call(f, 'POST', '/api/v1/admin/keys', body, { flags: KEY_FLAGS });
+        api.print(
           f.format,
           created,
           () => `${keyRows([created])}\nkey (shown once, store it now):\n${String(created.key)}\n`,
@@ -85,54 +76,53 @@ export function keysCommand(out: Output = stdout): Command {
   );
 
   keys.addCommand(
-    withAdminFlags(new Command('list'))
+    withAdminFlags(new Command('list'), env)
       .description('list keys (never their values)')
       .option('--tenant <id>', 'only this tenant')
       .action(async (f: AdminFlags & { tenant?: string }) => {
-        const listed = await adminCall(
+        const listed = await api.call(
           f,
           'GET',
           `/api/v1/admin/keys${f.tenant ? `?tenant=${encodeURIComponent(f.tenant)}` : ''}`,
           undefined,
           { flags: KEY_FLAGS },
         );
-        print(out, f.format, listed, () => keyRows(listed.keys as Array<Record<string, unknown>>));
+        api.print(f.format, listed, () => keyRows(listed.keys as Array<Record<string, unknown>>));
       }),
   );
 
   keys.addCommand(
-    withAdminFlags(new Command('rotate'))
+    withAdminFlags(new Command('rotate'), env)
       .description('issue a new value; the old one keeps working for the grace period')
       .argument('<id>', 'key id')
       .option('--grace <seconds>', 'how long the old value stays valid (server default: 86400)')
       .action(async (id: string, f: AdminFlags & { grace?: string }) => {
         const grace = intFlag(f.grace, '--grace');
-        const rotated = await adminCall(
+        const rotated = await api.call(
           f,
           'POST',
           `/api/v1/admin/keys/${encodeURIComponent(id)}/rotate`,
           grace === undefined ? {} : { grace_seconds: grace },
           { flags: { ...KEY_FLAGS, id: '<id>' } },
         );
-        print(
-          out,
+        api.print(
           f.format,
           rotated,
           () =>
-            `${keyRows([rotated])}\nold value valid until: ${cell(rotated.previous_valid_until)}\nnew key (shown once, store it now):\n${String(rotated.key)}\n`,
+            `${keyRows([rotated])}\nold value valid until: ${cell(rotated.previous_valid_until) ?? '-'}\nnew key (shown once, store it now):\n${String(rotated.key)}\n`,
         );
       }),
   );
 
   keys.addCommand(
-    withAdminFlags(new Command('revoke'))
+    withAdminFlags(new Command('revoke'), env)
       .description('revoke a key at once, on every replica')
       .argument('<id>', 'key id')
       .action(async (id: string, f: AdminFlags) => {
-        const revoked = await adminCall(f, 'DELETE', `/api/v1/admin/keys/${encodeURIComponent(id)}`, undefined, {
+        const revoked = await api.call(f, 'DELETE', `/api/v1/admin/keys/${encodeURIComponent(id)}`, undefined, {
           flags: { id: '<id>' },
         });
-        print(out, f.format, revoked, () => keyRows([revoked]));
+        api.print(f.format, revoked, () => keyRows([revoked]));
       }),
   );
   return keys;

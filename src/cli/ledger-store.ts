@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { invalidInput, PertokenError } from '../errors.js';
-import { createPostgresStore, createSqliteStore, type LedgerStore, type SeedTarget } from '../ledger/index.js';
+import { createPostgresStore, createSqliteStore, type LedgerStore, type LedgerTarget } from '../ledger/index.js';
 
 /**
  * Where the maintenance commands (reprice, adjust, prune, export, seed) find the ledger: PostgreSQL
@@ -35,7 +35,7 @@ export function addLedgerOptions(command: Command): Command {
     .option('--database-url <url>', 'PostgreSQL ledger (default PERTOKEN_DATABASE_URL); overrides --data-dir');
 }
 
-export function ledgerTarget(flags: LedgerFlags, env: Env): SeedTarget {
+export function ledgerTarget(flags: LedgerFlags, env: Env): LedgerTarget {
   const url = flags.databaseUrl ?? env.PERTOKEN_DATABASE_URL;
   if (url !== undefined && url !== '') {
     if (!/^postgres(ql)?:\/\//.test(url)) {

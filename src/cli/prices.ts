@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import { createPriceBook, describePrices, formatPriceTable } from '../pricing/index.js';
 import { parseInstant } from '../ledger/index.js';
-import { parseFormat, resolveConfig } from './context.js';
+import { parseFormat, renderJson } from '../output.js';
+import { resolveConfig } from './context.js';
+import { processIo, type CliIo, type Env } from './ledger-store.js';
 
-export function pricesCommand(): Command {
+export function pricesCommand(io: CliIo = processIo(), env: Env = process.env): Command {
   return new Command('prices')
     .description('effective prices (USD per 1M tokens) and where each comes from')
     .argument('[model]', 'a model name or glob; all known models when omitted')
@@ -16,8 +18,8 @@ export function pricesCommand(): Command {
         model: string | undefined,
         options: { provider?: string; at?: string; config?: string; format: string },
       ) => {
-        const format = parseFormat(options.format);
-        const config = resolveConfig(options.config, process.env);
+        const format = parseFormat(options.format, '--format', ['table', 'json']);
+        const config = resolveConfig(options.config, env);
         const book = createPriceBook({ overrides: config.prices });
         const at = parseInstant(options.at ?? null, '--at') ?? new Date();
         const rows = await describePrices(book, {
@@ -25,7 +27,7 @@ export function pricesCommand(): Command {
           ...(options.provider ? { provider: options.provider } : {}),
           at,
         });
-        process.stdout.write(format === 'json' ? JSON.stringify(rows, null, 2) + '\n' : formatPriceTable(rows));
+        io.stdout.write(format === 'json' ? renderJson(rows) : formatPriceTable(rows));
       },
     );
 }

@@ -12,22 +12,32 @@ import { repriceCommand } from './reprice.js';
 import { seedCommand } from './seed.js';
 import { serveCommand } from './serve.js';
 import { tenantsCommand } from './tenants.js';
+import { processIo, type CliIo, type Env } from './ledger-store.js';
 
-export function buildProgram(version: string): Command {
-  return new Command('pertoken')
+/** Every command, each writing to `io` and reading `env`: in-process tests pass their own. */
+export function buildProgram(version: string, io: CliIo = processIo(), env: Env = process.env): Command {
+  const program = new Command('pertoken')
     .description('what every LLM token costs, who spent it and why')
     .version(version)
-    .addCommand(serveCommand())
-    .addCommand(reportCommand())
-    .addCommand(pricesCommand())
-    .addCommand(estimateCommand())
-    .addCommand(benchCommand())
-    .addCommand(tenantsCommand())
-    .addCommand(keysCommand())
-    .addCommand(budgetsCommand())
-    .addCommand(repriceCommand())
-    .addCommand(adjustCommand())
-    .addCommand(exportCommand())
-    .addCommand(pruneCommand())
-    .addCommand(seedCommand());
+    .addCommand(serveCommand(io, env))
+    .addCommand(reportCommand(io, env))
+    .addCommand(pricesCommand(io, env))
+    .addCommand(estimateCommand(io, env))
+    .addCommand(benchCommand(io, env))
+    .addCommand(tenantsCommand(io, env))
+    .addCommand(keysCommand(io, env))
+    .addCommand(budgetsCommand(io, env))
+    .addCommand(repriceCommand(io, env))
+    .addCommand(adjustCommand(io, env))
+    .addCommand(exportCommand(io, env))
+    .addCommand(pruneCommand(io, env))
+    .addCommand(seedCommand(io, env));
+  routeOutput(program, io);
+  return program;
+}
+
+/** Commander's own output (help, --version, usage errors) goes to `io` too; addCommand does not inherit it. */
+function routeOutput(command: Command, io: CliIo): void {
+  command.configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+  for (const sub of command.commands) routeOutput(sub, io);
 }

@@ -3,9 +3,8 @@ import { request } from 'undici';
 import { parseGroupBy, parseFilters, parseInstant, presentCosts, type CostsJson } from '../ledger/index.js';
 import { PertokenError } from '../errors.js';
 import { BUCKETS } from '../usage/index.js';
-import { parseFormat, type OutputFormat } from './context.js';
-import { addLedgerOptions, withLedger } from './ledger-store.js';
-import { renderCsv, renderTable } from './table.js';
+import { parseFormat, renderCsv, renderJson, renderTable, type OutputFormat } from '../output.js';
+import { addLedgerOptions, processIo, withLedger, type CliIo, type Env } from './ledger-store.js';
 
 interface ReportOptions {
   from?: string;
@@ -18,7 +17,7 @@ interface ReportOptions {
   databaseUrl?: string;
 }
 
-export function reportCommand(): Command {
+export function reportCommand(io: CliIo = processIo(), env: Env = process.env): Command {
   return addLedgerOptions(new Command('report'))
     .description('cost report from the ledger (the embedded store, or a running server with --url)')
     .option('--from <iso>', 'start, inclusive (UTC date or ISO instant); default 30 days before --to')
@@ -33,8 +32,8 @@ export function reportCommand(): Command {
     .option('--url <url>', 'query a running pertoken server instead of the local store (uses PERTOKEN_ADMIN_TOKEN)')
     .action(async (options: ReportOptions) => {
       const format = parseFormat(options.format);
-      const costs = options.url ? await fetchCosts(options) : await localCosts(options);
-      process.stdout.write(renderCosts(costs, format));
+      const costs = options.url ? await fetchCosts(options, env) : await localCosts(options, env);
+      io.stdout.write(renderCosts(costs, format));
     });
 }
 
@@ -51,19 +50,19 @@ function queryParams(options: ReportOptions): URLSearchParams {
   return params;
 }
 
-async function localCosts(options: ReportOptions): Promise<CostsJson> {
+async function localCosts(options: ReportOptions, env: Env): Promise<CostsJson> {
   const params = queryParams(options);
   const to = parseInstant(params.get('to'), '--to') ?? new Date();
   const from = parseInstant(params.get('from'), '--from') ?? new Date(to.getTime() - 30 * 86_400_000);
   if (from >= to) throw new PertokenError('invalid_request', 'must be earlier than --to', { param: '--from' });
   const query = { from, to, groupBy: parseGroupBy(options.groupBy), filter: parseFilters(params) };
   // The configured store, as every ledger command opens it: PERTOKEN_DATABASE_URL wins over --data-dir.
-  return withLedger(options, process.env, async (store) => presentCosts(query, await store.queryCosts(query)));
+  return withLedger(options, env, async (store) => presentCosts(query, await store.queryCosts(query)));
 }
 
-async function fetchCosts(options: ReportOptions): Promise<CostsJson> {
+async function fetchCosts(options: ReportOptions, env: Env): Promise<CostsJson> {
   const url = new URL(`${(options.url ?? '').replace(/\/+$/, '')}/api/v1/costs?${queryParams(options).toString()}`);
-  const token = process.env.PERTOKEN_ADMIN_TOKEN;
+  const token = env.PERTOKEN_ADMIN_TOKEN;
   let response;
   try {
     response = await request(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -84,7 +83,7 @@ async function fetchCosts(options: ReportOptions): Promise<CostsJson> {
 }
 
 export function renderCosts(costs: CostsJson, format: OutputFormat): string {
-  if (format === 'json') return JSON.stringify(costs, null, 2) + '\n';
+  if (format === 'json') return renderJson(costs);
   const buckets = BUCKETS.filter((b) => costs.totals.tokens[b]);
   // cost_usd is net (list + adjustments), as in the JSON; list and adjustments are shown beside it.
   const headers = [

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { parseInstant } from '../ledger/index.js';
 import { invalidInput, PertokenError } from '../errors.js';
 import type { RepricePricer, RepriceResult } from '../ledger/index.js';
+import { parseFormat, renderJson } from '../output.js';
 import { createPriceBook, formatUsd, type PriceBook } from '../pricing/index.js';
 import { resolveConfig } from './context.js';
 import {
@@ -75,9 +76,7 @@ export function repriceCommand(io: CliIo = processIo(), env: Env = process.env):
     .option('--config <file>', 'pertoken.yaml with the price overrides to apply')
     .option('--format <format>', 'table | json', 'table');
   return addLedgerOptions(command).action(async (flags: RepriceFlags) => {
-    if (flags.format !== 'table' && flags.format !== 'json') {
-      throw new PertokenError('invalid_request', `must be table or json, got "${flags.format}"`, { param: '--format' });
-    }
+    const format = parseFormat(flags.format, '--format', ['table', 'json']);
     const from = requireInstant(parseInstant, flags.from, '--from');
     const to = requireInstant(parseInstant, flags.to, '--to');
     if (from >= to) throw new PertokenError('invalid_request', 'must be earlier than --to', { param: '--from' });
@@ -103,22 +102,18 @@ export function repriceCommand(io: CliIo = processIo(), env: Env = process.env):
         `no ${flags.provider} events of "${flags.model}" in the range; its ${flags.provider} models: ${held}`,
       );
     }
-    if (flags.format === 'json') {
+    if (format === 'json') {
       io.stdout.write(
-        JSON.stringify(
-          {
-            provider: flags.provider,
-            model: flags.model,
-            from: from.toISOString(),
-            to: to.toISOString(),
-            dry_run: dryRun,
-            ...result,
-            delta_nano: undefined,
-            delta_usd: formatUsd(result.delta_nano),
-          },
-          null,
-          2,
-        ) + '\n',
+        renderJson({
+          provider: flags.provider,
+          model: flags.model,
+          from: from.toISOString(),
+          to: to.toISOString(),
+          dry_run: dryRun,
+          ...result,
+          delta_nano: undefined,
+          delta_usd: formatUsd(result.delta_nano),
+        }),
       );
       return;
     }

@@ -1,18 +1,11 @@
+import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { parseInstant } from '../ledger/index.js';
-import { PertokenError } from '../errors.js';
-import { SEED_LIMITS, SEED_MODELS, seedLedger, type SeedProgress } from '../ledger/index.js';
+import { parseInstant, type LedgerTarget } from '../ledger/index.js';
+import { invalidInput } from '../errors.js';
 import { createPriceBook } from '../pricing/index.js';
+import { SEED_LIMITS, SEED_MODELS, seedLedger, type SeedProgress } from '../seed/index.js';
 import { resolveConfig } from './context.js';
-import {
-  addLedgerOptions,
-  ledgerTarget,
-  parsePositiveInt,
-  processIo,
-  type CliIo,
-  type Env,
-  type LedgerFlags,
-} from './ledger-store.js';
+import { ledgerTarget, parsePositiveInt, processIo, type CliIo, type Env, type LedgerFlags } from './ledger-store.js';
 
 interface SeedFlags extends LedgerFlags {
   events: string;
@@ -23,6 +16,18 @@ interface SeedFlags extends LedgerFlags {
   end?: string;
   batchSize?: string;
   config?: string;
+  force?: boolean;
+}
+
+/**
+ * Where seed data goes unless a flag or PERTOKEN_DATABASE_URL names a ledger: its own directory,
+ * never the live `./.pertoken`. PERTOKEN_DATA_DIR is not read: it names the ledger `pertoken
+ * serve` uses, where fake tenants would count against real budgets.
+ */
+export const SEED_DATA_DIR = '.pertoken-seed';
+
+export function seedTarget(flags: LedgerFlags, env: Env, cwd: string = process.cwd()): LedgerTarget {
+  return ledgerTarget({ ...flags, dataDir: resolve(cwd, flags.dataDir ?? SEED_DATA_DIR) }, env);
 }
 
 const DAY_MS = 86_400_000;
@@ -70,14 +75,24 @@ export function progressReporter(
 }
 
 /**
- * `pertoken seed`: realistic test and benchmark data (see src/ledger/seed). Deterministic for a
- * given --seed and --end; loading the same seed twice adds nothing (ids repeat, inserts are
- * idempotent). SQLite is loaded in large transactions with prepared statements, PostgreSQL
- * through the shared Kysely statements.
+ * `pertoken seed`: realistic test and benchmark data (see src/seed). Deterministic for a given
+ * --seed and --end; loading the same seed twice adds nothing (ids repeat, inserts are idempotent).
+ * Safe by default: it loads into ./.pertoken-seed, names every tenant `seed-…`, and refuses a
+ * ledger holding real events (ids without `seed:`) unless --force.
  */
 export function seedCommand(io: CliIo = processIo(), env: Env = process.env): Command {
   const command = new Command('seed')
-    .description('generate realistic usage events into the ledger (Zipf tenants/models, diurnal load, real prices)')
+    .description(
+      `generate realistic fake usage events (Zipf tenants/models, diurnal load, real prices) into ./${SEED_DATA_DIR}`,
+    )
+    .addHelpText(
+      'after',
+      `
+Seed data goes into ./${SEED_DATA_DIR} unless --data-dir, --database-url or PERTOKEN_DATABASE_URL
+names a ledger; look at it with \`pertoken serve --data-dir ${SEED_DATA_DIR}\`. Seeded events have
+ids seed:<ULID> and tenants, projects, features and users named seed-…; a ledger holding any other
+event is refused unless --force. Loading the same seed again adds nothing.`,
+    )
     .option('--events <n>', 'events to generate', '1000000')
     .option('--tenants <n>', 'tenants', '200')
     .option('--models <n>', `models, most used first (1-${SEED_MODELS.length})`, '30')
@@ -85,24 +100,23 @@ export function seedCommand(io: CliIo = processIo(), env: Env = process.env): Co
     .option('--seed <n>', 'random seed: the same seed and --end give the same data', '1')
     .option('--end <iso>', 'end of the period, exclusive (default: today 00:00 UTC)')
     .option('--batch-size <n>', 'events per transaction (default 50000)')
-    .option('--config <file>', 'pertoken.yaml whose price overrides apply');
-  return addLedgerOptions(command).action(async (flags: SeedFlags) => {
+    .option('--config <file>', 'pertoken.yaml whose price overrides apply')
+    .option('--data-dir <dir>', `seed ledger directory (default ./${SEED_DATA_DIR}; PERTOKEN_DATA_DIR is not read)`)
+    .option('--database-url <url>', 'PostgreSQL ledger (default PERTOKEN_DATABASE_URL); overrides --data-dir')
+    .option('--force', 'load even into a ledger that holds real (not seeded) events');
+  return command.action(async (flags: SeedFlags) => {
     const events = parsePositiveInt(flags.events, '--events', SEED_LIMITS.events);
     const tenants = parsePositiveInt(flags.tenants, '--tenants', SEED_LIMITS.tenants);
     const models = parsePositiveInt(flags.models, '--models', SEED_LIMITS.models);
     const days = parsePositiveInt(flags.days, '--days', SEED_LIMITS.days);
     const seed = /^\d+$/.test(flags.seed) ? Number(flags.seed) : Number.NaN;
     if (!Number.isSafeInteger(seed) || seed > 2 ** 32 - 1) {
-      throw new PertokenError(
-        'invalid_request',
-        `must be a whole number from 0 to ${2 ** 32 - 1}, got "${flags.seed}"`,
-        { param: '--seed' },
-      );
+      throw invalidInput('--seed', `must be a whole number from 0 to ${2 ** 32 - 1}, got "${flags.seed}"`);
     }
     const batchSize =
       flags.batchSize === undefined ? undefined : parsePositiveInt(flags.batchSize, '--batch-size', 1_000_000);
     const end = parseInstant(flags.end ?? null, '--end') ?? new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);
-    const target = ledgerTarget(flags, env);
+    const target = seedTarget(flags, env);
     const book = createPriceBook({ overrides: resolveConfig(flags.config, env).prices });
     const result = await seedLedger({
       events,
@@ -114,6 +128,7 @@ export function seedCommand(io: CliIo = processIo(), env: Env = process.env): Co
       ...(batchSize !== undefined ? { batchSize } : {}),
       book,
       target,
+      force: flags.force === true,
       onProgress: progressReporter(io.stderr),
     });
     const seconds = result.elapsedMs / 1000;

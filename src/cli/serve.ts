@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { startPertoken } from '../server.js';
 import { parsePort, resolveConfig } from './context.js';
+import { processIo, type CliIo, type Env } from './ledger-store.js';
 
 interface ServeOptions {
   config?: string;
@@ -9,7 +10,11 @@ interface ServeOptions {
   demo?: boolean;
 }
 
-export function serveCommand(): Command {
+/**
+ * `pertoken serve`. It prints nothing itself: the server's JSON log goes through its own pino
+ * destination (fd 1), so `io` is taken only for the signature every command shares.
+ */
+export function serveCommand(_io: CliIo = processIo(), env: Env = process.env): Command {
   return new Command('serve')
     .description('run the metering gateway, APIs and metrics on one port')
     .option('--config <file>', 'pertoken.yaml (default PERTOKEN_CONFIG or ./pertoken.yaml)')
@@ -17,13 +22,17 @@ export function serveCommand(): Command {
     .option('--data-dir <dir>', 'embedded store directory (default PERTOKEN_DATA_DIR or ./.pertoken)')
     .option('--demo', 'serve the built-in simulated upstream (automatic when no upstream is configured)')
     .action(async (options: ServeOptions) => {
-      const env = process.env;
       const config = resolveConfig(options.config, env);
-      const portText = options.port ?? env.PERTOKEN_PORT;
+      const port =
+        options.port !== undefined
+          ? parsePort(options.port)
+          : env.PERTOKEN_PORT !== undefined
+            ? parsePort(env.PERTOKEN_PORT, 'PERTOKEN_PORT')
+            : undefined;
       const running = await startPertoken({
         config,
         env,
-        ...(portText !== undefined ? { port: parsePort(portText) } : {}),
+        ...(port !== undefined ? { port } : {}),
         ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
         demo: options.demo ?? false,
       });

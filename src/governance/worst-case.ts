@@ -1,6 +1,7 @@
 import type { PriceBook, UnitPrice } from '../pricing/index.js';
 import type { Bucket } from '../usage/index.js';
 import { globMatch } from '../glob.js';
+import { divCeil } from '../money.js';
 
 /**
  * The most a request can cost, reserved against budgets before it is sent:
@@ -73,13 +74,9 @@ export function worstCaseCost(book: PriceBook, input: WorstCaseInput): bigint | 
   const inputRate = dearest(input.hasNonTextInput ? [...TEXT_INPUT, ...MEDIA_INPUT] : TEXT_INPUT);
   const outputRate = dearest(OUTPUT) ?? inputRate;
   let total = 0n;
-  if (inputRate) total += ceilDiv(BigInt(input.inputTokens) * inputRate.scaled, 1_000_000_000n);
-  if (outputRate) total += ceilDiv(BigInt(input.outputTokens) * outputRate.scaled, 1_000_000_000n);
+  if (inputRate) total += divCeil(BigInt(input.inputTokens) * inputRate.scaled, 1_000_000_000n);
+  if (outputRate) total += divCeil(BigInt(input.outputTokens) * outputRate.scaled, 1_000_000_000n);
   const perRequest = byBucket.get('requests');
-  if (perRequest) total += ceilDiv(perRequest.scaled, perRequest.per === 'unit' ? 1_000n : 1_000_000_000n);
+  if (perRequest) total += divCeil(perRequest.scaled, perRequest.per === 'unit' ? 1_000n : 1_000_000_000n);
   return total;
-}
-
-function ceilDiv(n: bigint, d: bigint): bigint {
-  return (n + d - 1n) / d;
 }

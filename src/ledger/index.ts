@@ -8,25 +8,16 @@ export * from './types.js';
 export { newEventId } from './ids.js';
 export type { LedgerStore } from './kysely-store.js';
 export { createSqliteStore, openSqliteDatabase } from './sqlite/store.js';
-export { migrateToLatest } from './migrations.js';
 export { GroupCommitter } from './group-commit.js';
-export type { LedgerDatabase } from './schema.js';
 export { parseFilters, parseGroupBy, parseInstant, parseLimit, parseRange } from './query-params.js';
 export { presentCosts, presentEvent, type CostsJson } from './present.js';
 export { SettleRetrier } from './retry.js';
 export type { RepricePricer, RepriceResult } from './adjustments.js';
 export { startRetentionJob } from './retention.js';
-export { createPostgresStore, openPostgresKysely } from './postgres/store.js';
+export { createPostgresStore } from './postgres/store.js';
 export { createPostgresPool } from './postgres/pool.js';
 export { createReplicatedStore, type ReplicatedStore } from './outbox/replicated-store.js';
-export {
-  seedLedger,
-  generateSeedRows,
-  SEED_LIMITS,
-  SEED_MODELS,
-  type SeedOptions,
-  type SeedProgress,
-  type SeedResult,
-  type SeedRunOptions,
-  type SeedTarget,
-} from './seed/index.js';
+// For bulk loaders such as `pertoken seed` and the ledger benchmarks: batches of stored rows
+// straight into a ledger, idempotent, rollups maintained.
+export { openBulkLoader, type BulkLoader, type LedgerTarget } from './bulk-load.js';
+export type { EventRow } from './rows.js';

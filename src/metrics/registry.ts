@@ -1,8 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { UsageEvent } from '../ledger/index.js';
+import { NANO_PER_USD } from '../money.js';
 import { BUCKETS } from '../usage/index.js';
-
-const NANO_PER_USD = 1_000_000_000n;
 
 /**
  * Prometheus metrics of one app instance. Each app owns its registry (no global default

@@ -1,4 +1,5 @@
 import { PertokenError } from '../errors.js';
+import { divRoundHalfEven, formatDecimalScaled } from '../money.js';
 import { BUCKETS, INPUT_BUCKETS, type Bucket, type Buckets } from '../usage/index.js';
 import {
   catalogEntryById,
@@ -9,7 +10,6 @@ import {
   type CatalogEntry,
   type CatalogLookup,
 } from './genai.js';
-import { divRoundHalfEven, formatDecimalScaled } from './money.js';
 import type { Effective } from './effective.js';
 import { describeEffective } from './notes.js';
 import {

@@ -156,7 +156,7 @@ describe('describePrices', () => {
     expect(text.split('\n')).toEqual([
       'USD per 1M tokens; requests, web_search and tool_calls USD per call; list prices before discount',
       'provider   model         input  input_image  output  reasoning  source',
-      'acme-vllm  llama-3.1-8b  0.05   0.05         0.2     0.2        override:acme-vllm/llama-3.1-8b@2026-01-01',
+      'acme-vllm  llama-3.1-8b   0.05         0.05     0.2        0.2  override:acme-vllm/llama-3.1-8b@2026-01-01',
       '    - override prices[1] llama-3.1-8b from 2026-01-01: sets prices (in effect)',
       '    - override prices[2] llama-3.1-8b from 2027-01-01: sets prices (not in effect on 2026-02-10)',
       '',

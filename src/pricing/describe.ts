@@ -3,6 +3,7 @@ import type { ConfiguredPriceBook } from './book.js';
 import { listCatalogProviders } from './genai.js';
 import { rateText } from './notes.js';
 import { globToRegExp, isGlob } from '../glob.js';
+import { renderTable } from '../output.js';
 import type { EffectiveRates } from './types.js';
 
 /** One line of `pertoken prices [MODEL]`. */
@@ -102,7 +103,7 @@ function toRow(rates: EffectiveRates): PriceRow {
   };
 }
 
-/** A plain-text table of rows, notes indented under their row. */
+/** A plain-text table of rows, notes indented under their row; prices right-aligned as numbers. */
 export function formatPriceTable(rows: readonly PriceRow[]): string {
   if (rows.length === 0) return 'no prices\n';
   const buckets = BUCKETS.filter((b) => rows.some((r) => r.prices[b] !== undefined));
@@ -111,23 +112,12 @@ export function formatPriceTable(rows: readonly PriceRow[]): string {
   const cells = rows.map((r) => [
     r.provider,
     r.model,
-    ...buckets.map((b) => r.prices[b] ?? '-'),
-    ...(withDiscount ? [r.discount_pct ?? '-'] : []),
+    ...buckets.map((b) => r.prices[b] ?? null),
+    ...(withDiscount ? [r.discount_pct] : []),
     r.price_ref ?? r.source,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (values: string[]): string =>
-    values
-      .map((v, i) => v.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  const out = [
-    'USD per 1M tokens; requests, web_search and tool_calls USD per call; list prices before discount',
-    line(header),
-  ];
-  rows.forEach((row, i) => {
-    out.push(line(cells[i] ?? []));
-    for (const note of row.notes) out.push(`    - ${note}`);
-  });
-  return `${out.join('\n')}\n`;
+  return (
+    'USD per 1M tokens; requests, web_search and tool_calls USD per call; list prices before discount\n' +
+    renderTable(header, cells, { rule: false, notes: rows.map((r) => r.notes) })
+  );
 }

@@ -5,6 +5,8 @@
 export * from './types.js';
 export { createPriceBook, type ConfiguredPriceBook, type PriceBookOptions } from './book.js';
 export { describePrices, formatPriceTable, type DescribeOptions, type PriceRow } from './describe.js';
+// Exact money is the leaf `src/money.ts`; these are re-exported for the importers that already
+// reach money through the price book's face.
 export {
   NANO_PER_USD,
   divRoundHalfEven,
@@ -13,5 +15,5 @@ export {
   parseDecimalScaled,
   parseUsd,
   type ParseDecimalOptions,
-} from './money.js';
+} from '../money.js';
 export { OVERRIDE_PRICE_FIELDS, type DecimalInput, type PriceOverride } from './overrides.js';

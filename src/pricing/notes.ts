@@ -1,7 +1,7 @@
+import { formatDecimalScaled } from '../money.js';
 import type { Bucket } from '../usage/index.js';
 import type { Effective } from './effective.js';
 import { constraintText, priceVariants } from './genai.js';
-import { formatDecimalScaled } from './money.js';
 import { overridesFor, type CompiledOverride } from './overrides.js';
 import { sheetFromGenai, type RateSheet } from './sheet.js';
 

@@ -1,7 +1,7 @@
 import { PertokenError, invalidInput } from '../errors.js';
 import { globToRegExp, isGlob } from '../glob.js';
+import { formatDecimalScaled, parseDecimalScaled } from '../money.js';
 import type { Bucket } from '../usage/index.js';
-import { formatDecimalScaled, parseDecimalScaled } from './money.js';
 import { sheetFromOverride, type RateSheet } from './sheet.js';
 
 /** A decimal as config gives it: "0.05" or 0.05 (read through its shortest text, never as a float). */
@@ -224,7 +224,7 @@ function parseField(value: unknown, digits: number, param: string, what: string)
       'config_invalid',
     );
   try {
-    return parseDecimalScaled(value, digits);
+    return parseDecimalScaled(value, digits, param);
   } catch (err) {
     const reason = err instanceof PertokenError ? err.message : String(err);
     throw invalidInput(param, `must be ${what} with at most ${digits} decimals: ${reason}`, 'config_invalid');

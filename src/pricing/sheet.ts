@@ -1,6 +1,6 @@
 import { PertokenError } from '../errors.js';
+import { parseDecimalScaled } from '../money.js';
 import type { Bucket } from '../usage/index.js';
-import { parseDecimalScaled } from './money.js';
 
 /**
  * A rate sheet: for each of our exclusive buckets, the exact unit price that applies to it, whether
@@ -70,7 +70,7 @@ function genaiSpec(key: string, value: unknown): RateSpec {
   const per = perThousand ? 'unit' : 'mtok';
   const parse = (n: unknown): bigint => {
     if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw badData(key, value);
-    return parseDecimalScaled(n, digits, { excess: 'half-even' });
+    return parseDecimalScaled(n, digits, key, { excess: 'half-even' });
   };
   if (typeof value === 'number') return { per, base: parse(value), tiers: [], source: key, derived: false };
   if (

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PertokenError } from '../errors.js';
 import { estimate } from './estimate.js';
-import { parseFormat, renderEstimate } from './estimate-output.js';
+import { renderEstimate } from './estimate-output.js';
 import { resolveEstimate } from './options.js';
 
 const report = () => {
@@ -80,14 +79,5 @@ describe('estimate output', () => {
     expect(text).toContain('llama-3.1-8b on 1 x h100-sxm (tp 1), fp8 weights, fp8 KV');
     expect(text).toMatch(/max throughput: [\d.]+ output tokens\/s at concurrency 256, \$[\d.]+ per 1M output tokens/);
     expect(text.split('\n')[1]).toMatch(/^concurrency +ttft_ms/);
-  });
-
-  it('rejects an unknown format naming --format', () => {
-    expect(() => parseFormat('xml')).toThrow(PertokenError);
-    try {
-      parseFormat('xml');
-    } catch (err) {
-      expect((err as PertokenError).toLine()).toBe('error: --format: expected table, json or csv, got "xml"');
-    }
   });
 });

@@ -1,7 +1,5 @@
 /** `pertoken estimate` output: JSON as in DESIGN §3, CSV (one row per point), or a table. */
-import { PertokenError } from '../errors.js';
-import type { Cell, OutputFormat } from './format.js';
-import { renderCsv, renderTable } from './format.js';
+import { renderCsv, renderJson, renderTable, type Cell, type OutputFormat } from '../output.js';
 import type { CalibrationSummary } from './calibration.js';
 import type { EstimatePoint, EstimateReport } from './types.js';
 
@@ -20,14 +18,6 @@ export const POINT_FIELDS = [
   'bound',
 ] as const;
 
-export function parseFormat(text: string | undefined, param = '--format'): OutputFormat {
-  const f = (text ?? 'table').trim().toLowerCase();
-  if (f !== 'table' && f !== 'json' && f !== 'csv') {
-    throw new PertokenError('invalid_request', `expected table, json or csv, got "${text}"`, { param });
-  }
-  return f;
-}
-
 function fieldsOf(report: EstimateReport): string[] {
   const blended = report.points.some((p) => p.usd_per_mtok_blended !== undefined);
   return blended ? [...POINT_FIELDS, 'usd_per_mtok_blended'] : [...POINT_FIELDS];
@@ -39,7 +29,7 @@ function cells(point: EstimatePoint, fields: string[]): Cell[] {
 }
 
 export function renderEstimate(report: EstimateReport, format: OutputFormat): string {
-  if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
+  if (format === 'json') return renderJson(report);
   const fields = fieldsOf(report);
   const best = report.max_throughput;
   if (format === 'csv') {
@@ -79,7 +69,7 @@ export function renderCalibration(summary: CalibrationSummary, format: OutputFor
     share_within: Math.round(summary.share * 1000) / 1000,
     median_abs_error_pct: Math.round(summary.medianAbsError * 1000) / 10,
   };
-  if (format === 'json') return JSON.stringify({ ...totals, points_detail: rows }, null, 2) + '\n';
+  if (format === 'json') return renderJson({ ...totals, points_detail: rows });
   const headers = ['id', 'metric', 'published', 'predicted', 'error_pct', 'source'];
   const cellsOf = rows.map((r) => headers.map((h) => r[h as keyof typeof r]));
   if (format === 'csv') return renderCsv(headers, cellsOf);

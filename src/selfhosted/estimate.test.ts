@@ -93,6 +93,13 @@ describe('estimate on hand-computed cases', () => {
     expect(p?.usd_per_mtok_blended).toBe('2.551012525');
   });
 
+  it('carries --gpu-price on as canonical exact text', () => {
+    const price = (gpuPrice: string) => resolveEstimate({ ...ROUND, gpuPrice }).input.gpu_price_usd_per_hour;
+    expect(price(' 3.60 ')).toBe('3.6');
+    expect(price('3.6e0')).toBe('3.6');
+    expect(price('+2')).toBe('2');
+  });
+
   it('data-parallel replicas multiply throughput', () => {
     const one = run({ ...ROUND, concurrency: '1' }).points[0];
     const two = run({ ...ROUND, gpus: '2', tp: '1', concurrency: '2' }).points[0];

@@ -15,7 +15,7 @@ import { PertokenError } from '../errors.js';
 import { architectureOf, forwardPass, hardwareOf, kvBytesPerToken, kvReplication, weightBytes } from './roofline.js';
 import type { Architecture, Hardware, PassCost } from './roofline.js';
 import type { EstimateInput, EstimatePoint, EstimateReport } from './types.js';
-import { formatUsd, usdPerMillionTokensValue } from './money.js';
+import { formatEstimateUsd, usdPerMillionTokensValue } from './estimate-money.js';
 
 export interface Slo {
   ttftMs?: number;
@@ -175,8 +175,8 @@ export function estimatePoint(input: EstimateInput, d: Deployment, concurrency: 
     e2e_ms: round((t.ttftS + (input.output_tokens - 1) * t.tpotS) * 1000, 3),
     output_tokens_per_s: round(total, 2),
     output_tokens_per_s_per_gpu: round(total / input.gpus, 2),
-    usd_per_mtok_input: usdIn === null ? null : formatUsd(usdIn),
-    usd_per_mtok_output: usdOut === null ? null : formatUsd(usdOut),
+    usd_per_mtok_input: usdIn === null ? null : formatEstimateUsd(usdIn),
+    usd_per_mtok_output: usdOut === null ? null : formatEstimateUsd(usdOut),
     mbu: round(t.bytesPerS / (d.hw.tp * d.hw.bandwidthBytesPerS), 4),
     mfu: round(t.flopsPerS / (d.hw.tp * d.hw.flops), 4),
     fits_memory: concurrency / d.replicas <= d.maxConcurrencyPerReplica,
@@ -188,7 +188,7 @@ export function estimatePoint(input: EstimateInput, d: Deployment, concurrency: 
     point.usd_per_mtok_blended =
       usdIn === null || usdOut === null
         ? null
-        : formatUsd((inShare * usdIn + outShare * usdOut) / (inShare + outShare));
+        : formatEstimateUsd((inShare * usdIn + outShare * usdOut) / (inShare + outShare));
   }
   return point;
 }

@@ -25,12 +25,10 @@ export { calibrate, predict } from './calibration.js';
 export type { CalibrationResult, CalibrationSummary } from './calibration.js';
 export { resolveEstimate, parseConcurrency, parsePrecision } from './options.js';
 export type { EstimateFlags, ResolvedEstimate } from './options.js';
-export { renderEstimate, renderCalibration, parseFormat, POINT_FIELDS } from './estimate-output.js';
+export { renderEstimate, renderCalibration, POINT_FIELDS } from './estimate-output.js';
 export { parseLengthSpec, meanLength, sampleLength } from './lengths.js';
 export type { LengthSpec } from './lengths.js';
-export { renderTable, renderCsv } from './format.js';
-export type { OutputFormat } from './format.js';
-export { exactUsdPerMillion, formatNano, parseDecimal, usdPerMillionTokens } from './money.js';
+export { usdPerMillionTokens } from './estimate-money.js';
 export { matchModel } from './catalog/index.js';
 export { runBench, summarize } from './bench/runner.js';
 export type { BenchPlan, BenchPoint, BenchReport, BenchRun, LoadMode, Progress } from './bench/runner.js';
@@ -48,6 +46,7 @@ export {
   loadPools,
   savePool,
   poolPricePerMTok,
+  exactUsdPerMillion,
   resolveDataDir,
   poolsPath,
   POOLS_FILE,

@@ -3,12 +3,12 @@
  * EstimateInput. Every bad value becomes one PertokenError naming its flag.
  */
 import { invalidInput } from '../errors.js';
+import { formatDecimal, parseDecimal } from '../money.js';
 import { GPUS, requireGpu, requireModel } from './catalog/index.js';
 import { computeTflops } from './roofline.js';
 import { DEFAULT_COMPUTE_EFFICIENCY, DEFAULT_EFFICIENCY, defaultKvPrecision } from './defaults.js';
 import type { Slo } from './estimate.js';
 import { meanLength, parseLengthSpec } from './lengths.js';
-import { parseDecimal } from './money.js';
 import type { Batching, Efficiency, EstimateInput, GpuSpec, ModelSpec, Precision } from './types.js';
 import { PRECISIONS } from './types.js';
 
@@ -242,8 +242,9 @@ export function resolveEstimate(f: EstimateFlags): ResolvedEstimate {
   const outputTokens = meanLength(parseLengthSpec(f.output ?? '1000', '--output'), '--output');
   let price: string | null = null;
   if (f.gpuPrice !== undefined) {
-    parseDecimal(f.gpuPrice, '--gpu-price');
-    price = f.gpuPrice.trim();
+    // Canonical text ("1e1" -> "10"): the price is carried on as a string, and a GPU pool saved
+    // from it must pass the pool file's plain-decimal schema.
+    price = formatDecimal(parseDecimal(f.gpuPrice.trim(), '--gpu-price', { nonNegative: true }));
   }
   const batching = (f.batching ?? 'continuous').trim().toLowerCase();
   if (batching !== 'continuous' && batching !== 'static')

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PertokenError } from '../errors.js';
-import { decimalOfNumber, divideHalfEven, exactUsdPerMillion, formatNano, parseDecimal } from './money.js';
+import { parseDecimal } from '../money.js';
 import type { GpuPool } from './pools.js';
-import { loadPools, poolPricePerMTok, poolsPath, resolveDataDir, savePool } from './pools.js';
+import { exactUsdPerMillion, loadPools, poolPricePerMTok, poolsPath, resolveDataDir, savePool } from './pools.js';
 
 const pool = (over: Partial<GpuPool> = {}): GpuPool => ({
   name: 'h100-llama8b',
@@ -22,28 +22,26 @@ const pool = (over: Partial<GpuPool> = {}): GpuPool => ({
   ...over,
 });
 
-describe('exact decimal money', () => {
-  it('rounds half to even once', () => {
-    expect(divideHalfEven(5n, 2n)).toBe(2n); // 2.5 -> 2
-    expect(divideHalfEven(7n, 2n)).toBe(4n); // 3.5 -> 4
-    expect(divideHalfEven(11n, 4n)).toBe(3n); // 2.75 -> 3
-    expect(formatNano(1_234_567n)).toBe('0.001234567');
-    expect(formatNano(12_345_678_901n)).toBe('12.345678901');
-  });
+describe('exactUsdPerMillion', () => {
+  const d = (text: string | number) => parseDecimal(text, 'x');
 
   it('USD per 1M tokens = $/GPU-h × GPUs / 3600 / tokens per second × 1e6', () => {
     // $3.6/h = $0.001/s; 1000 tok/s -> $1 per 1M tokens
-    expect(exactUsdPerMillion(parseDecimal('3.6', 'p'), 1n, parseDecimal('1000', 't'))).toBe('1.000000000');
+    expect(exactUsdPerMillion(d('3.6'), 1n, d('1000'))).toBe('1.000000000');
     // 2.99 × 8 / 3600 / 1234.567 × 1e6 = 5.382003928...(9th decimal rounds up)
-    expect(exactUsdPerMillion(parseDecimal('2.99', 'p'), 8n, parseDecimal('1234.567', 't'))).toBe('5.382003929');
-    expect(exactUsdPerMillion(parseDecimal('2.99', 'p'), 1n, parseDecimal('0', 't'))).toBeNull();
+    expect(exactUsdPerMillion(d('2.99'), 8n, d('1234.567'))).toBe('5.382003929');
+    expect(exactUsdPerMillion(d('2.99'), 1n, d('0'))).toBeNull();
   });
 
-  it('parses decimals strictly and converts numbers without float noise', () => {
-    expect(parseDecimal('2.990', 'x')).toEqual({ units: 2990n, scale: 3 });
-    expect(decimalOfNumber(0.1, 'x')).toEqual({ units: 1n, scale: 1 });
-    expect(() => parseDecimal('-1', '--gpu-price')).toThrow(PertokenError);
-    expect(() => parseDecimal('1e3', '--gpu-price')).toThrow(/non-negative decimal/);
+  it('rounds the one division half-even', () => {
+    // $1.8/h = $0.0005/s; at 1e12 tokens/s, 1M tokens cost 5e-10 USD = 0.5 nano: a tie
+    expect(exactUsdPerMillion(d('1.8'), 1n, d('1e12'))).toBe('0.000000000'); // 0.5 nano -> 0
+    expect(exactUsdPerMillion(d('5.4'), 1n, d('1e12'))).toBe('0.000000002'); // 1.5 nano -> 2
+  });
+
+  it('takes a measured rate given as a number without float noise', () => {
+    // 155.22 read as a float would be 155.219999...; through its shortest text it is exact
+    expect(exactUsdPerMillion(d('2.99'), 1n, d(155.22))).toBe('5.350828215');
   });
 });
 

@@ -12,8 +12,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { PertokenError } from '../errors.js';
-import type { Decimal } from './money.js';
-import { divideHalfEven, formatNano, parseDecimal } from './money.js';
+import type { Decimal } from '../money.js';
+import { formatUsd, mulDivHalfEven, parseDecimal } from '../money.js';
 
 export const POOLS_FILE = 'gpu-pools.json';
 
@@ -111,6 +111,31 @@ export interface PoolPrice {
 }
 
 const pow10 = (n: number): bigint => 10n ** BigInt(n);
+const ONE: Decimal = { units: 1n, scale: 0 };
+
+/**
+ * nano-USD per 1M tokens of GPU time, rounded half-even once:
+ *   P × G / 3600 / R × 1e6 × W   with P = $/GPU-h, G = GPUs, R = tokens/s, W = cost weight.
+ * Every operand is an exact decimal (units × 10^-scale), so this is one fraction:
+ *   P.units × G × 1e15 × 10^R.scale × W.units / (10^P.scale × 10^W.scale × 3600 × R.units)
+ * (1e15 = 1e6 tokens × 1e9 nano per USD). R must not be zero.
+ */
+function nanoPerMillion(price: Decimal, gpus: bigint, tokensPerS: Decimal, weight: Decimal): bigint {
+  return mulDivHalfEven(
+    price.units * gpus * 1_000_000_000_000_000n * pow10(tokensPerS.scale),
+    weight.units,
+    pow10(price.scale + weight.scale) * 3600n * tokensPerS.units,
+  );
+}
+
+/**
+ * Exact USD per 1M tokens (9 decimals) of a deployment at a measured rate: $/GPU-h × GPUs / 3600
+ * / tokens per second × 1e6; null without throughput. What `pertoken bench` reports per point.
+ */
+export function exactUsdPerMillion(priceUsdPerHour: Decimal, gpus: bigint, tokensPerS: Decimal): string | null {
+  if (tokensPerS.units === 0n) return null;
+  return formatUsd(nanoPerMillion(priceUsdPerHour, gpus, tokensPerS, ONE));
+}
 
 /**
  * Exact USD per 1M input and output tokens of a pool (see the file comment for the split).
@@ -119,28 +144,24 @@ const pow10 = (n: number): bigint => 10n ** BigInt(n);
  * computed on the decimal strings as one fraction each, rounded half-even to the nano-USD.
  */
 export function poolPricePerMTok(pool: GpuPool): PoolPrice {
-  const price = parseDecimal(pool.gpu_price_usd_per_hour, 'gpu_price_usd_per_hour');
-  const out = parseDecimal(pool.output_tokens_per_s, 'output_tokens_per_s');
-  const inp = parseDecimal(pool.input_tokens_per_s, 'input_tokens_per_s');
-  const w = parseDecimal(pool.input_cost_weight, 'input_cost_weight');
-  // O + w × I over the common denominator 10^(o + i + w):
-  const scale = out.scale + inp.scale + w.scale;
-  const rate = out.units * pow10(inp.scale + w.scale) + w.units * inp.units * pow10(out.scale);
-  if (rate === 0n) {
+  const opts = { nonNegative: true };
+  const price = parseDecimal(pool.gpu_price_usd_per_hour, 'gpu_price_usd_per_hour', opts);
+  const out = parseDecimal(pool.output_tokens_per_s, 'output_tokens_per_s', opts);
+  const inp = parseDecimal(pool.input_tokens_per_s, 'input_tokens_per_s', opts);
+  const w = parseDecimal(pool.input_cost_weight, 'input_cost_weight', opts);
+  // The weighted rate O + w × I as one exact decimal over the common scale o + i + w:
+  const rate: Decimal = {
+    units: out.units * pow10(inp.scale + w.scale) + w.units * inp.units * pow10(out.scale),
+    scale: out.scale + inp.scale + w.scale,
+  };
+  if (rate.units === 0n) {
     throw new PertokenError('invalid_request', `GPU pool ${pool.name} has no measured throughput`, {
       param: 'output_tokens_per_s',
     });
   }
-  // p_out in nano-USD = P × G × 1e6 × 1e9 × 10^scale / (10^price.scale × 3600 × rate)
-  const numerator = (weight: Decimal | null): bigint =>
-    price.units *
-    BigInt(pool.gpus) *
-    1_000_000_000_000_000n *
-    pow10(scale) *
-    (weight === null ? pow10(w.scale) : weight.units);
-  const denominator = pow10(price.scale) * 3600n * rate * pow10(w.scale);
+  const gpus = BigInt(pool.gpus);
   return {
-    input: formatNano(divideHalfEven(numerator(w), denominator)),
-    output: formatNano(divideHalfEven(numerator(null), denominator)),
+    input: formatUsd(nanoPerMillion(price, gpus, rate, w)),
+    output: formatUsd(nanoPerMillion(price, gpus, rate, ONE)),
   };
 }

@@ -3,10 +3,10 @@
  * for the plot and the GPU pool for --save-pool.
  */
 import { invalidInput } from '../../errors.js';
+import { formatDecimal, parseDecimal } from '../../money.js';
 import { matchModel, requireGpu } from '../catalog/index.js';
 import { estimate } from '../estimate.js';
 import { parseLengthSpec } from '../lengths.js';
-import { parseDecimal } from '../money.js';
 import { parseConcurrency, parsePrecision, resolveEstimate } from '../options.js';
 import type { GpuPool } from '../pools.js';
 import { DEFAULT_INPUT_COST_WEIGHT } from '../pools.js';
@@ -97,15 +97,15 @@ export function resolveBench(f: BenchFlags, env: NodeJS.ProcessEnv = process.env
   const output = parseLengthSpec(f.output ?? '256', '--output') as OutputSpec;
   let price: string | null = null;
   if (f.gpuPrice !== undefined) {
-    parseDecimal(f.gpuPrice, '--gpu-price');
-    price = f.gpuPrice.trim();
+    // Canonical text ("1e1" -> "10"), as it lands in a saved pool (a plain-decimal schema).
+    price = formatDecimal(parseDecimal(f.gpuPrice.trim(), '--gpu-price', { nonNegative: true }));
   }
   const slo: BenchPlan['slo'] = {};
   if (f.sloTtftMs !== undefined) slo.ttftMs = positive(f.sloTtftMs, '--slo-ttft-ms');
   if (f.sloTpotMs !== undefined) slo.tpotMs = positive(f.sloTpotMs, '--slo-tpot-ms');
   if (f.gpu !== undefined) requireGpu(f.gpu);
   if (f.precision !== undefined) parsePrecision(f.precision, '--precision');
-  if (f.inputCostWeight !== undefined) parseDecimal(f.inputCostWeight, '--input-cost-weight');
+  if (f.inputCostWeight !== undefined) inputCostWeight(f);
   return {
     baseUrl,
     model: f.model.trim(),
@@ -164,6 +164,12 @@ export function estimateCurve(f: BenchFlags, run: BenchRun): { points: CurvePoin
   };
 }
 
+/** `--input-cost-weight` as canonical decimal text (the pool file takes plain decimals only). */
+function inputCostWeight(f: BenchFlags): string {
+  const text = (f.inputCostWeight ?? DEFAULT_INPUT_COST_WEIGHT).trim();
+  return formatDecimal(parseDecimal(text, '--input-cost-weight', { nonNegative: true }));
+}
+
 /** The GPU pool a run measured: its best point (highest output tokens/s). */
 export function poolFromRun(
   name: string,
@@ -185,7 +191,7 @@ export function poolFromRun(
     gpu_price_usd_per_hour: plan.gpuPriceUsdPerHour,
     output_tokens_per_s: best.output_tokens_per_s.toFixed(3),
     input_tokens_per_s: best.input_tokens_per_s.toFixed(3),
-    input_cost_weight: (f.inputCostWeight ?? DEFAULT_INPUT_COST_WEIGHT).trim(),
+    input_cost_weight: inputCostWeight(f),
     measured_at_load: best.concurrency !== undefined ? `concurrency ${best.concurrency}` : `rate ${best.rate ?? 0}/s`,
     measured_at: now.toISOString(),
     source: `pertoken bench ${plan.baseUrl}`,

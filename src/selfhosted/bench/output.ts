@@ -1,6 +1,5 @@
 /** `pertoken bench` output: JSON as in DESIGN §3, CSV and a table with p50/p90/p99 columns. */
-import type { Cell, OutputFormat } from '../format.js';
-import { renderCsv, renderTable } from '../format.js';
+import { renderCsv, renderJson, renderTable, type Cell, type OutputFormat } from '../../output.js';
 import type { BenchPoint, BenchReport } from './runner.js';
 import type { Percentiles } from './stats.js';
 
@@ -39,7 +38,7 @@ function rowOf(report: BenchReport, p: BenchPoint): Cell[] {
 }
 
 export function renderBench(report: BenchReport, format: OutputFormat): string {
-  if (format === 'json') return JSON.stringify(report, null, 2) + '\n';
+  if (format === 'json') return renderJson(report);
   const columns = benchColumns(report);
   const rows = report.points.map((p) => rowOf(report, p));
   return format === 'csv' ? renderCsv(columns, rows) : renderTable(columns, rows);

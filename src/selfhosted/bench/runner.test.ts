@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoUpstream } from '../../demo/index.js';
 import type { DemoUpstream } from '../../demo/index.js';
-import { rejectionOf } from '../../testing/errors.js';
+import { rejectionOf, thrownBy } from '../../testing/errors.js';
 import { resolveBench } from './options.js';
 import type { BenchFlags } from './options.js';
 import type { BenchRun } from './runner.js';
@@ -38,6 +38,26 @@ describe('percentiles', () => {
     expect(quantile([], 0.5)).toBeNull();
     // p90 of 1..11: rank 0.9 × 10 = 9 -> 10
     expect(percentiles([11, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])).toEqual({ p50: 6, p90: 10, p99: 10.9 });
+  });
+});
+
+describe('bench money flags', () => {
+  const plan = (flags: Partial<BenchFlags>) =>
+    resolveBench({ url: 'http://gpu-box:8000/v1', model: 'm', ...flags }, {});
+
+  it('takes --gpu-price as canonical exact text, as a saved pool needs it', () => {
+    expect(plan({ gpuPrice: ' 2.990 ' }).gpuPriceUsdPerHour).toBe('2.99');
+    expect(plan({ gpuPrice: '1e1' }).gpuPriceUsdPerHour).toBe('10');
+    expect(plan({}).gpuPriceUsdPerHour).toBeNull();
+  });
+
+  it.each([
+    ['gpuPrice', '-1', '--gpu-price'],
+    ['gpuPrice', 'free', '--gpu-price'],
+    ['inputCostWeight', '-0.5', '--input-cost-weight'],
+    ['inputCostWeight', '1/4', '--input-cost-weight'],
+  ] as const)('refuses %s %j naming %s', (flag, value, param) => {
+    expect(thrownBy(() => plan({ [flag]: value })).param).toBe(param);
   });
 });
 

@@ -8,9 +8,10 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import { PertokenError } from '../../errors.js';
+import { parseDecimal } from '../../money.js';
 import { seededRandom } from '../../random.js';
 import type { LengthSpec } from '../lengths.js';
-import { decimalOfNumber, exactUsdPerMillion, parseDecimal } from '../money.js';
+import { exactUsdPerMillion } from '../pools.js';
 import type { ChatTarget, RequestResult } from './client.js';
 import { streamChat } from './client.js';
 import type { Percentiles } from './stats.js';
@@ -110,9 +111,9 @@ export function summarize(
       price === null
         ? null
         : exactUsdPerMillion(
-            parseDecimal(price, '--gpu-price'),
+            parseDecimal(price, '--gpu-price', { nonNegative: true }),
             BigInt(plan.gpus),
-            decimalOfNumber(round(tps, 3), 'output_tokens_per_s'),
+            parseDecimal(round(tps, 3), 'output_tokens_per_s', { nonNegative: true }),
           ),
     requests_per_s: round(ok.length / seconds, 4),
     input_tokens_per_s: round(inputTokens / seconds, 2),

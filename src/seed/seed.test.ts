@@ -1,14 +1,18 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPriceBook } from '../../pricing/index.js';
-import { BUCKETS, type Bucket, type Buckets } from '../../usage/index.js';
-import type { LedgerStore } from '../kysely-store.js';
-import { createPostgresStore } from '../postgres/store.js';
-import type { EventRow } from '../rows.js';
-import { createSqliteStore } from '../sqlite/store.js';
-import { TEST_DATABASE_URL, createTestSchema, postgresSkipReason } from '../testing/dialects.js';
-import { tempDir } from '../testing/fixtures.js';
-import type { CostQuery, GroupKey } from '../types.js';
+import { DIMENSION_ID, EVENT_ID, KEY_ID, matchesId } from '../ids.js';
+import {
+  createPostgresStore,
+  createSqliteStore,
+  type CostQuery,
+  type EventRow,
+  type GroupKey,
+  type LedgerStore,
+} from '../ledger/index.js';
+import { TEST_DATABASE_URL, createTestSchema, postgresSkipReason } from '../ledger/testing/dialects.js';
+import { makeEvent, tempDir } from '../ledger/testing/fixtures.js';
+import { createPriceBook } from '../pricing/index.js';
+import { BUCKETS, type Bucket, type Buckets } from '../usage/index.js';
 import { SEED_MODELS, UNPRICED_MODEL } from './catalog.js';
 import { checkSeedOptions, generateSeedRows, hourlyCounts, type SeedOptions } from './generator.js';
 import { seedLedger } from './index.js';
@@ -137,6 +141,26 @@ describe('seed generator', () => {
     );
   });
 
+  it('marks every event as seeded: ids seed:<ULID>, every made-up name seed-…, all valid ids', () => {
+    const all = rows({ ...small, events: 5000 });
+    for (const r of all) {
+      expect(r.id).toMatch(/^seed:[0-7][0-9A-HJKMNP-TV-Z]{25}$/);
+      expect(matchesId(EVENT_ID, r.id)).toBe(true);
+      for (const name of [r.tenant, r.project, r.feature, r.user_id]) {
+        if (name === null || name === undefined) continue;
+        expect(name).toMatch(/^seed-/);
+        expect(matchesId(DIMENSION_ID, name), name).toBe(true);
+      }
+      if (r.key_id !== null && r.key_id !== undefined) {
+        expect(r.key_id).toMatch(/^seed_/);
+        expect(matchesId(KEY_ID, r.key_id), r.key_id).toBe(true);
+      }
+    }
+    // The README's real tenant and project (`acme`, `search`) never appear unprefixed.
+    expect(all.some((r) => r.tenant === 'seed-acme')).toBe(true);
+    expect(all.some((r) => r.tenant === 'acme' || r.project === 'search' || r.feature === 'chat')).toBe(false);
+  });
+
   it('Zipf puts the most weight on rank 0 and sums to one', () => {
     const zipf = new Zipf(200, 1.05);
     expect(zipf.share(0)).toBeGreaterThan(zipf.share(1));
@@ -199,6 +223,32 @@ describe('seedLedger', () => {
     }
   });
 
+  it('refuses a ledger holding a real event, writing nothing, unless forced', async () => {
+    const path = join(dir, 'live.sqlite');
+    const live = createSqliteStore({ path });
+    await live.migrate();
+    try {
+      await live.insertEvents([
+        makeEvent({ id: '01JREAL0000000000000000000', time: new Date('2026-10-30T10:00:00Z') }),
+      ]);
+      const before = await snapshot(live);
+      await expect(seedLedger({ ...small, book, target: { kind: 'sqlite', path } })).rejects.toMatchObject({
+        code: 'invalid_request',
+        param: '--force',
+        message: expect.stringContaining('already holds real events'),
+      });
+      expect(await snapshot(live)).toEqual(before);
+      const forced = await seedLedger({ ...small, events: 3000, book, target: { kind: 'sqlite', path }, force: true });
+      expect(forced).toMatchObject({ generated: 3000, inserted: 3000 });
+      // Still a ledger with a real event: the next load needs --force again.
+      await expect(seedLedger({ ...small, events: 3000, book, target: { kind: 'sqlite', path } })).rejects.toThrow(
+        /already holds real events/,
+      );
+    } finally {
+      await live.close();
+    }
+  });
+
   it('a different seed gives different totals', async () => {
     const path = join(dir, 'other.sqlite');
     await seedLedger({ ...small, seed: 43, book, target: { kind: 'sqlite', path } });
@@ -222,6 +272,14 @@ describe('seedLedger', () => {
       const again = await seedLedger({ ...small, book, target: { kind: 'postgres', url: TEST_DATABASE_URL, schema } });
       expect(again).toMatchObject({ generated: 20_000, inserted: 0 });
       expect(await snapshot(store)).toEqual(sqliteTotals);
+      await store.insertEvents([
+        makeEvent({ id: '01JREAL0000000000000000000', time: new Date('2026-10-30T10:00:00Z') }),
+      ]);
+      const withReal = await snapshot(store);
+      await expect(
+        seedLedger({ ...small, book, target: { kind: 'postgres', url: TEST_DATABASE_URL, schema } }),
+      ).rejects.toMatchObject({ param: '--force' });
+      expect(await snapshot(store)).toEqual(withReal);
     } finally {
       await store.close();
       await drop();

@@ -1,9 +1,18 @@
-import { PertokenError } from '../../errors.js';
-import type { PriceBook } from '../../pricing/index.js';
-import { BUCKETS, type Bucket } from '../../usage/index.js';
-import { DAY_MS, HOUR_MS } from '../rollups.js';
-import type { EventRow } from '../rows.js';
-import { FEATURES, PROJECTS, SEED_MODELS, UNPRICED_MODEL, tenantName, type SeedModel } from './catalog.js';
+import { PertokenError } from '../errors.js';
+import type { EventRow } from '../ledger/index.js';
+import type { PriceBook } from '../pricing/index.js';
+import { BUCKETS, type Bucket } from '../usage/index.js';
+import {
+  FEATURES,
+  PROJECTS,
+  SEED_ID_PREFIX,
+  SEED_MODELS,
+  UNPRICED_MODEL,
+  orgName,
+  seedKeyId,
+  seedName,
+  type SeedModel,
+} from './catalog.js';
 import { MAX_SEED_INPUT, SeedPricer } from './pricer.js';
 import { Zipf, createRandom, logNormalInt, type Random } from './random.js';
 
@@ -18,6 +27,8 @@ import { Zipf, createRandom, logNormalInt, type Random } from './random.js';
  * - token counts are log-normal; a share of calls read the prompt cache (and write it, on
  *   Anthropic), reasoning models emit reasoning tokens, a few calls use web search;
  * - prices are the real bundled prices, computed exactly (SeedPricer), at each event's own time;
+ * - ids are `seed:<ULID>` and every tenant, project, feature, user and key name is prefixed
+ *   (catalog.ts), so seeded data is recognisable and never collides with real attribution;
  * - about 0.2% of calls go to an unpriced self-hosted fine-tune (cost null), ~1% fail (not
  *   billed), ~0.5% are cut off or lack usage and carry an estimate, ~8% arrive through the
  *   event API with reported usage.
@@ -63,6 +74,8 @@ interface ModelInfo extends SeedModel {
   webSearch: boolean;
 }
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 const IDX = Object.fromEntries(BUCKETS.map((b, i) => [b, i])) as Record<Bucket, number>;
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const ESTIMATED_ISSUE = JSON.stringify(['estimated: no usage arrived (stream cut or provider omission)']);
@@ -139,28 +152,30 @@ function buildTenants(count: number, modelCount: number, random: Random): Tenant
   const globalModels = new Zipf(modelCount, 0.9);
   const features = new Zipf(FEATURES.length, 0.8);
   return Array.from({ length: count }, (_, rank) => {
-    const name = tenantName(rank);
+    const org = orgName(rank);
     const big = rank < count / 10;
     const projectCount = big ? 3 + Math.floor(random() * 3) : 1 + Math.floor(random() * 2);
     const offset = Math.floor(random() * PROJECTS.length);
     const projects = Array.from({ length: projectCount }, (_, i): Project => {
       const project = PROJECTS[(offset + i) % PROJECTS.length]!;
-      const featureList = drawDistinct(features, 1 + Math.floor(random() * 3), random).map((f) => FEATURES[f]!);
+      const featureList = drawDistinct(features, 1 + Math.floor(random() * 3), random).map((f) =>
+        seedName(FEATURES[f]!),
+      );
       return {
-        name: project,
-        keys: Array.from({ length: random() < 0.3 ? 2 : 1 }, (_, k) => `vk_${name}_${project}_${k + 1}`),
+        name: seedName(project),
+        keys: Array.from({ length: random() < 0.3 ? 2 : 1 }, (_, k) => seedKeyId(org, project, k + 1)),
         features: featureList,
         featureZipf: new Zipf(featureList.length, 1.0),
       };
     });
-    const users = Array.from({ length: 3 + Math.floor(random() * 40) }, (_, i) => `user-${i + 1}@${name}`);
+    const users = Array.from({ length: 3 + Math.floor(random() * 40) }, (_, i) => seedName(`user-${i + 1}@${org}`));
     const models = drawDistinct(
       globalModels,
       big ? 6 + Math.floor(random() * 5) : 2 + Math.floor(random() * 4),
       random,
     );
     return {
-      name,
+      name: seedName(org),
       projects,
       projectZipf: new Zipf(projectCount, 1.0),
       users,
@@ -273,7 +288,7 @@ export function* generateSeedRows(options: SeedOptions, book: PriceBook): Genera
         : logNormalInt(random, 900 + 4 * (counts[IDX.output]! + counts[IDX.reasoning]!), 0.5, 40, 300_000);
 
       batch.push({
-        id: ulid(timeMs, random),
+        id: SEED_ID_PREFIX + ulid(timeMs, random),
         time_ms: timeMs,
         origin: api ? 'api' : 'gateway',
         source: api ? 'batch-import' : model.provider,

@@ -1,5 +1,5 @@
-import { BUCKETS, type Bucket, type Buckets } from '../../usage/index.js';
-import type { PriceBook } from '../../pricing/index.js';
+import { BUCKETS, type Bucket, type Buckets } from '../usage/index.js';
+import type { PriceBook } from '../pricing/index.js';
 
 /**
  * Exact prices for millions of seed events without paying a full price-book lookup per event.

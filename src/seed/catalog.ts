@@ -1,8 +1,31 @@
 /**
  * What the seed generator draws from: real providers and models (all priced by the bundled
  * genai-prices data, checked in the tests), ranked by how much traffic such models typically see,
- * plus made-up but plausible organisation names.
+ * plus made-up but plausible organisation names — always written behind the prefixes below.
  */
+
+/**
+ * Every seeded event id is `seed:<ULID>`. Nothing else mints such ids (the gateway mints bare
+ * ULIDs; `:` namespaces ingested ids, e.g. `otlp:`): an event whose id lacks the prefix is real,
+ * and `pertoken seed` refuses a ledger holding one unless forced.
+ */
+export const SEED_ID_PREFIX = 'seed:';
+
+/**
+ * Every made-up attribution value (tenant, project, feature, user) starts with `seed-`, so that
+ * seeded events can never count against a real tenant's, project's or feature's budget, even when
+ * forced into a live ledger: `seed-acme`, not the README's `acme`.
+ */
+export const SEED_NAME_PREFIX = 'seed-';
+
+export function seedName(name: string): string {
+  return SEED_NAME_PREFIX + name;
+}
+
+/** Key ids hold no `-` (ids.ts KEY_ID): `seed_acme_support_bot_1`. */
+export function seedKeyId(org: string, project: string, n: number): string {
+  return `seed_${org}_${project}_${n}`.replaceAll('-', '_');
+}
 
 export type ModelKind = 'chat' | 'reasoning' | 'embedding';
 
@@ -83,7 +106,7 @@ export const SEED_MODELS: readonly SeedModel[] = [
 ];
 
 /** A self-hosted fine-tune nobody put in the price book: its events are unpriced (cost null). */
-export const UNPRICED_MODEL: SeedModel = chat('acme-vllm', 'llama-3.1-8b-ft');
+export const UNPRICED_MODEL: SeedModel = chat('seed-vllm', 'llama-3.1-8b-ft');
 
 const ORGS = [
   'acme',
@@ -128,7 +151,8 @@ const ORGS = [
   'mombasa',
 ];
 
-export function tenantName(rank: number): string {
+/** The organisation of tenant `rank`, without the seed prefix: `acme`, …, `acme-2`. */
+export function orgName(rank: number): string {
   const base = ORGS[rank % ORGS.length]!;
   const round = Math.floor(rank / ORGS.length);
   return round === 0 ? base : `${base}-${round + 1}`;
