@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'invalid_header'
   | 'body_too_large'
   | 'not_found'
+  | 'conflict'
   | 'method_not_allowed'
   | 'unauthorized'
   | 'forbidden'
@@ -29,6 +30,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_header: 400,
   body_too_large: 413,
   not_found: 404,
+  conflict: 409,
   method_not_allowed: 405,
   unauthorized: 401,
   forbidden: 403,

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { registerApiRoutes } from './api/index.js';
+import { AttributionService, ledgerUsage, loadCostSources } from './attribution/index.js';
 import { parseConfig, type Config, type Env } from './config/index.js';
 import { startDemoUpstream, type DemoUpstream } from './demo/index.js';
 import { toPertokenError } from './errors.js';
@@ -45,6 +46,8 @@ export interface AppDeps {
   governance?: Governance;
   /** Retries commits that fail; built from `store` when not given. */
   settler?: SettleRetrier;
+  /** Chargeback statements, pools and FOCUS; absent = those routes answer 404. */
+  attribution?: AttributionService;
   now?: () => Date;
 }
 
@@ -83,6 +86,7 @@ export function createApp(deps: AppDeps): App {
     maxBodyBytes: deps.config.server.max_body_bytes,
     now,
     ...(deps.governance ? { governance: deps.governance } : {}),
+    ...(deps.attribution ? { attribution: deps.attribution } : {}),
   });
 
   let inflight = 0;
@@ -159,7 +163,16 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
         onError: (err) => log.error({ err }, 'retention: prune failed; retried next hour'),
       })
     : null;
-  const priceBook = createPriceBook({ overrides: config.prices });
+  // Pools measured by `pertoken bench --save-pool` are cost sources and price their tokens (bench-pools.ts).
+  const sources = await loadCostSources(config, dataDir);
+  const priceBook = createPriceBook({ overrides: sources.priceOverrides });
+  const attribution = new AttributionService({
+    ...sources,
+    usage: ledgerUsage(store),
+    priceBook,
+    sharedCosts: config.shared_costs,
+    plans: config.plans,
+  });
   const recovered = await store.recoverInterrupted(interruptedPricer(priceBook));
   if (recovered > 0) log.warn({ recovered }, 'settled requests interrupted by a previous crash');
 
@@ -191,6 +204,7 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
     metrics,
     log,
     governance,
+    attribution,
     adminToken: options.env.PERTOKEN_ADMIN_TOKEN || null,
   });
 

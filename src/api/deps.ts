@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AttributionService } from '../attribution/index.js';
 import type { Governance } from '../governance/index.js';
 import type { Store } from '../ledger/index.js';
 import type { PertokenMetrics } from '../metrics/index.js';
@@ -15,4 +16,6 @@ export interface ApiDeps {
   now(): Date;
   /** Keys, budgets and the admin API; absent on a bare app (read API guarded by the admin token only). */
   governance?: Governance;
+  /** Statements, pools and the FOCUS export; absent when the server was built without them. */
+  attribution?: AttributionService;
 }

@@ -12,6 +12,7 @@ import {
 } from '../ledger/index.js';
 import type { Governance, Reader } from '../governance/index.js';
 import { registerAdminRoutes } from './admin.js';
+import { registerAttributionRoutes } from './attribution.js';
 import type { ApiDeps } from './deps.js';
 import { adminGuard, ingestGuard, readerOf, readGuard, scopeTenant } from './auth.js';
 import { parseEventBatch, type IngestReply } from './ingest.js';
@@ -78,6 +79,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
   });
 
   registerAdminRoutes(router, deps);
+  registerAttributionRoutes(router, deps);
 
   router.on('GET', '/metrics', async ({ res }) => {
     const { contentType, body } = await deps.metrics.exposition();

@@ -21,3 +21,16 @@ export {
   type UpstreamConfig,
 } from './schema.js';
 export { loadConfigFile, parseConfig, interpolate, type Env } from './load.js';
+export {
+  gpuPoolSchema,
+  poolsSchema,
+  planSchema,
+  sharedCostSchema,
+  IDLE_MODES,
+  POOL_PRICING,
+  type GpuPoolConfig,
+  type IdleMode,
+  type PlanConfig,
+  type PoolPricing,
+  type SharedCostConfig,
+} from './attribution.js';

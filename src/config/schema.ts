@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { BUDGET_ID, CONFIG_NAME, DIMENSION_ID, idSchema, KEY_ID } from '../ids.js';
-
-/** Names that appear in routes, metrics and price_ref: short and predictable. */
-const name = idSchema(CONFIG_NAME);
+import { BUDGET_ID, idSchema, KEY_ID } from '../ids.js';
+import { attributionSections, checkAttribution } from './attribution.js';
+import { dimId, isoDate, name, priceValue, usd } from './primitives.js';
 
 const positiveMs = z.number().int().positive();
 
@@ -31,9 +30,6 @@ const upstream = z
   .strict();
 
 const route = z.object({ match: z.string().min(1).max(200), upstream: name }).strict();
-
-const priceValue = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)]);
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
 
 const priceOverride = z
   .object({
@@ -89,8 +85,6 @@ const demo = z
   .strict()
   .default({ ttft_ms: 150, itl_ms: 15 });
 
-/** Tenant and project ids travel in attribution headers: the same character set. */
-const dimId = idSchema(DIMENSION_ID);
 export const keyIdSchema = idSchema(KEY_ID);
 const budgetId = idSchema(BUDGET_ID);
 const perMinute = z.number().int().positive().max(1_000_000_000);
@@ -98,13 +92,6 @@ const metadata = z
   .record(z.string().max(64), z.string().max(512))
   .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
 const instant = z.iso.datetime({ offset: true });
-/** USD as a decimal string ("1.00"); a YAML number is read through its shortest decimal form. */
-const usd = z
-  .union([z.string(), z.number().nonnegative()])
-  .transform((v) => String(v))
-  .pipe(
-    z.string().regex(/^\d{1,7}(\.\d{1,9})?$/, 'a USD amount like "100" or "0.25" (up to 9 decimals, below 10,000,000)'),
-  );
 
 export const KEY_SCOPES = ['chat', 'completions', 'responses', 'embeddings', 'messages', 'read'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
@@ -273,6 +260,7 @@ export const configSchema = z
     budgets: z.array(budgetSchema).default([]),
     routing,
     governance,
+    ...attributionSections,
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -291,6 +279,7 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `no upstream named "${r.upstream}"` });
     });
     checkGovernance(config, ctx);
+    checkAttribution(config, ctx);
   });
 
 /** Cross-references of the governance sections: unique ids, declared tenants and projects. */

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { AttributionService, ledgerUsage, loadCostSources } from '../attribution/index.js';
 import { parseConfig } from '../config/index.js';
 import { createCounters, type Counters } from '../counters/index.js';
 import { UpstreamPools } from '../gateway/index.js';
@@ -41,6 +42,8 @@ export interface HarnessOptions {
 
 export interface Harness {
   url: string;
+  /** The data directory (ledger, bench pools, run-time pools). */
+  dir: string;
   app: App;
   store: LedgerStore;
   metrics: PertokenMetrics;
@@ -73,7 +76,15 @@ export async function startHarness(options: HarnessOptions): Promise<Harness | G
   const log = pino({ level: process.env.PERTOKEN_TEST_LOG ?? 'silent' });
   const store = createSqliteStore({ path: join(dir, 'ledger.sqlite') });
   await store.migrate();
-  const priceBook = createPriceBook({ overrides: config.prices });
+  const sources = await loadCostSources(config, dir);
+  const priceBook = createPriceBook({ overrides: sources.priceOverrides });
+  const attribution = new AttributionService({
+    ...sources,
+    usage: ledgerUsage(store),
+    priceBook,
+    sharedCosts: config.shared_costs,
+    plans: config.plans,
+  });
   const governed =
     options.governance === true ? await startGovernance(options, dir, config, store, priceBook, log) : null;
   const pools = new UpstreamPools(config.upstreams);
@@ -86,6 +97,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness | G
     metrics,
     log,
     ...(governed ? { governance: governed.governance } : { authenticate: openAccess() }),
+    attribution,
     adminToken: options.adminToken ?? null,
     ...(options.now ? { now: options.now } : {}),
   });
@@ -93,6 +105,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness | G
   const port = await listenEphemeral(server);
   const harness: Harness = {
     url: `http://127.0.0.1:${port}`,
+    dir,
     app,
     store,
     metrics,

@@ -1,0 +1,49 @@
+import { gpuPoolSchema } from '../config/index.js';
+import type { AttributionService } from '../attribution/index.js';
+import { PertokenError } from '../errors.js';
+import { parseJsonBody, readBody, sendJson, type Router } from '../http/index.js';
+import { parseRange } from '../ledger/index.js';
+import { readerOf, scopeTenant } from './auth.js';
+import type { ApiDeps } from './deps.js';
+
+/**
+ * Full cost and chargeback (DESIGN §3): statements, the pools report and run-time pools. Guards
+ * are the prefix middleware of routes.ts; a `read` key sees only its own tenant's statement.
+ */
+export function registerAttributionRoutes(router: Router, deps: ApiDeps): void {
+  const service = (): AttributionService => {
+    if (!deps.attribution) throw new PertokenError('not_found', 'chargeback is not enabled on this server');
+    return deps.attribution;
+  };
+
+  router.on('GET', '/api/v1/chargeback', async (ctx) => {
+    const params = ctx.url.searchParams;
+    const tenant = scopeTenant(readerOf(ctx), params.get('tenant'), 'tenant');
+    const period = params.get('period') ?? currentMonth(deps.now());
+    sendJson(ctx.res, 200, await service().chargeback(period, tenant));
+  });
+
+  router.on('GET', '/api/v1/pools', async (ctx) => {
+    sendJson(ctx.res, 200, await service().poolsReport(parseRange(ctx.url.searchParams, deps.now())));
+  });
+
+  router.on('GET', '/api/v1/admin/pools', ({ res }) => {
+    sendJson(res, 200, { pools: service().poolConfigs() });
+  });
+
+  router.on('POST', '/api/v1/admin/pools', async ({ req, res }) => {
+    const parsed = gpuPoolSchema.safeParse(parseJsonBody(await readBody(req, deps.maxBodyBytes)));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new PertokenError('invalid_request', issue?.message ?? 'invalid pool', {
+        param: issue?.path.join('.') || null,
+      });
+    }
+    const { created } = await service().putPool(parsed.data);
+    sendJson(res, created ? 201 : 200, parsed.data);
+  });
+}
+
+function currentMonth(now: Date): string {
+  return now.toISOString().slice(0, 7);
+}

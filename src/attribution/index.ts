@@ -1,0 +1,13 @@
+/**
+ * Full cost and chargeback (DESIGN §3): GPU pools with idle, shared costs, price plans with
+ * margin, statements and the FOCUS 1.2 export. Everything is exact nano-USD (src/money.ts).
+ */
+export { AttributionService, type AttributionDeps } from './service.js';
+export { attribute, type Attribution, type AttributionInputs, type UsageRow, type UsageSource } from './attribute.js';
+export { ledgerUsage } from './usage.js';
+export { loadCostSources, type CostSources } from './setup.js';
+export { poolFile, RUNTIME_POOLS_FILE, type PoolPersistence } from './pool-file.js';
+export { compilePools, type MeasuredCapacity, type Pool } from './pools.js';
+export { buildStatement, type ChargebackJson, type StatementLineJson, type TenantStatementJson } from './statement.js';
+export type { PoolReportJson } from './pools-report.js';
+export { monthWindow, type Window } from './window.js';

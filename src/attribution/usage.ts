@@ -1,0 +1,25 @@
+import type { Store } from '../ledger/index.js';
+import type { UsageRow, UsageSource } from './attribute.js';
+import type { Window } from './window.js';
+
+/** The ledger's rollups as attribution reads them: tenant × project × provider × model. */
+export function ledgerUsage(store: Pick<Store, 'queryCosts'>): UsageSource {
+  return async (window: Window): Promise<UsageRow[]> => {
+    const rows = await store.queryCosts({
+      from: window.from,
+      to: window.to,
+      groupBy: ['tenant', 'project', 'provider', 'model'],
+      filter: {},
+    });
+    return rows.map((row) => ({
+      tenant: row.keys.tenant ?? 'default',
+      project: row.keys.project ?? null,
+      provider: row.keys.provider ?? '',
+      model: row.keys.model ?? '',
+      requests: row.requests,
+      tokens: row.tokens,
+      costNano: row.cost_nano,
+      adjustmentsNano: row.adjustments_nano,
+    }));
+  };
+}
