@@ -4,7 +4,7 @@
  * here; attribution/ turns them into nano-USD exactly.
  */
 import { z } from 'zod';
-import { dayOrInstant, decimal, dimId, name, priceValue, usd } from './primitives.js';
+import { checkUnique, dayOrInstant, decimal, dimId, name, priceValue, usd } from './primitives.js';
 
 export const POOL_PRICING = ['on_demand', 'reserved', 'spot'] as const;
 export const IDLE_MODES = ['line', 'weighted', 'even'] as const;
@@ -122,12 +122,9 @@ export function checkPools(
   ctx: z.RefinementCtx,
   at: PropertyKey[] = [],
 ): void {
-  const names = new Set<string>();
+  checkUnique(ctx, pools, at, 'name', 'pool');
   const servedBy = new Map<string, string>();
   pools.forEach((pool, i) => {
-    if (names.has(pool.name))
-      ctx.addIssue({ code: 'custom', path: [...at, i, 'name'], message: `duplicate pool "${pool.name}"` });
-    names.add(pool.name);
     pool.serves.forEach((provider, j) => {
       const other = servedBy.get(provider);
       if (other !== undefined)
@@ -157,26 +154,14 @@ export const poolsSchema = z.array(gpuPoolSchema).superRefine((pools, ctx) => ch
 /** Unique names, valid pools, one plan per tenant. */
 export function checkAttribution(config: z.infer<typeof attributionShape>, ctx: z.RefinementCtx): void {
   checkPools(config.gpu_pools, ctx, ['gpu_pools']);
-  const shared = new Set<string>();
+  checkUnique(ctx, config.shared_costs, ['shared_costs'], 'name', 'shared cost');
   config.shared_costs.forEach((cost, i) => {
-    if (shared.has(cost.name))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['shared_costs', i, 'name'],
-        message: `duplicate shared cost "${cost.name}"`,
-      });
-    shared.add(cost.name);
     if (cost.to !== undefined && Date.parse(cost.to) <= Date.parse(cost.from))
       ctx.addIssue({ code: 'custom', path: ['shared_costs', i, 'to'], message: 'must be after from' });
     if (typeof cost.allocate === 'object' && Object.values(cost.allocate.fixed).every((s) => /^0*(\.0*)?$/.test(s)))
       ctx.addIssue({ code: 'custom', path: ['shared_costs', i, 'allocate', 'fixed'], message: 'shares sum to zero' });
   });
-  const planned = new Set<string>();
-  config.plans.forEach((plan, i) => {
-    if (planned.has(plan.tenant))
-      ctx.addIssue({ code: 'custom', path: ['plans', i, 'tenant'], message: `tenant "${plan.tenant}" has two plans` });
-    planned.add(plan.tenant);
-  });
+  checkUnique(ctx, config.plans, ['plans'], 'tenant', 'plan for tenant');
 }
 
 export type GpuPoolConfig = z.infer<typeof gpuPoolSchema>;

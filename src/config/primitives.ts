@@ -31,3 +31,20 @@ export const usd = z
   .pipe(
     z.string().regex(/^\d{1,7}(\.\d{1,9})?$/, 'a USD amount like "100" or "0.25" (up to 9 decimals, below 10,000,000)'),
   );
+
+/** Flags every item whose `key` repeats an earlier one's, at `path.i.field`: "duplicate <what> "x"". */
+export function checkUnique<T>(
+  ctx: z.RefinementCtx,
+  items: readonly T[],
+  path: readonly PropertyKey[],
+  field: keyof T & string,
+  what: string,
+): void {
+  const seen = new Set<unknown>();
+  items.forEach((item, i) => {
+    const value = item[field];
+    if (seen.has(value))
+      ctx.addIssue({ code: 'custom', path: [...path, i, field], message: `duplicate ${what} "${String(value)}"` });
+    seen.add(value);
+  });
+}

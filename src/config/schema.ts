@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BUDGET_ID, idSchema, KEY_ID } from '../ids.js';
 import { attributionSections, checkAttribution } from './attribution.js';
-import { dimId, isoDate, name, priceValue, usd } from './primitives.js';
+import { checkUnique, dimId, isoDate, name, priceValue, usd } from './primitives.js';
 
 const positiveMs = z.number().int().positive();
 
@@ -264,16 +264,8 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
-    const names = new Set<string>();
-    config.upstreams.forEach((u, i) => {
-      if (names.has(u.name))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['upstreams', i, 'name'],
-          message: `duplicate upstream name "${u.name}"`,
-        });
-      names.add(u.name);
-    });
+    checkUnique(ctx, config.upstreams, ['upstreams'], 'name', 'upstream name');
+    const names = new Set(config.upstreams.map((u) => u.name));
     config.routes.forEach((r, i) => {
       if (!names.has(r.upstream))
         ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `no upstream named "${r.upstream}"` });
@@ -300,10 +292,8 @@ function checkGovernance(config: z.infer<typeof governanceShape>, ctx: z.Refinem
       projects.add(p.id);
     });
   });
-  const keyIds = new Set<string>();
+  checkUnique(ctx, config.keys, ['keys'], 'id', 'key');
   config.keys.forEach((k, i) => {
-    if (keyIds.has(k.id)) ctx.addIssue({ code: 'custom', path: ['keys', i, 'id'], message: `duplicate key "${k.id}"` });
-    keyIds.add(k.id);
     const own = tenants.get(k.tenant);
     if (!own)
       ctx.addIssue({
@@ -318,12 +308,7 @@ function checkGovernance(config: z.infer<typeof governanceShape>, ctx: z.Refinem
         message: `tenant "${k.tenant}" declares no project "${k.project}"`,
       });
   });
-  const budgetIds = new Set<string>();
-  config.budgets.forEach((b, i) => {
-    if (budgetIds.has(b.id))
-      ctx.addIssue({ code: 'custom', path: ['budgets', i, 'id'], message: `duplicate budget "${b.id}"` });
-    budgetIds.add(b.id);
-  });
+  checkUnique(ctx, config.budgets, ['budgets'], 'id', 'budget');
   for (const alias of Object.keys(config.routing.aliases)) {
     if (config.routing.aliases[config.routing.aliases[alias] ?? ''] !== undefined)
       ctx.addIssue({
