@@ -382,14 +382,35 @@ function retryFailureLogger(deps: Pick<AppDeps, 'metrics' | 'log'>): (err: unkno
   };
 }
 
+/**
+ * Demo mode: the simulated upstream stands in for OpenAI, Anthropic and a self-hosted vLLM server
+ * (provider `demo-vllm`, serving the open-weight families), so a `gpu_pools` entry serving
+ * `demo-vllm` is costed offline; such a pool scrapes the simulator's vLLM-style /metrics.
+ */
+export const DEMO_SELFHOSTED_PROVIDER = 'demo-vllm';
+const DEMO_SELFHOSTED_MODELS = ['llama-*', 'meta-llama/*', 'mistral-*', 'mixtral-*', 'qwen*', 'Qwen/*', 'gemma-*'];
+
 function withDemoUpstreams(config: Config, demoUrl: string): Config {
   return parseConfig({
     ...structuredClone(config),
     upstreams: [
       { name: 'demo-openai', kind: 'openai', provider: 'openai', base_url: `${demoUrl}/v1` },
       { name: 'demo-anthropic', kind: 'anthropic', provider: 'anthropic', base_url: demoUrl },
+      { name: 'demo-selfhosted', kind: 'openai', provider: DEMO_SELFHOSTED_PROVIDER, base_url: `${demoUrl}/v1` },
     ],
-    routes: [],
+    routes: [
+      ...DEMO_SELFHOSTED_MODELS.map((match) => ({ match, upstream: 'demo-selfhosted' })),
+      { match: '*', upstream: 'demo-openai' },
+      { match: '*', upstream: 'demo-anthropic' },
+    ],
+    gpu_pools: config.gpu_pools.map((pool) =>
+      pool.serves.includes(DEMO_SELFHOSTED_PROVIDER) && pool.metrics === undefined
+        ? {
+            ...structuredClone(pool),
+            metrics: { urls: [`${demoUrl}/metrics`], interval_ms: 15_000, timeout_ms: 2_000 },
+          }
+        : structuredClone(pool),
+    ),
   });
 }
 
