@@ -153,3 +153,39 @@ describe('GPU pool cost, busy and idle (hand-computed)', () => {
     }
   });
 });
+
+describe('pool capacity sources', () => {
+  const base = { name: 'est', gpus: 2, rates: [{ from: '2026-10-01', usd_per_gpu_hour: 2 }], serves: ['x'] };
+
+  it('takes the estimator’s best throughput on the pool’s GPUs when asked to', () => {
+    const config = attributionConfig({
+      gpu_pools: [
+        {
+          ...base,
+          gpu: 'h100-sxm',
+          capacity: { estimate: { model: 'llama-3.1-8b', precision: 'fp8', input_tokens: 2000, output_tokens: 500 } },
+        },
+      ],
+    });
+    const [pool] = compilePools(config.gpu_pools, []);
+    const output = Number(pool!.outputTokensPerS);
+    expect(output).toBeGreaterThan(1000);
+    // Input rides along at the traffic's mix: 2000 in per 500 out.
+    expect(Number(pool!.inputTokensPerS)).toBeCloseTo(output * 4, 0);
+  });
+
+  it('falls back to the bench measurement of the same name, and refuses a pool with neither', () => {
+    const config = attributionConfig({ gpu_pools: [base] });
+    const [pool] = compilePools(config.gpu_pools, [
+      { name: 'est', output_tokens_per_s: '900.5', input_tokens_per_s: '100' },
+    ]);
+    expect(pool!.outputTokensPerS).toBe('900.5');
+    expect(() => compilePools(config.gpu_pools, [])).toThrow(/has no capacity/);
+  });
+
+  it('needs a catalog GPU to estimate', () => {
+    expect(() =>
+      attributionConfig({ gpu_pools: [{ ...base, capacity: { estimate: { model: 'llama-3.1-8b' } } }] }),
+    ).toThrow(/catalog GPU/);
+  });
+});

@@ -15,6 +15,7 @@ import type { GpuPoolConfig, IdleMode, PoolPricing } from '../config/index.js';
 import { PertokenError } from '../errors.js';
 import { divRoundHalfEven, mulDivHalfEven, parseDecimal, parseDecimalScaled, type Decimal } from '../money.js';
 import { INPUT_BUCKETS, OUTPUT_BUCKETS, type Bucket, type Buckets } from '../usage/index.js';
+import { estimatePoolCapacity } from './estimated-capacity.js';
 import { instantMs, overlapMs, type Window } from './window.js';
 
 const MS_PER_HOUR = 3_600_000n;
@@ -56,13 +57,19 @@ export interface MeasuredCapacity {
 export function compilePools(configs: readonly GpuPoolConfig[], measured: readonly MeasuredCapacity[]): Pool[] {
   return configs.map((config, i) => {
     const bench = measured.find((m) => m.name === config.name);
+    const given = config.capacity;
     const capacity =
-      config.capacity ??
-      (bench ? { output_tokens_per_s: bench.output_tokens_per_s, input_tokens_per_s: bench.input_tokens_per_s } : null);
+      given === undefined
+        ? bench
+          ? { output_tokens_per_s: bench.output_tokens_per_s, input_tokens_per_s: bench.input_tokens_per_s }
+          : null
+        : 'estimate' in given
+          ? estimatePoolCapacity(config, given.estimate, `gpu_pools.${i}.capacity.estimate`)
+          : given;
     if (capacity === null) {
       throw new PertokenError(
         'config_invalid',
-        `pool "${config.name}" has no capacity: give capacity: {output_tokens_per_s: ...} or run ` +
+        `pool "${config.name}" has no capacity: give capacity: {output_tokens_per_s: ...} or {estimate: {model: ...}}, or run ` +
           `pertoken bench --save-pool ${config.name}`,
         { param: `gpu_pools.${i}.capacity` },
       );

@@ -20,12 +20,29 @@ const poolRate = z
   })
   .strict();
 
-const capacity = z
+const measuredCapacity = z
   .object({
     output_tokens_per_s: decimal,
     input_tokens_per_s: decimal.default('0'),
   })
   .strict();
+
+/** Capacity from the roofline estimator (`pertoken estimate`) for the pool's `gpu` × `gpus`. */
+const estimatedCapacity = z
+  .object({
+    estimate: z
+      .object({
+        model: z.string().min(1).max(200),
+        precision: z.string().min(1).max(16).default('bf16'),
+        /** Mean prompt and completion lengths of the traffic, in tokens. */
+        input_tokens: z.number().int().positive().max(10_000_000).default(1000),
+        output_tokens: z.number().int().positive().max(10_000_000).default(1000),
+      })
+      .strict(),
+  })
+  .strict();
+
+const capacity = z.union([measuredCapacity, estimatedCapacity]);
 
 /** Live serving telemetry: the engines' Prometheus endpoints (vLLM, TGI, SGLang). */
 const poolTelemetry = z
@@ -143,6 +160,12 @@ export function checkPools(
           message: 'rates must be in increasing order of from',
         });
     }
+    if (pool.capacity !== undefined && 'estimate' in pool.capacity && pool.gpu === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [...at, i, 'gpu'],
+        message: 'a catalog GPU (e.g. h100-sxm) is needed to estimate capacity',
+      });
     if (pool.to !== undefined && Date.parse(pool.to) <= Date.parse(pool.rates[0]!.from))
       ctx.addIssue({ code: 'custom', path: [...at, i, 'to'], message: 'must be after the first rate' });
   });
