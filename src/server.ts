@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { registerApiRoutes } from './api/index.js';
-import { AttributionService, ledgerUsage, loadCostSources } from './attribution/index.js';
+import { openAttribution, type AttributionService } from './attribution/index.js';
 import { parseConfig, type Config, type Env } from './config/index.js';
 import { startDemoUpstream, type DemoUpstream } from './demo/index.js';
 import { toPertokenError } from './errors.js';
@@ -29,7 +29,7 @@ import {
   type Store,
 } from './ledger/index.js';
 import { PertokenMetrics } from './metrics/index.js';
-import { createPriceBook, type PriceBook } from './pricing/index.js';
+import type { PriceBook } from './pricing/index.js';
 
 /** Everything the app needs, constructed by the caller: tests pass fakes or real services. */
 export interface AppDeps {
@@ -164,15 +164,8 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
       })
     : null;
   // Pools measured by `pertoken bench --save-pool` are cost sources and price their tokens (bench-pools.ts).
-  const sources = await loadCostSources(config, dataDir);
-  const priceBook = createPriceBook({ overrides: sources.priceOverrides });
-  const attribution = new AttributionService({
-    ...sources,
-    usage: ledgerUsage(store),
-    priceBook,
-    sharedCosts: config.shared_costs,
-    plans: config.plans,
-  });
+  const { priceBook, attribution } = await openAttribution(config, dataDir, store);
+  await attribution.startTelemetry();
   const recovered = await store.recoverInterrupted(interruptedPricer(priceBook));
   if (recovered > 0) log.warn({ recovered }, 'settled requests interrupted by a previous crash');
 
@@ -235,6 +228,7 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
         const { drained, remaining } = await replicated.drain({ timeoutMs: config.server.drain_timeout_ms });
         if (!drained) log.warn({ remaining }, 'outbox not empty at shutdown; it ships when this replica starts again');
       }
+      await attribution.close();
       await store.close();
       await governance.close();
       await counters.close();
@@ -403,11 +397,12 @@ function withDemoUpstreams(config: Config, demoUrl: string): Config {
       { match: '*', upstream: 'demo-openai' },
       { match: '*', upstream: 'demo-anthropic' },
     ],
+    // Like the upstreams, a demo-vllm pool's engines are the simulator: its /metrics, at the pool's cadence.
     gpu_pools: config.gpu_pools.map((pool) =>
-      pool.serves.includes(DEMO_SELFHOSTED_PROVIDER) && pool.metrics === undefined
+      pool.serves.includes(DEMO_SELFHOSTED_PROVIDER)
         ? {
             ...structuredClone(pool),
-            metrics: { urls: [`${demoUrl}/metrics`], interval_ms: 15_000, timeout_ms: 2_000 },
+            metrics: { interval_ms: 15_000, timeout_ms: 2_000, ...pool.metrics, urls: [`${demoUrl}/metrics`] },
           }
         : structuredClone(pool),
     ),

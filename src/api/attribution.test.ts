@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChargebackJson, PoolReportJson } from '../attribution/index.js';
-import { parseUsd } from '../money.js';
+import { request } from 'undici';
+import { parseDecimalScaled, parseUsd } from '../money.js';
+import { parseCsv } from '../attribution/testing/focus.js';
 import { startHarness, type GovernedHarness } from '../testing/harness.js';
 import { ADMIN, call } from '../testing/http.js';
 
@@ -100,6 +102,49 @@ describe('GET /api/v1/chargeback', () => {
     const reply = await call(gw.url, 'GET', '/api/v1/chargeback?period=2026-13');
     expect(reply.status).toBe(400);
     expect(reply.json.error).toMatchObject({ code: 'invalid_request', param: 'period' });
+  });
+});
+
+describe('GET /api/v1/focus', () => {
+  async function focus(query: string, token: string = ADMIN) {
+    const res = await request(`${gw.url}/api/v1/focus?${query}`, { headers: { authorization: `Bearer ${token}` } });
+    const text = await res.body.text();
+    return {
+      status: res.statusCode,
+      type: res.headers['content-type'],
+      rows: res.statusCode === 200 ? parseCsv(text) : [],
+      text,
+    };
+  }
+  const billed = (rows: Array<Array<string | null>>) => {
+    const at = rows[0]!.indexOf('BilledCost');
+    return rows.slice(1).reduce((sum, r) => sum + parseDecimalScaled(r[at] ?? '0', 9, 'BilledCost'), 0n);
+  };
+
+  it('streams the month as FOCUS CSV whose BilledCost sums to what the statement attributes', async () => {
+    const reply = await focus('from=2026-10-01&to=2026-11-01');
+    expect(reply.status).toBe(200);
+    expect(reply.type).toMatch(/^text\/csv/);
+    expect(reply.rows[0]!.slice(0, 3)).toEqual(['BilledCost', 'BillingAccountId', 'BillingAccountName']);
+    const s = (await call(gw.url, 'GET', '/api/v1/chargeback?period=2026-10')).json as unknown as ChargebackJson;
+    expect(billed(reply.rows)).toBe(parseUsd(s.inputs!.total_usd));
+  });
+
+  it('gives a read key its own tenant’s rows only, and 403 for another tenant', async () => {
+    const own = await focus('from=2026-10-01&to=2026-11-01', acmeReader);
+    expect(own.status).toBe(200);
+    const sub = own.rows[0]!.indexOf('SubAccountId');
+    expect(new Set(own.rows.slice(1).map((r) => r[sub]))).toEqual(new Set(['acme']));
+    const s = (await call(gw.url, 'GET', '/api/v1/chargeback?period=2026-10', undefined, acmeReader))
+      .json as unknown as ChargebackJson;
+    expect(billed(own.rows)).toBe(parseUsd(s.tenants[0]!.cost_usd));
+    expect((await focus('from=2026-10-01&to=2026-11-01&tenant=beta', acmeReader)).status).toBe(403);
+  });
+
+  it('refuses a window that ends before it starts, naming the parameter', async () => {
+    const reply = await focus('from=2026-11-01&to=2026-10-01');
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.text).error.param).toBe('from');
   });
 });
 

@@ -1,13 +1,13 @@
 import { gpuPoolSchema } from '../config/index.js';
 import type { AttributionService } from '../attribution/index.js';
 import { PertokenError } from '../errors.js';
-import { parseJsonBody, readBody, sendJson, type Router } from '../http/index.js';
+import { parseJsonBody, readBody, sendJson, writeChunk, type Router } from '../http/index.js';
 import { parseRange } from '../ledger/index.js';
 import { readerOf, scopeTenant } from './auth.js';
 import type { ApiDeps } from './deps.js';
 
 /**
- * Full cost and chargeback (DESIGN §3): statements, the pools report and run-time pools. Guards
+ * Full cost and chargeback (DESIGN §3): statements, the pools report, the FOCUS export and run-time pools. Guards
  * are the prefix middleware of routes.ts; a `read` key sees only its own tenant's statement.
  */
 export function registerAttributionRoutes(router: Router, deps: ApiDeps): void {
@@ -25,6 +25,24 @@ export function registerAttributionRoutes(router: Router, deps: ApiDeps): void {
 
   router.on('GET', '/api/v1/pools', async (ctx) => {
     sendJson(ctx.res, 200, await service().poolsReport(parseRange(ctx.url.searchParams, deps.now())));
+  });
+
+  // FOCUS 1.2 as CSV, streamed: the ledger is read a day at a time and written with back-pressure.
+  router.on('GET', '/api/v1/focus', async (ctx) => {
+    const { res, url } = ctx;
+    const tenant = scopeTenant(readerOf(ctx), url.searchParams.get('tenant'), 'tenant');
+    const window = parseRange(url.searchParams, deps.now());
+    const chunks = await service().focus(window, tenant);
+    const name = `focus-${window.from.toISOString().slice(0, 10)}-${window.to.toISOString().slice(0, 10)}.csv`;
+    res.writeHead(200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${name}"`,
+    });
+    for await (const chunk of chunks) {
+      if (res.destroyed) break;
+      await writeChunk(res, Buffer.from(chunk));
+    }
+    res.end();
   });
 
   router.on('GET', '/api/v1/admin/pools', ({ res }) => {

@@ -6,7 +6,6 @@ import { parseUsd } from '../money.js';
 import { createPriceBook } from '../pricing/index.js';
 import { AttributionService } from './service.js';
 import { attributionConfig } from './testing/usage.js';
-import { ledgerUsage } from './usage.js';
 
 /** Attribution over the real ledger, on every dialect in DIALECTS: rollups, adjustments and all. */
 
@@ -79,7 +78,7 @@ for (const dialect of await ledgerDialects()) {
       });
 
       const service = new AttributionService({
-        usage: ledgerUsage(store),
+        store,
         priceBook: createPriceBook(),
         pools: config.gpu_pools,
         sharedCosts: config.shared_costs,

@@ -1,4 +1,4 @@
-import type { Store } from '../ledger/index.js';
+import type { CostRow, Store } from '../ledger/index.js';
 import type { UsageRow, UsageSource } from './attribute.js';
 import type { Window } from './window.js';
 
@@ -11,15 +11,20 @@ export function ledgerUsage(store: Pick<Store, 'queryCosts'>): UsageSource {
       groupBy: ['tenant', 'project', 'provider', 'model'],
       filter: {},
     });
-    return rows.map((row) => ({
-      tenant: row.keys.tenant ?? 'default',
-      project: row.keys.project ?? null,
-      provider: row.keys.provider ?? '',
-      model: row.keys.model ?? '',
-      requests: row.requests,
-      tokens: row.tokens,
-      costNano: row.cost_nano,
-      adjustmentsNano: row.adjustments_nano,
-    }));
+    return rows.map(usageRowOf);
+  };
+}
+
+/** A ledger group as attribution reads it: a group without a tenant is `default` (open mode). */
+export function usageRowOf(row: CostRow): UsageRow {
+  return {
+    tenant: row.keys.tenant ?? 'default',
+    project: row.keys.project ?? null,
+    provider: row.keys.provider ?? '',
+    model: row.keys.model ?? '',
+    requests: row.requests,
+    tokens: row.tokens,
+    costNano: row.cost_nano,
+    adjustmentsNano: row.adjustments_nano,
   };
 }

@@ -1,8 +1,4 @@
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
 import { parseInstant, presentEvent } from '../ledger/index.js';
 import { PertokenError } from '../errors.js';
@@ -20,6 +16,7 @@ import {
   type Env,
   type LedgerFlags,
 } from './ledger-store.js';
+import { writeOutput, writeWithBackpressure } from './output-file.js';
 
 interface ExportFlags extends LedgerFlags {
   from?: string;
@@ -99,11 +96,6 @@ export function jsonLine(e: UsageEvent): string {
   return JSON.stringify(presentEvent(e)) + '\n';
 }
 
-/** Writes and waits for 'drain' when the stream's buffer is full: memory stays at one page. */
-async function write(stream: Writable, chunk: string): Promise<void> {
-  if (!stream.write(chunk)) await once(stream, 'drain');
-}
-
 /** The reader went away (`pertoken export … | head`): stop writing, not an error. */
 function isClosedPipe(err: unknown): boolean {
   return (
@@ -142,10 +134,10 @@ export async function exportEvents(
   out.on('error', onError);
   let count = 0;
   try {
-    if (options.format === 'csv') await write(out, CSV_COLUMNS.join(',') + '\n');
+    if (options.format === 'csv') await writeWithBackpressure(out, CSV_COLUMNS.join(',') + '\n');
     for await (const page of source.scanEvents(options)) {
       if (failed !== null) break;
-      await write(out, page.map(line).join(''));
+      await writeWithBackpressure(out, page.map(line).join(''));
       count += page.length;
     }
   } catch (err: unknown) {
@@ -203,30 +195,9 @@ export function exportCommand(io: CliIo = processIo(), env: Env = process.env): 
       ...(pageSize !== undefined ? { pageSize } : {}),
     };
 
-    if (flags.output === undefined) {
-      const count = await withLedger(flags, env, (store) => exportEvents(store, io.stdout, options));
-      io.stderr.write(`exported ${count} events\n`);
-      return;
-    }
-    const partial = `${flags.output}.partial`;
-    const file = createWriteStream(partial);
-    try {
-      await once(file, 'open');
-      const count = await withLedger(flags, env, (store) => exportEvents(store, file, options));
-      file.end();
-      await finished(file);
-      await rename(partial, flags.output);
-      io.stderr.write(`exported ${count} events to ${flags.output}\n`);
-    } catch (err: unknown) {
-      file.destroy();
-      await rm(partial, { force: true });
-      // File system errors carry the failed syscall; ledger errors pass through as they are.
-      if ((err as { syscall?: unknown } | null)?.syscall === undefined) throw err;
-      const code = (err as { code?: string }).code;
-      throw new PertokenError('invalid_request', `cannot write ${flags.output}: ${code ?? String(err)}`, {
-        param: '--output',
-        cause: err,
-      });
-    }
+    const count = await writeOutput(io, flags.output, '--output', (sink) =>
+      withLedger(flags, env, (store) => exportEvents(store, sink, options)),
+    );
+    io.stderr.write(`exported ${count} events${flags.output === undefined ? '' : ` to ${flags.output}`}\n`);
   });
 }

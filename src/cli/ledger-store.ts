@@ -45,8 +45,15 @@ export function ledgerTarget(flags: LedgerFlags, env: Env): LedgerTarget {
     }
     return { kind: 'postgres', url };
   }
-  const dir = resolve(flags.dataDir ?? env.PERTOKEN_DATA_DIR ?? '.pertoken');
-  return { kind: 'sqlite', path: join(dir, 'ledger.sqlite') };
+  return { kind: 'sqlite', path: join(dataDirOf(flags, env), 'ledger.sqlite') };
+}
+
+/**
+ * The data directory of serve's other state (bench pools, run-time pools): --data-dir, else
+ * PERTOKEN_DATA_DIR, else ./.pertoken — also when the ledger itself is on PostgreSQL.
+ */
+export function dataDirOf(flags: LedgerFlags, env: Env): string {
+  return resolve(flags.dataDir ?? env.PERTOKEN_DATA_DIR ?? '.pertoken');
 }
 
 /**

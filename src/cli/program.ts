@@ -4,6 +4,7 @@ import { benchCommand } from './bench.js';
 import { budgetsCommand } from './budgets.js';
 import { estimateCommand } from './estimate.js';
 import { exportCommand } from './export.js';
+import { focusCommand } from './focus.js';
 import { keysCommand } from './keys.js';
 import { pricesCommand } from './prices.js';
 import { pruneCommand } from './prune.js';
@@ -14,24 +15,32 @@ import { serveCommand } from './serve.js';
 import { tenantsCommand } from './tenants.js';
 import { processIo, type CliIo, type Env } from './ledger-store.js';
 
-/** Every command, each writing to `io` and reading `env`: in-process tests pass their own. */
+/** A command factory: every command writes to `io` and reads `env` (tests pass their own). */
+export type CommandFactory = (io: CliIo, env: Env) => Command;
+
+/** Every command, in `pertoken --help` order; adding a command is one entry here. */
+export const COMMANDS: readonly CommandFactory[] = [
+  serveCommand,
+  reportCommand,
+  pricesCommand,
+  estimateCommand,
+  benchCommand,
+  tenantsCommand,
+  keysCommand,
+  budgetsCommand,
+  repriceCommand,
+  adjustCommand,
+  exportCommand,
+  focusCommand,
+  pruneCommand,
+  seedCommand,
+];
+
 export function buildProgram(version: string, io: CliIo = processIo(), env: Env = process.env): Command {
   const program = new Command('pertoken')
     .description('what every LLM token costs, who spent it and why')
-    .version(version)
-    .addCommand(serveCommand(io, env))
-    .addCommand(reportCommand(io, env))
-    .addCommand(pricesCommand(io, env))
-    .addCommand(estimateCommand(io, env))
-    .addCommand(benchCommand(io, env))
-    .addCommand(tenantsCommand(io, env))
-    .addCommand(keysCommand(io, env))
-    .addCommand(budgetsCommand(io, env))
-    .addCommand(repriceCommand(io, env))
-    .addCommand(adjustCommand(io, env))
-    .addCommand(exportCommand(io, env))
-    .addCommand(pruneCommand(io, env))
-    .addCommand(seedCommand(io, env));
+    .version(version);
+  for (const make of COMMANDS) program.addCommand(make(io, env));
   routeOutput(program, io);
   return program;
 }

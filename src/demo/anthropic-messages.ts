@@ -10,6 +10,7 @@ import {
   requireModel,
   rngFor,
   slotTemplate,
+  type EngineWork,
   type RouteContext,
   type RouteResult,
 } from './generation.js';
@@ -53,6 +54,11 @@ export function messages(body: Record<string, unknown>, ctx: RouteContext): Rout
   const usage = ctx.faults.noUsage ? null : inputUsage;
   const tool = answer.kind === 'tool' ? { id: randomId('toolu_01', 22), name: answer.name } : null;
   const stopReason = output.truncated ? 'max_tokens' : tool ? 'tool_use' : 'end_turn';
+  const work: EngineWork = {
+    promptTokens: prompt.totalTokens,
+    generationTokens: outputTokens,
+    finishedReason: output.truncated ? 'length' : 'stop',
+  };
   const head = {
     id: randomId('msg_01', 22),
     type: 'message',
@@ -75,7 +81,7 @@ export function messages(body: Record<string, unknown>, ctx: RouteContext): Rout
     else if (output.tokens.length > 0 || !thinking) content.push({ type: 'text', text: output.tokens.join('') });
     const message: Record<string, unknown> = { ...head, content, stop_reason: stopReason, stop_sequence: null };
     if (usage) message.usage = { ...usage, output_tokens: outputTokens, service_tier: 'standard' };
-    return { kind: 'json', status: 200, body: message, outputTokens };
+    return { kind: 'json', status: 200, body: message, work };
   }
 
   const frames: Frame[] = [];
@@ -130,7 +136,7 @@ export function messages(body: Record<string, unknown>, ctx: RouteContext): Rout
   }
   emit('message_delta', delta);
   emit('message_stop', {});
-  return { kind: 'stream', plan: { frames, malformed: 'event: content_block_delta\ndata: {not json\n\n' } };
+  return { kind: 'stream', plan: { frames, malformed: 'event: content_block_delta\ndata: {not json\n\n' }, work };
 }
 
 /** Each block kind's delta: its type and the field that carries the streamed piece. */
@@ -142,7 +148,7 @@ export function countTokensRoute(body: Record<string, unknown>): RouteResult {
   const model = requireModel(body, 'anthropic');
   requireMessages(body);
   const prompt = readAnthropicPrompt(body, servedAnthropicModel(model));
-  return { kind: 'json', status: 200, body: { input_tokens: prompt.totalTokens }, outputTokens: 0 };
+  return { kind: 'json', status: 200, body: { input_tokens: prompt.totalTokens }, work: null };
 }
 
 function requireMessages(body: Record<string, unknown>): void {

@@ -24,8 +24,19 @@ export interface RouteContext {
   promptCache: PromptCache;
 }
 
+/** What a request puts through the simulated engine: its latency, and the engine's /metrics counters. */
+export interface EngineWork {
+  promptTokens: number;
+  /** Output tokens, hidden reasoning included. */
+  generationTokens: number;
+  /** vLLM's `finished_reason` when the reply goes out whole: `length` when the output limit ended it. */
+  finishedReason: 'stop' | 'length';
+}
+
+/** `work` is null for replies no engine computes (count_tokens). */
 export type RouteResult =
-  { kind: 'json'; status: number; body: unknown; outputTokens: number } | { kind: 'stream'; plan: StreamPlan };
+  | { kind: 'json'; status: number; body: unknown; work: EngineWork | null }
+  | { kind: 'stream'; plan: StreamPlan; work: EngineWork };
 
 export interface OutputPlan {
   /** Visible output tokens (one word each). */

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { performance } from 'node:perf_hooks';
 import { PertokenError, toPertokenError } from '../errors.js';
 import { countTokensRoute, messages } from './anthropic-messages.js';
+import { EngineMetrics, type EngineRequest } from './engine-metrics.js';
 import { NO_FAULTS, resolveFaults } from './faults.js';
 import type { RouteContext, RouteResult } from './generation.js';
 import { anthropicModelList, openaiModelList } from './models.js';
@@ -25,7 +26,11 @@ export const NON_STREAM_ITL_DIVISOR = 4;
 
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-/** The request handler, with live counters for tests and embedding servers. */
+/**
+ * The request handler, with live counters for tests and embedding servers. `GET /metrics` (the
+ * engine's Prometheus metrics, see engine-metrics.ts) is answered outside these counters and
+ * faults, so that scraping never shifts a fault script's request indexes.
+ */
 export interface DemoHandler {
   (req: IncomingMessage, res: ServerResponse): void;
   /** Requests received so far, whatever their outcome. */
@@ -40,22 +45,25 @@ export interface DemoHandler {
 
 interface Route {
   wire: Wire;
+  /** Whether the engine computes it (and its metrics count it); counting tokens is not inference. */
+  inference: boolean;
   handle(body: Record<string, unknown>, ctx: RouteContext): RouteResult;
 }
 
 const POST_ROUTES: Record<string, Route> = {
-  '/v1/chat/completions': { wire: 'openai', handle: chatCompletions },
-  '/v1/completions': { wire: 'openai', handle: completions },
-  '/v1/responses': { wire: 'openai', handle: responses },
-  '/v1/embeddings': { wire: 'openai', handle: embeddings },
-  '/v1/messages': { wire: 'anthropic', handle: messages },
-  '/v1/messages/count_tokens': { wire: 'anthropic', handle: countTokensRoute },
+  '/v1/chat/completions': { wire: 'openai', inference: true, handle: chatCompletions },
+  '/v1/completions': { wire: 'openai', inference: true, handle: completions },
+  '/v1/responses': { wire: 'openai', inference: true, handle: responses },
+  '/v1/embeddings': { wire: 'openai', inference: true, handle: embeddings },
+  '/v1/messages': { wire: 'anthropic', inference: true, handle: messages },
+  '/v1/messages/count_tokens': { wire: 'anthropic', inference: false, handle: countTokensRoute },
 };
 
 export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
   const config = resolveOptions(opts);
   const promptCache = opts.promptCache ?? new PromptCache();
   const stats = { requests: 0, openStreams: 0, inFlight: 0 };
+  const engine = new EngineMetrics();
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Latency is scheduled from arrival, so that parsing and planning are inside the TTFT, not added to it.
@@ -68,6 +76,7 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
     const route = method === 'POST' ? POST_ROUTES[path] : undefined;
     const wire: Wire = route?.wire ?? (isAnthropicRequest(path, req.headers) ? 'anthropic' : 'openai');
     const headers = replyHeaders(wire);
+    let work: EngineRequest | null = null;
     try {
       const raw = await readBody(req);
       const parsed = parseJson(raw);
@@ -77,6 +86,7 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
         req.socket.destroy();
         return;
       }
+      if (route?.inference && model !== null) work = engine.admit(model);
       const start = arrived + faults.slowHeadersMs;
       await life.sleepUntil(start);
       if (life.closed) return;
@@ -96,9 +106,16 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
 
       const ctx: RouteContext = { config, faults, now: Math.floor(Date.now() / 1000), promptCache };
       const result = route.handle(parsed, ctx);
+      if (result.work) work?.run(result.work);
       if (result.kind === 'json') {
-        await life.sleepUntil(start + config.ttftMs + (result.outputTokens * config.itlMs) / NON_STREAM_ITL_DIVISOR);
-        if (life.closed) return;
+        const generated = result.work?.generationTokens ?? 0;
+        await life.sleepUntil(start + config.ttftMs + (generated * config.itlMs) / NON_STREAM_ITL_DIVISOR);
+        if (life.closed) {
+          work?.finish(0, 'abort');
+          return;
+        }
+        // The engine is done once the body is ready, whatever then happens to it on the wire.
+        if (result.work) work?.finish(generated, result.work.finishedReason);
         return sendBody(res, life, result.status, headers, result.body, faults);
       }
       stats.openStreams += 1;
@@ -109,16 +126,28 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
           'cache-control': 'no-cache',
         });
         res.flushHeaders();
-        await runStream(res, life, start, result.plan, config, faults);
+        const outcome = await runStream(res, life, start, result.plan, config, faults);
+        const { generationTokens, finishedReason } = result.work;
+        if (outcome.complete) work?.finish(generationTokens, finishedReason);
+        else {
+          const chunks = result.plan.frames.filter((f) => f.content).length;
+          work?.finish(chunks === 0 ? 0 : Math.round((generationTokens * outcome.sent) / chunks), 'abort');
+        }
       } finally {
         stats.openStreams -= 1;
       }
     } catch (err) {
       replyError(res, wire, headers, err);
+    } finally {
+      work?.release();
     }
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
+      serveMetrics(engine, res);
+      return;
+    }
     stats.inFlight += 1;
     serve(req, res)
       .catch((err: unknown) => replyError(res, 'openai', {}, err))
@@ -132,6 +161,16 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
     inFlight: { get: () => stats.inFlight, enumerable: true },
     promptCache: { value: promptCache, enumerable: true },
   }) as DemoHandler;
+}
+
+function serveMetrics(engine: EngineMetrics, res: ServerResponse): void {
+  engine.exposition().then(
+    ({ contentType, body }) => {
+      res.writeHead(200, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+    },
+    (err: unknown) => replyError(res, 'openai', {}, err),
+  );
 }
 
 function replyError(res: ServerResponse, wire: Wire, headers: Record<string, string>, err: unknown): void {

@@ -8,6 +8,7 @@ import {
   requireModel,
   rngFor,
   slotTemplate,
+  type EngineWork,
   type RouteContext,
   type RouteResult,
 } from './generation.js';
@@ -66,6 +67,11 @@ export function chatCompletions(body: Record<string, unknown>, ctx: RouteContext
   const usage = chatUsage(promptTokens, cachedTokens, output.tokens.length, output.reasoningTokens);
   const fingerprint = systemFingerprint(base.model);
   const text = output.tokens.join('');
+  const work: EngineWork = {
+    promptTokens,
+    generationTokens: output.tokens.length + output.reasoningTokens,
+    finishedReason: output.truncated ? 'length' : 'stop',
+  };
 
   if (!stream) {
     const message = call
@@ -86,7 +92,7 @@ export function chatCompletions(body: Record<string, unknown>, ctx: RouteContext
       system_fingerprint: fingerprint,
     };
     if (ctx.faults.noUsage) delete completion.usage;
-    return { kind: 'json', status: 200, body: completion, outputTokens: output.tokens.length + output.reasoningTokens };
+    return { kind: 'json', status: 200, body: completion, work };
   }
 
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string =>
@@ -126,5 +132,5 @@ export function chatCompletions(body: Record<string, unknown>, ctx: RouteContext
   frames.push({ data: chunk([choice({}, finishReason)]), content: false });
   if (includeUsage) frames.push({ data: chunk([], { usage }), content: false });
   frames.push(DONE_FRAME);
-  return { kind: 'stream', plan: { frames, malformed: MALFORMED_DATA } };
+  return { kind: 'stream', plan: { frames, malformed: MALFORMED_DATA }, work };
 }

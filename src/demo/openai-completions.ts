@@ -6,6 +6,7 @@ import {
   requireModel,
   rngFor,
   slotTemplate,
+  type EngineWork,
   type RouteContext,
   type RouteResult,
 } from './generation.js';
@@ -34,6 +35,11 @@ export function completions(body: Record<string, unknown>, ctx: RouteContext): R
     completion_tokens: output.tokens.length,
     total_tokens: prompt.tokens + output.tokens.length,
   };
+  const work: EngineWork = {
+    promptTokens: prompt.tokens,
+    generationTokens: output.tokens.length,
+    finishedReason: output.truncated ? 'length' : 'stop',
+  };
   const base = {
     id: randomId('cmpl-', 29),
     object: 'text_completion',
@@ -48,7 +54,7 @@ export function completions(body: Record<string, unknown>, ctx: RouteContext): R
       usage,
     };
     if (ctx.faults.noUsage) delete completion.usage;
-    return { kind: 'json', status: 200, body: completion, outputTokens: output.tokens.length };
+    return { kind: 'json', status: 200, body: completion, work };
   }
 
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string =>
@@ -61,7 +67,7 @@ export function completions(body: Record<string, unknown>, ctx: RouteContext): R
   frames.push({ data: chunk([{ text: '', index: 0, logprobs: null, finish_reason: finishReason }]), content: false });
   if (includeUsage) frames.push({ data: chunk([], { usage }), content: false });
   frames.push(DONE_FRAME);
-  return { kind: 'stream', plan: { frames, malformed: MALFORMED_DATA } };
+  return { kind: 'stream', plan: { frames, malformed: MALFORMED_DATA }, work };
 }
 
 interface Prompt {

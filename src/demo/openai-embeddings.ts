@@ -29,7 +29,12 @@ export function embeddings(body: Record<string, unknown>, ctx: RouteContext): Ro
     usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
   };
   if (ctx.faults.noUsage) delete reply.usage;
-  return { kind: 'json', status: 200, body: reply, outputTokens: 0 };
+  return {
+    kind: 'json',
+    status: 200,
+    body: reply,
+    work: { promptTokens, generationTokens: 0, finishedReason: 'stop' },
+  };
 }
 
 function unitVector(seed: number, model: string, key: string, dims: number): number[] {

@@ -8,6 +8,7 @@ import {
   requireModel,
   rngFor,
   slotTemplate,
+  type EngineWork,
   type RouteContext,
   type RouteResult,
 } from './generation.js';
@@ -71,6 +72,11 @@ export function responses(body: Record<string, unknown>, ctx: RouteContext): Rou
         total_tokens: inputTokens + outputTokens,
       };
 
+  const work: EngineWork = {
+    promptTokens: inputTokens,
+    generationTokens: outputTokens,
+    finishedReason: output.truncated ? 'length' : 'stop',
+  };
   const final = output.truncated ? 'incomplete' : 'completed';
   const reasoningItem = reasoningModel ? { id: randomId('rs_', 48), type: 'reasoning', summary: [] } : null;
   const responseId = randomId('resp_', 48);
@@ -125,7 +131,7 @@ export function responses(body: Record<string, unknown>, ctx: RouteContext): Rou
   if (!stream) {
     const full = response(final, doneOutput, true);
     if (usage === null) delete full.usage;
-    return { kind: 'json', status: 200, body: full, outputTokens };
+    return { kind: 'json', status: 200, body: full, work };
   }
 
   let sequence = 0;
@@ -167,7 +173,7 @@ export function responses(body: Record<string, unknown>, ctx: RouteContext): Rou
   emit('response.output_item.done', { output_index: outputIndex, item: mainItem });
   emit(`response.${final}`, { response: response(final, doneOutput, true) });
   const malformedType = call ? 'response.function_call_arguments.delta' : 'response.output_text.delta';
-  return { kind: 'stream', plan: { frames, malformed: `event: ${malformedType}\ndata: {not json\n\n` } };
+  return { kind: 'stream', plan: { frames, malformed: `event: ${malformedType}\ndata: {not json\n\n` }, work };
 }
 
 /** The echoed `text.format`: what the request asked for, plain text by default. */

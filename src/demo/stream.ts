@@ -81,6 +81,14 @@ export class Lifecycle {
   }
 }
 
+/** How far a stream got: the engine metrics count the tokens a client actually received. */
+export interface StreamOutcome {
+  /** Content frames written. */
+  sent: number;
+  /** Every frame went out and the response ended (no cut, no stall, the client stayed). */
+  complete: boolean;
+}
+
 /**
  * Sends `plan` on a response whose headers are already written; content chunk i is due at
  * `start + ttft + i * itl` (`start` is a performance.now() value). Resolves once the stream ended,
@@ -93,34 +101,39 @@ export async function runStream(
   plan: StreamPlan,
   timing: Timing,
   faults: Faults,
-): Promise<void> {
-  if (faults.cutAfter === 0) return cut(res, life);
-  if (faults.stallAfter === 0) return life.untilClosed();
+): Promise<StreamOutcome> {
+  let sent = 0;
+  const early = async (ending: Promise<void>): Promise<StreamOutcome> => {
+    await ending;
+    return { sent, complete: false };
+  };
+  if (faults.cutAfter === 0) return early(cut(res, life));
+  if (faults.stallAfter === 0) return early(life.untilClosed());
 
   let pending = '';
-  let sent = 0;
   for (const frame of plan.frames) {
     pending += frame.data;
     if (!frame.content) continue;
     await life.sleepUntil(start + timing.ttftMs + sent * timing.itlMs);
-    if (life.closed) return;
+    if (life.closed) return { sent, complete: false };
     if (faults.brokenSse && sent === 0) pending += plan.malformed;
     await life.write(res, pending);
     pending = '';
     sent += 1;
-    if (faults.cutAfter !== null && sent >= faults.cutAfter) return cut(res, life);
-    if (faults.stallAfter !== null && sent >= faults.stallAfter) return life.untilClosed();
+    if (faults.cutAfter !== null && sent >= faults.cutAfter) return early(cut(res, life));
+    if (faults.stallAfter !== null && sent >= faults.stallAfter) return early(life.untilClosed());
   }
   // A cut or stall beyond the last content chunk still withholds usage and the terminator.
-  if (faults.cutAfter !== null) return cut(res, life);
-  if (faults.stallAfter !== null) return life.untilClosed();
+  if (faults.cutAfter !== null) return early(cut(res, life));
+  if (faults.stallAfter !== null) return early(life.untilClosed());
   if (sent === 0) {
     await life.sleepUntil(start + timing.ttftMs);
     if (faults.brokenSse) pending = plan.malformed + pending;
   }
-  if (life.closed) return;
+  if (life.closed) return { sent, complete: false };
   await life.write(res, pending);
   res.end();
+  return { sent, complete: true };
 }
 
 /**

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { AttributionService, ledgerUsage, loadCostSources } from '../attribution/index.js';
+import { openAttribution } from '../attribution/index.js';
 import { parseConfig } from '../config/index.js';
 import { createCounters, type Counters } from '../counters/index.js';
 import { UpstreamPools } from '../gateway/index.js';
@@ -76,15 +76,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness | G
   const log = pino({ level: process.env.PERTOKEN_TEST_LOG ?? 'silent' });
   const store = createSqliteStore({ path: join(dir, 'ledger.sqlite') });
   await store.migrate();
-  const sources = await loadCostSources(config, dir);
-  const priceBook = createPriceBook({ overrides: sources.priceOverrides });
-  const attribution = new AttributionService({
-    ...sources,
-    usage: ledgerUsage(store),
-    priceBook,
-    sharedCosts: config.shared_costs,
-    plans: config.plans,
-  });
+  const { priceBook, attribution } = await openAttribution(config, dir, store);
   const governed =
     options.governance === true ? await startGovernance(options, dir, config, store, priceBook, log) : null;
   const pools = new UpstreamPools(config.upstreams);
