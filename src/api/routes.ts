@@ -10,7 +10,7 @@ import {
   presentEvent,
   type GroupKey,
 } from '../ledger/index.js';
-import type { Governance, Reader } from '../governance/index.js';
+import type { Reader } from '../governance/index.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerAttributionRoutes } from './attribution.js';
 import type { ApiDeps } from './deps.js';

@@ -16,7 +16,6 @@ import type { Window } from './window.js';
 const book = createPriceBook();
 const texts = referenceTexts();
 const reference = parseReference(texts.copy);
-const DAY_MS = 86_400_000;
 
 /** Two days of October 2026; the pool is provisioned from the first. */
 const WINDOW: Window = { from: new Date('2026-10-01T00:00:00Z'), to: new Date('2026-10-03T00:00:00Z') };

@@ -1,7 +1,5 @@
-import type { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { memoryIo, type MemoryIo } from '../testing/io.js';
-import type { CliIo, Env } from './ledger-store.js';
 import { buildProgram, COMMANDS } from './program.js';
 
 /** Every command takes its output streams from buildProgram: nothing lands on process.stdout. */
@@ -30,7 +28,7 @@ describe('buildProgram(version, io, env)', () => {
   it('builds every command from its (io, env) factory (COMMANDS is typed to that signature)', () => {
     const names = buildProgram('0.0.0-test', memoryIo(), {}).commands.map((c) => c.name());
     expect(names).toEqual(COMMANDS.map((make) => make(memoryIo(), {}).name()));
-    expect(names).toEqual(expect.arrayContaining(['serve', 'report', 'export', 'focus', 'seed']));
+    expect(names).toEqual(expect.arrayContaining(['serve', 'report', 'chargeback', 'export', 'focus', 'seed']));
   });
 
   it('prices --format json lands in io.stdout', async () => {

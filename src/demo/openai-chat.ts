@@ -1,9 +1,6 @@
 import { invalidInput } from '../errors.js';
 import {
-  lengthControls,
   optionalLimit,
-  planFixedOutput,
-  planOutput,
   requireArray,
   requireModel,
   rngFor,
@@ -12,18 +9,18 @@ import {
   type RouteContext,
   type RouteResult,
 } from './generation.js';
-import { isReasoningModel, servedOpenAIModel } from './models.js';
+import { servedOpenAIModel } from './models.js';
 import {
   chatUsage,
   DONE_FRAME,
   MALFORMED_DATA,
-  openaiCachedTokens,
+  planOpenAIAnswer,
   systemFingerprint,
   wantsStreamUsage,
 } from './openai-common.js';
 import { randomId } from './random.js';
 import type { Frame } from './stream.js';
-import { chatAnswer, structuredOutput } from './structured.js';
+import { chatAnswer } from './structured.js';
 import { chunkTokens, collectText, countTokens } from './text.js';
 
 /** POST /v1/chat/completions (n = 1). */
@@ -49,17 +46,15 @@ export function chatCompletions(body: Record<string, unknown>, ctx: RouteContext
     created: ctx.now,
     model: servedOpenAIModel(model),
   };
-  // Tools sit at the very start of the prompt OpenAI caches, so a changed tool list misses.
-  const cacheOrder = toolsText === null ? segments : [toolsText, ...segments.slice(0, -1)];
-  const cachedTokens = openaiCachedTokens(ctx.promptCache, base.model, cacheOrder, body.prompt_cache_retention);
-  // Hidden reasoning never takes more than half the budget, so a reply always has some text.
-  const reasoning = isReasoningModel(model)
-    ? { min: 64, max: 512, cap: limit === null ? Number.POSITIVE_INFINITY : Math.floor(limit / 2) }
-    : null;
-  const output =
-    answer.kind === 'text'
-      ? planOutput(rng, ctx.config, { limit, reasoning, ...lengthControls(body) })
-      : planFixedOutput(rng, { limit, reasoning }, structuredOutput(answer, rng).tokens);
+  const { cachedTokens, output } = planOpenAIAnswer(ctx, rng, {
+    model,
+    served: base.model,
+    segments,
+    toolsText,
+    body,
+    limit,
+    answer,
+  });
   const call = answer.kind === 'tool' ? { id: randomId('call_', 24), name: answer.name } : null;
   // A tool named by tool_choice finishes with `stop`, not `tool_calls`: OpenAI's own quirk.
   const toolFinish = answer.kind === 'tool' && !answer.named ? 'tool_calls' : 'stop';

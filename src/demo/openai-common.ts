@@ -1,6 +1,9 @@
 import { PertokenError } from '../errors.js';
+import { lengthControls, planFixedOutput, planOutput, type OutputPlan, type RouteContext } from './generation.js';
+import { isReasoningModel } from './models.js';
 import { PrefixHasher, type PromptCache } from './prompt-cache.js';
-import { hashString } from './random.js';
+import { hashString, type Rng } from './random.js';
+import { structuredOutput, type Answer } from './structured.js';
 import { countTokens, isRecord } from './text.js';
 
 /** Pieces shared by the OpenAI chat, completions and responses routes. */
@@ -124,3 +127,36 @@ export function wantsStreamUsage(body: Record<string, unknown>, stream: boolean)
 export const MALFORMED_DATA = 'data: {not json\n\n';
 
 export const DONE_FRAME = { data: 'data: [DONE]\n\n', content: false };
+
+export interface OpenAIAnswerRequest {
+  /** The requested model (reasoning families think) and the snapshot that serves it (cache key). */
+  model: string;
+  served: string;
+  /** The prompt's text in order, tools last; `toolsText` is that last segment, or null. */
+  segments: readonly string[];
+  toolsText: string | null;
+  body: Record<string, unknown>;
+  limit: number | null;
+  answer: Answer;
+}
+
+/** What chat completions and responses both decide: the prompt's cached part and the output plan. */
+export function planOpenAIAnswer(
+  ctx: RouteContext,
+  rng: Rng,
+  request: OpenAIAnswerRequest,
+): { cachedTokens: number; output: OutputPlan } {
+  const { segments, toolsText, limit, answer, body } = request;
+  // Tools sit at the very start of the prompt OpenAI caches, so a changed tool list misses.
+  const cacheOrder = toolsText === null ? segments : [toolsText, ...segments.slice(0, -1)];
+  const cachedTokens = openaiCachedTokens(ctx.promptCache, request.served, cacheOrder, body.prompt_cache_retention);
+  // Hidden reasoning never takes more than half the budget, so a reply always has some text.
+  const reasoning = isReasoningModel(request.model)
+    ? { min: 64, max: 512, cap: limit === null ? Number.POSITIVE_INFINITY : Math.floor(limit / 2) }
+    : null;
+  const output =
+    answer.kind === 'text'
+      ? planOutput(rng, ctx.config, { limit, reasoning, ...lengthControls(body) })
+      : planFixedOutput(rng, { limit, reasoning }, structuredOutput(answer, rng).tokens);
+  return { cachedTokens, output };
+}

@@ -1,10 +1,7 @@
 import { invalidInput } from '../errors.js';
 import {
   eventFrame,
-  lengthControls,
   optionalLimit,
-  planFixedOutput,
-  planOutput,
   requireModel,
   rngFor,
   slotTemplate,
@@ -13,10 +10,10 @@ import {
   type RouteResult,
 } from './generation.js';
 import { isReasoningModel, servedOpenAIModel } from './models.js';
-import { openaiCachedTokens } from './openai-common.js';
+import { planOpenAIAnswer } from './openai-common.js';
 import { randomId } from './random.js';
 import type { Frame } from './stream.js';
-import { responsesAnswer, structuredOutput } from './structured.js';
+import { responsesAnswer } from './structured.js';
 import { chunkTokens, collectText, countTokens, isRecord } from './text.js';
 
 /**
@@ -50,16 +47,15 @@ export function responses(body: Record<string, unknown>, ctx: RouteContext): Rou
   const inputTokens = segments.reduce((sum, text) => sum + countTokens(text), 0);
   const rng = rngFor(ctx.config, 'responses', model, segments.join('\n'));
   const served = servedOpenAIModel(model);
-  // Tools sit at the very start of the prompt OpenAI caches, so a changed tool list misses.
-  const cacheOrder = toolsText === null ? segments : [toolsText, ...segments.slice(0, -1)];
-  const cachedTokens = openaiCachedTokens(ctx.promptCache, served, cacheOrder, body.prompt_cache_retention);
-  const reasoning = reasoningModel
-    ? { min: 64, max: 512, cap: limit === null ? Number.POSITIVE_INFINITY : Math.floor(limit / 2) }
-    : null;
-  const output =
-    answer.kind === 'text'
-      ? planOutput(rng, ctx.config, { limit, reasoning, ...lengthControls(body) })
-      : planFixedOutput(rng, { limit, reasoning }, structuredOutput(answer, rng).tokens);
+  const { cachedTokens, output } = planOpenAIAnswer(ctx, rng, {
+    model,
+    served,
+    segments,
+    toolsText,
+    body,
+    limit,
+    answer,
+  });
   const text = output.tokens.join('');
   const outputTokens = output.tokens.length + output.reasoningTokens;
   const usage = ctx.faults.noUsage

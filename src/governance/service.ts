@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config, KeyScope } from '../config/index.js';
 import type { Counters } from '../counters/index.js';

@@ -4,7 +4,6 @@ import { EVENT_ID } from '../ids.js';
 import { isValidEventId } from './ids.js';
 import {
   bucketColumn,
-  toBigInt,
   toNullableBigInt,
   toNullableNumber,
   toNumber,

@@ -17,7 +17,6 @@ import {
   matchOverrides,
   PCT_FULL,
   PCT_SCALE_DIGITS,
-  type CompiledOverride,
   type Percent,
   type PriceOverride,
 } from './overrides.js';
