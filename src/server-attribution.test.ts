@@ -81,7 +81,11 @@ describe('chargeback through `pertoken serve` in demo mode', () => {
     const acme = s.tenants.find((t) => t.tenant === 'acme')!;
     expect(parseUsd(acme.selfhosted_usd)).toBeGreaterThan(0n);
     expect(parseUsd(acme.idle_usd)).toBeGreaterThan(0n);
-    expect(acme.shared_usd).toBe('150.000000000');
+    // Month to date: the monthly $300 prorated to now, shared evenly by the two tenants.
+    const beta0 = s.tenants.find((t) => t.tenant === 'beta')!;
+    expect(parseUsd(acme.shared_usd) + parseUsd(beta0.shared_usd)).toBe(parseUsd(s.inputs!.shared_usd));
+    expect(parseUsd(acme.shared_usd) - parseUsd(beta0.shared_usd)).toBeLessThanOrEqual(1n);
+    expect(parseUsd(s.inputs!.shared_usd)).toBeLessThanOrEqual(parseUsd('300'));
     expect(acme.basis).toBe('plan');
     expect(acme.lines.some((l) => l.kind === 'selfhosted' && l.provider === 'demo-vllm')).toBe(true);
     const beta = s.tenants.find((t) => t.tenant === 'beta')!;
