@@ -9,6 +9,8 @@ export { loadCostSources, openAttribution, type CostSources } from './setup.js';
 export { poolFile, RUNTIME_POOLS_FILE, type PoolPersistence } from './pool-file.js';
 export { compilePools, type MeasuredCapacity, type Pool } from './pools.js';
 export { buildStatement, type ChargebackJson, type StatementLineJson, type TenantStatementJson } from './statement.js';
+export { dollars, identityOf, statementCsv, statementTable, type Identity } from './statement-render.js';
+export { escapeHtml, statementHtml, type HtmlOptions } from './statement-html.js';
 export type { PoolReportJson } from './pools-report.js';
 export {
   PoolTelemetry,

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { adjustCommand } from './adjust.js';
 import { benchCommand } from './bench.js';
 import { budgetsCommand } from './budgets.js';
+import { chargebackCommand } from './chargeback.js';
 import { estimateCommand } from './estimate.js';
 import { exportCommand } from './export.js';
 import { focusCommand } from './focus.js';
@@ -22,6 +23,7 @@ export type CommandFactory = (io: CliIo, env: Env) => Command;
 export const COMMANDS: readonly CommandFactory[] = [
   serveCommand,
   reportCommand,
+  chargebackCommand,
   pricesCommand,
   estimateCommand,
   benchCommand,

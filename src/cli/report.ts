@@ -1,9 +1,9 @@
 import { Command } from 'commander';
-import { request } from 'undici';
 import { parseGroupBy, parseFilters, parseInstant, presentCosts, type CostsJson } from '../ledger/index.js';
 import { PertokenError } from '../errors.js';
 import { BUCKETS } from '../usage/index.js';
 import { parseFormat, renderCsv, renderJson, renderTable, type OutputFormat } from '../output.js';
+import { readApi } from './api-read.js';
 import { addLedgerOptions, processIo, withLedger, type CliIo, type Env } from './ledger-store.js';
 
 interface ReportOptions {
@@ -60,26 +60,8 @@ async function localCosts(options: ReportOptions, env: Env): Promise<CostsJson> 
   return withLedger(options, env, async (store) => presentCosts(query, await store.queryCosts(query)));
 }
 
-async function fetchCosts(options: ReportOptions, env: Env): Promise<CostsJson> {
-  const url = new URL(`${(options.url ?? '').replace(/\/+$/, '')}/api/v1/costs?${queryParams(options).toString()}`);
-  const token = env.PERTOKEN_ADMIN_TOKEN;
-  let response;
-  try {
-    response = await request(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  } catch (err) {
-    throw new PertokenError(
-      'upstream_unreachable',
-      `cannot reach ${url.origin}: ${(err as { code?: string }).code ?? String(err)}`,
-      { param: '--url' },
-    );
-  }
-  const body = (await response.body.json()) as CostsJson & { error?: { message: string; param: string | null } };
-  if (response.statusCode >= 400) {
-    throw new PertokenError('invalid_request', body.error?.message ?? `HTTP ${response.statusCode}`, {
-      param: body.error?.param ?? '--url',
-    });
-  }
-  return body;
+function fetchCosts(options: ReportOptions, env: Env): Promise<CostsJson> {
+  return readApi<CostsJson>(options.url ?? '', '/api/v1/costs', queryParams(options), env);
 }
 
 export function renderCosts(costs: CostsJson, format: OutputFormat): string {
