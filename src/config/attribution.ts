@@ -4,7 +4,8 @@
  * here; attribution/ turns them into nano-USD exactly.
  */
 import { z } from 'zod';
-import { checkUnique, dayOrInstant, decimal, dimId, name, priceValue, usd } from './primitives.js';
+import { TOKEN_BUCKETS } from '../usage/index.js';
+import { bucketPrices, checkUnique, dayOrInstant, decimal, dimId, name, usd } from './primitives.js';
 
 export const POOL_PRICING = ['on_demand', 'reserved', 'spot'] as const;
 export const IDLE_MODES = ['line', 'weighted', 'even'] as const;
@@ -99,16 +100,7 @@ const planRate = z
   .object({
     model: z.string().min(1).max(200),
     provider: name.optional(),
-    input: priceValue.optional(),
-    output: priceValue.optional(),
-    cache_read: priceValue.optional(),
-    cache_write_5m: priceValue.optional(),
-    cache_write_1h: priceValue.optional(),
-    input_audio: priceValue.optional(),
-    input_image: priceValue.optional(),
-    reasoning: priceValue.optional(),
-    output_audio: priceValue.optional(),
-    output_image: priceValue.optional(),
+    ...bucketPrices(TOKEN_BUCKETS),
   })
   .strict();
 

@@ -15,6 +15,16 @@ export const dayOrInstant = z.union([isoDate, z.iso.datetime({ offset: true })])
 
 export const priceValue = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)]);
 
+/** Optional USD-per-1M prices for the given buckets: `{input: 2.5, output: 10, ...}`. */
+export function bucketPrices<const B extends string>(
+  buckets: readonly B[],
+): Record<B, z.ZodOptional<typeof priceValue>> {
+  return Object.fromEntries(buckets.map((b) => [b, priceValue.optional()])) as Record<
+    B,
+    z.ZodOptional<typeof priceValue>
+  >;
+}
+
 /**
  * A non-negative exact decimal, written as a string ("2.99") or a YAML number (read through its
  * shortest decimal form, so 2.99 stays 2.99); always a string after parsing, never a float.

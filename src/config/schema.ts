@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BUDGET_ID, idSchema, KEY_ID } from '../ids.js';
 import { attributionSections, checkAttribution } from './attribution.js';
-import { checkUnique, dimId, isoDate, name, priceValue, usd } from './primitives.js';
+import { bucketPrices, checkUnique, dimId, isoDate, name, priceValue, usd } from './primitives.js';
 
 const positiveMs = z.number().int().positive();
 
@@ -39,15 +39,18 @@ const priceOverride = z
     to: isoDate.optional(),
     discount_pct: priceValue.optional(),
     batch_discount_pct: priceValue.optional(),
-    input: priceValue.optional(),
-    output: priceValue.optional(),
-    cache_read: priceValue.optional(),
-    cache_write_5m: priceValue.optional(),
-    cache_write_1h: priceValue.optional(),
-    input_audio: priceValue.optional(),
-    output_audio: priceValue.optional(),
-    reasoning: priceValue.optional(),
-    requests: priceValue.optional(),
+    // The buckets pricing/overrides.ts prices (OVERRIDE_PRICE_FIELDS; checked again there).
+    ...bucketPrices([
+      'input',
+      'output',
+      'cache_read',
+      'cache_write_5m',
+      'cache_write_1h',
+      'input_audio',
+      'output_audio',
+      'reasoning',
+      'requests',
+    ]),
   })
   .strict();
 
