@@ -1,13 +1,13 @@
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
-import { request } from 'undici';
 import { PertokenError } from '../errors.js';
 import { parseFormat, renderJson, type Cell } from '../output.js';
+import { callApi, type ApiCall, type Method } from './api-client.js';
 import type { CliIo, Env } from './ledger-store.js';
 
 /**
- * The HTTP side of `pertoken tenants|keys|budgets`: calls the admin API of a running server with
- * PERTOKEN_ADMIN_TOKEN, and turns an API error into one PertokenError naming the flag to fix.
+ * What `pertoken tenants|keys|budgets` share: their flags, and calls to the admin API of a running
+ * server through the CLI's one API client (api-client.ts), signed with the caller's login name.
  */
 
 export const DEFAULT_URL = 'http://127.0.0.1:4000';
@@ -61,10 +61,7 @@ export function rangeQuery(flags: RangeFlags): string {
   return `?${params.toString()}`;
 }
 
-export interface CallOptions {
-  /** API field -> CLI flag, so a validation error names what the user typed. */
-  flags?: Record<string, string>;
-}
+export type CallOptions = Pick<ApiCall, 'flags'>;
 
 function actor(): string | null {
   try {
@@ -74,8 +71,6 @@ function actor(): string | null {
     return null;
   }
 }
-
-export type Method = 'GET' | 'POST' | 'DELETE';
 
 /** What an admin subcommand needs: calls to the server's admin API, and its output. */
 export interface AdminClient {
@@ -93,77 +88,15 @@ export interface AdminClient {
 /** The admin client of one command: its token from env PERTOKEN_ADMIN_TOKEN, its output to io.stdout. */
 export function adminClient(io: CliIo, env: Env): AdminClient {
   return {
-    call: (flags, method, path, body, options) => adminCall(env, flags, method, path, body, options),
+    call: (flags, method, path, body, options = {}) => {
+      const who = actor();
+      const headers: Record<string, string> = who ? { 'x-pertoken-actor': who } : {};
+      return callApi(env, { url: flags.url, method, path, body, flags: options.flags, headers });
+    },
     print: (format, json, table) => {
       io.stdout.write(format === 'json' ? renderJson(json) : table());
     },
   };
-}
-
-async function adminCall(
-  env: Env,
-  flags: Pick<AdminFlags, 'url'>,
-  method: Method,
-  path: string,
-  body?: unknown,
-  options: CallOptions = {},
-): Promise<Record<string, unknown>> {
-  let base: URL;
-  try {
-    base = new URL(flags.url);
-  } catch {
-    throw new PertokenError('invalid_request', `not a URL: "${flags.url}"`, { param: '--url' });
-  }
-  const token = env.PERTOKEN_ADMIN_TOKEN;
-  const who = actor();
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    ...(token ? { authorization: `Bearer ${token}` } : {}),
-    ...(who ? { 'x-pertoken-actor': who } : {}),
-  };
-  let response;
-  try {
-    response = await request(new URL(path, base), {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch (err) {
-    throw new PertokenError(
-      'upstream_unreachable',
-      `cannot reach ${base.origin}: ${(err as { code?: string }).code ?? String(err)}`,
-      { param: '--url' },
-    );
-  }
-  const text = await response.body.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  } catch {
-    throw new PertokenError(
-      'upstream_error',
-      `${base.origin} answered HTTP ${response.statusCode} without JSON; is it a pertoken server?`,
-      { param: '--url' },
-    );
-  }
-  if (response.statusCode < 400) return json;
-  const error = (json.error ?? {}) as { code?: string; message?: string; param?: string | null };
-  const message = error.message ?? `HTTP ${response.statusCode}`;
-  if (response.statusCode === 401 || response.statusCode === 403) {
-    throw new PertokenError('unauthorized', `${message}${token ? '' : ' (PERTOKEN_ADMIN_TOKEN is not set)'}`, {
-      param: 'PERTOKEN_ADMIN_TOKEN',
-    });
-  }
-  const field = error.param ?? null;
-  const flag =
-    field === null
-      ? null
-      : (options.flags?.[field] ?? options.flags?.[field.split('.')[0] ?? ''] ?? `--${field.replace(/_/g, '-')}`);
-  throw new PertokenError(
-    response.statusCode === 404 ? 'not_found' : 'invalid_request',
-    message.replace(/^[\w.]+: /, ''),
-    { param: flag },
-  );
 }
 
 /** Parses an integer flag; a bad value names the flag. */

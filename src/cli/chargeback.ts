@@ -13,7 +13,7 @@ import {
   type ChargebackJson,
 } from '../attribution/index.js';
 import { parseFormat, renderJson } from '../output.js';
-import { readApi } from './api-read.js';
+import { callApi } from './api-client.js';
 import { resolveConfig } from './context.js';
 import {
   addLedgerOptions,
@@ -79,10 +79,7 @@ async function localStatement(flags: ChargebackFlags, env: Env): Promise<Chargeb
 function fetchStatement(flags: ChargebackFlags, env: Env): Promise<ChargebackJson> {
   const params = new URLSearchParams({ period: flags.period });
   if (flags.tenant !== undefined) params.set('tenant', flags.tenant);
-  return readApi<ChargebackJson>(flags.url ?? '', '/api/v1/chargeback', params, env, {
-    period: '--period',
-    tenant: '--tenant',
-  });
+  return callApi<ChargebackJson>(env, { url: flags.url ?? '', path: `/api/v1/chargeback?${params.toString()}` });
 }
 
 export function renderStatement(statement: ChargebackJson, format: StatementFormat, lines = false): string {

@@ -3,7 +3,7 @@ import { parseGroupBy, parseFilters, parseInstant, presentCosts, type CostsJson 
 import { PertokenError } from '../errors.js';
 import { BUCKETS } from '../usage/index.js';
 import { parseFormat, renderCsv, renderJson, renderTable, type OutputFormat } from '../output.js';
-import { readApi } from './api-read.js';
+import { callApi } from './api-client.js';
 import { addLedgerOptions, processIo, withLedger, type CliIo, type Env } from './ledger-store.js';
 
 interface ReportOptions {
@@ -61,7 +61,7 @@ async function localCosts(options: ReportOptions, env: Env): Promise<CostsJson> 
 }
 
 function fetchCosts(options: ReportOptions, env: Env): Promise<CostsJson> {
-  return readApi<CostsJson>(options.url ?? '', '/api/v1/costs', queryParams(options), env);
+  return callApi<CostsJson>(env, { url: options.url ?? '', path: `/api/v1/costs?${queryParams(options).toString()}` });
 }
 
 export function renderCosts(costs: CostsJson, format: OutputFormat): string {
