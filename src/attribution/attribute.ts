@@ -76,7 +76,9 @@ export async function attribute(window: Window, inputs: AttributionInputs): Prom
       tenant.requests += row.requests;
       const pool = inputs.pools.find((p) => p.serves.has(row.provider));
       if (pool) {
-        served.set(pool, [...(served.get(pool) ?? []), row]);
+        const rowsOfPool = served.get(pool);
+        if (rowsOfPool) rowsOfPool.push(row);
+        else served.set(pool, [row]);
         continue;
       }
       vendorNano += row.costNano + row.adjustmentsNano;
