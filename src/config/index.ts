@@ -34,3 +34,9 @@ export {
   type PoolPricing,
   type SharedCostConfig,
 } from './attribution.js';
+export {
+  billingAccountId,
+  billingAccountSchema,
+  DEFAULT_WORKSPACE_ID,
+  type BillingAccountConfig,
+} from './billing.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BUDGET_ID, idSchema, KEY_ID } from '../ids.js';
 import { attributionSections, checkAttribution } from './attribution.js';
+import { billingSections, checkBilling } from './billing.js';
 import { bucketPrices, checkUnique, dimId, isoDate, name, priceValue, usd } from './primitives.js';
 
 const positiveMs = z.number().int().positive();
@@ -264,6 +265,7 @@ export const configSchema = z
     routing,
     governance,
     ...attributionSections,
+    ...billingSections,
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -275,6 +277,7 @@ export const configSchema = z
     });
     checkGovernance(config, ctx);
     checkAttribution(config, ctx);
+    checkBilling(config, ctx);
   });
 
 /** Cross-references of the governance sections: unique ids, declared tenants and projects. */

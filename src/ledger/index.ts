@@ -21,3 +21,11 @@ export { createReplicatedStore, type ReplicatedStore } from './outbox/replicated
 // straight into a ledger, idempotent, rollups maintained.
 export { openBulkLoader, type BulkLoader, type LedgerTarget } from './bulk-load.js';
 export type { EventRow } from './rows.js';
+// Imported provider bills (attribution/billing writes them, reconciliation reads them).
+export type {
+  BillingImportBatch,
+  BillingImportResult,
+  BillingRow,
+  BillingRowQuery,
+  StoredBillingRow,
+} from './billing-rows.js';

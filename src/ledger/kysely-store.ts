@@ -7,6 +7,14 @@ import {
   type RepriceOptions,
   type RepriceResult,
 } from './adjustments.js';
+import {
+  importBillingRows,
+  queryBillingRows,
+  type BillingImportBatch,
+  type BillingImportResult,
+  type BillingRowQuery,
+  type StoredBillingRow,
+} from './billing-rows.js';
 import { scanEvents, type ScanQuery } from './export.js';
 import { pruneEvents, type PruneOptions, type PruneResult } from './retention.js';
 import { getEvent, listEvents } from './events.js';
@@ -167,6 +175,16 @@ export class KyselyLedgerStore implements LedgerStore {
   async getEvent(id: string): Promise<UsageEvent | null> {
     this.#assertOpen();
     return getEvent(this.#db, id);
+  }
+
+  async importBillingRows(batch: BillingImportBatch): Promise<BillingImportResult> {
+    this.#assertOpen();
+    return importBillingRows(this.#db, batch);
+  }
+
+  async queryBillingRows(query: BillingRowQuery): Promise<StoredBillingRow[]> {
+    this.#assertOpen();
+    return queryBillingRows(this.#db, query);
   }
 
   async ping(): Promise<void> {

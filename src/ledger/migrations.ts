@@ -1,6 +1,7 @@
 import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { PertokenError } from '../errors.js';
 import { adjustmentsMigration } from './migration-0002-adjustments.js';
+import { billingRowsMigration } from './migration-0003-billing-rows.js';
 import { ROLLUP_KEYS, type RollupTable } from './rollups.js';
 import { BUCKET_COLUMNS, ROLLUP_SUM_COLUMNS } from './schema.js';
 
@@ -131,6 +132,7 @@ export function ledgerMigrations(dialect: LedgerDialect): Readonly<Record<string
   return Object.freeze({
     '0001_ledger_core': ledgerCore(dialect),
     '0002_adjustments': adjustmentsMigration,
+    '0003_billing_rows': billingRowsMigration,
   });
 }
 

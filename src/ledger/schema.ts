@@ -146,6 +146,35 @@ export interface LedgerDatabase {
   rollup_hourly: RollupHourlyTable;
   rollup_daily: RollupDailyTable;
   adjustments: AdjustmentsTable;
+  billing_rows: BillingRowsTable;
+}
+
+/** Imported provider bill lines (migration 0003; billing-rows.ts). */
+export interface BillingRowsTable {
+  id: string;
+  source: string;
+  provider: string;
+  account_id: string;
+  start_ms: Int8;
+  end_ms: Int8;
+  row_key: string;
+  row_hash: string;
+  model: string | null;
+  bucket: string | null;
+  service_tier: string | null;
+  /** 0/1; NULL when the source does not say. */
+  batch: Int4 | null;
+  quantity: Int8 | null;
+  amount_nano: Int8 | null;
+  currency: string | null;
+  charge_category: string | null;
+  description: string | null;
+  tenant: string | null;
+  project: string | null;
+  import_id: string;
+  file: string;
+  position: string;
+  imported_at_ms: Int8;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Bucket, Buckets, UsageSource } from '../usage/index.js';
+import type { BillingImportBatch, BillingImportResult, BillingRowQuery, StoredBillingRow } from './billing-rows.js';
 
 export type EventStatus = 'ok' | 'error' | 'interrupted' | 'cancelled';
 export type EventOrigin = 'gateway' | 'api' | 'otlp' | 'import' | 'recovery';
@@ -132,6 +133,9 @@ export interface Store {
   queryCosts(query: CostQuery): Promise<CostRow[]>;
   listEvents(query: EventQuery): Promise<EventPage>;
   getEvent(id: string): Promise<UsageEvent | null>;
+  /** Imported provider bill lines: one transaction, idempotent, a re-export replaces its buckets (billing-rows.ts). */
+  importBillingRows(batch: BillingImportBatch): Promise<BillingImportResult>;
+  queryBillingRows(query: BillingRowQuery): Promise<StoredBillingRow[]>;
   /** Throws when the store cannot serve (readiness). */
   ping(): Promise<void>;
   /** Flushes pending group commits and closes. */

@@ -1,5 +1,6 @@
 import { Kysely, SqliteDialect } from 'kysely';
 import { PertokenError } from '../../errors.js';
+import type { BillingImportBatch, BillingImportResult, BillingRowQuery, StoredBillingRow } from '../billing-rows.js';
 import { KyselyLedgerStore, type LedgerStats, type LedgerStore } from '../kysely-store.js';
 import { isRowDataError, isTransientDatabaseError, toStoreError } from '../postgres/errors.js';
 import { createPostgresStore } from '../postgres/store.js';
@@ -206,6 +207,15 @@ class OutboxLedgerStore implements ReplicatedStore {
 
   async queryCosts(query: CostQuery, strategy: CostStrategy = 'auto'): Promise<CostRow[]> {
     return this.#read('cost query', () => this.#remote.queryCosts(query, strategy));
+  }
+
+  // Bill imports are rare admin work on the shared truth: no outbox, PostgreSQL down is an error.
+  async importBillingRows(batch: BillingImportBatch): Promise<BillingImportResult> {
+    return this.#read('billing import', () => this.#remote.importBillingRows(batch));
+  }
+
+  async queryBillingRows(query: BillingRowQuery): Promise<StoredBillingRow[]> {
+    return this.#read('billing query', () => this.#remote.queryBillingRows(query));
   }
 
   async listEvents(query: EventQuery): Promise<EventPage> {
