@@ -6,6 +6,7 @@ export {
   projectSchema,
   tenantSchema,
   BUDGET_DIMS,
+  OVERRIDE_PRICE_FIELDS,
   KEY_SCOPES,
   type BudgetConfig,
   type BudgetDim,
@@ -34,9 +35,4 @@ export {
   type PoolPricing,
   type SharedCostConfig,
 } from './attribution.js';
-export {
-  billingAccountId,
-  billingAccountSchema,
-  DEFAULT_WORKSPACE_ID,
-  type BillingAccountConfig,
-} from './billing.js';
+export { billingAccountId, billingAccountSchema, DEFAULT_WORKSPACE_ID, type BillingAccountConfig } from './billing.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BUDGET_ID, idSchema, KEY_ID } from '../ids.js';
+import type { Bucket } from '../usage/index.js';
 import { attributionSections, checkAttribution } from './attribution.js';
 import { billingSections, checkBilling } from './billing.js';
 import { bucketPrices, checkUnique, dimId, isoDate, name, priceValue, usd } from './primitives.js';
@@ -32,6 +33,19 @@ const upstream = z
 
 const route = z.object({ match: z.string().min(1).max(200), upstream: name }).strict();
 
+/** The buckets a `prices:` override may price (pricing/overrides.ts checks and applies them). */
+export const OVERRIDE_PRICE_FIELDS = [
+  'input',
+  'output',
+  'cache_read',
+  'cache_write_5m',
+  'cache_write_1h',
+  'input_audio',
+  'output_audio',
+  'reasoning',
+  'requests',
+] as const satisfies readonly Bucket[];
+
 const priceOverride = z
   .object({
     provider: name,
@@ -40,18 +54,7 @@ const priceOverride = z
     to: isoDate.optional(),
     discount_pct: priceValue.optional(),
     batch_discount_pct: priceValue.optional(),
-    // The buckets pricing/overrides.ts prices (OVERRIDE_PRICE_FIELDS; checked again there).
-    ...bucketPrices([
-      'input',
-      'output',
-      'cache_read',
-      'cache_write_5m',
-      'cache_write_1h',
-      'input_audio',
-      'output_audio',
-      'reasoning',
-      'requests',
-    ]),
+    ...bucketPrices(OVERRIDE_PRICE_FIELDS),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import { OVERRIDE_PRICE_FIELDS } from '../config/index.js';
 import { PertokenError, invalidInput } from '../errors.js';
 import { globToRegExp, isGlob } from '../glob.js';
 import { formatDecimalScaled, parseDecimalScaled } from '../money.js';
@@ -36,17 +37,7 @@ export interface PriceOverride {
   requests?: DecimalInput;
 }
 
-export const OVERRIDE_PRICE_FIELDS = [
-  'input',
-  'output',
-  'cache_read',
-  'cache_write_5m',
-  'cache_write_1h',
-  'input_audio',
-  'output_audio',
-  'reasoning',
-  'requests',
-] as const satisfies readonly Bucket[];
+export { OVERRIDE_PRICE_FIELDS };
 
 const KNOWN_FIELDS = new Set<string>([
   'provider',
