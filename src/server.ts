@@ -87,6 +87,7 @@ export function createApp(deps: AppDeps): App {
     now,
     ...(deps.governance ? { governance: deps.governance } : {}),
     ...(deps.attribution ? { attribution: deps.attribution } : {}),
+    billingAccounts: deps.config.billing_accounts,
   });
 
   let inflight = 0;

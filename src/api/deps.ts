@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AttributionService } from '../attribution/index.js';
+import type { BillingAccountConfig } from '../config/index.js';
 import type { Governance } from '../governance/index.js';
 import type { Store } from '../ledger/index.js';
 import type { PertokenMetrics } from '../metrics/index.js';
@@ -18,4 +19,6 @@ export interface ApiDeps {
   governance?: Governance;
   /** Statements, pools and the FOCUS export; absent when the server was built without them. */
   attribution?: AttributionService;
+  /** billing_accounts of the config: provider account -> tenant/project for billing imports. */
+  billingAccounts?: readonly BillingAccountConfig[];
 }

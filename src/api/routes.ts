@@ -13,6 +13,7 @@ import {
 import type { Reader } from '../governance/index.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerAttributionRoutes } from './attribution.js';
+import { registerBillingRoutes } from './billing.js';
 import type { ApiDeps } from './deps.js';
 import { adminGuard, ingestGuard, readerOf, readGuard, scopeTenant } from './auth.js';
 import { parseEventBatch, type IngestReply } from './ingest.js';
@@ -80,6 +81,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
 
   registerAdminRoutes(router, deps);
   registerAttributionRoutes(router, deps);
+  registerBillingRoutes(router, deps);
 
   router.on('GET', '/metrics', async ({ res }) => {
     const { contentType, body } = await deps.metrics.exposition();

@@ -6,6 +6,7 @@ import { chargebackCommand } from './chargeback.js';
 import { estimateCommand } from './estimate.js';
 import { exportCommand } from './export.js';
 import { focusCommand } from './focus.js';
+import { importCommand } from './import.js';
 import { keysCommand } from './keys.js';
 import { pricesCommand } from './prices.js';
 import { pruneCommand } from './prune.js';
@@ -34,6 +35,7 @@ export const COMMANDS: readonly CommandFactory[] = [
   adjustCommand,
   exportCommand,
   focusCommand,
+  importCommand,
   pruneCommand,
   seedCommand,
 ];
