@@ -14,6 +14,7 @@ import type { Reader } from '../governance/index.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerAttributionRoutes } from './attribution.js';
 import { registerBillingRoutes } from './billing.js';
+import { registerReconciliationRoutes } from './reconciliation.js';
 import type { ApiDeps } from './deps.js';
 import { adminGuard, ingestGuard, readerOf, readGuard, scopeTenant } from './auth.js';
 import { parseEventBatch, type IngestReply } from './ingest.js';
@@ -82,6 +83,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
   registerAdminRoutes(router, deps);
   registerAttributionRoutes(router, deps);
   registerBillingRoutes(router, deps);
+  registerReconciliationRoutes(router, deps);
 
   router.on('GET', '/metrics', async ({ res }) => {
     const { contentType, body } = await deps.metrics.exposition();

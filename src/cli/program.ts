@@ -10,6 +10,7 @@ import { importCommand } from './import.js';
 import { keysCommand } from './keys.js';
 import { pricesCommand } from './prices.js';
 import { pruneCommand } from './prune.js';
+import { reconcileCommand } from './reconcile.js';
 import { reportCommand } from './report.js';
 import { repriceCommand } from './reprice.js';
 import { seedCommand } from './seed.js';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandFactory[] = [
   exportCommand,
   focusCommand,
   importCommand,
+  reconcileCommand,
   pruneCommand,
   seedCommand,
 ];
