@@ -131,9 +131,10 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Polls `check` every 25 ms until it holds, or throws naming `what` after `timeoutMs`. The bound only stops a hung test with a message naming what never
- * happened; it is not a performance assertion, so it is generous (a loaded CI machine with three
- * replicas backing off after injected outages took over 20 s).
+ * Polls `check` every 25 ms until it holds, or throws naming `what` after `timeoutMs`. The bound
+ * only stops a hung test with a message naming what never happened; it is not a performance
+ * assertion, so it is generous (a loaded CI machine with three replicas backing off after injected
+ * outages took over 20 s).
  */
 export async function waitFor(
   what: string,
