@@ -9,6 +9,7 @@ import { focusCommand } from './focus.js';
 import { importCommand } from './import.js';
 import { keysCommand } from './keys.js';
 import { pricesCommand } from './prices.js';
+import { pullCommand } from './pull.js';
 import { pruneCommand } from './prune.js';
 import { reconcileCommand } from './reconcile.js';
 import { reportCommand } from './report.js';
@@ -37,6 +38,7 @@ export const COMMANDS: readonly CommandFactory[] = [
   exportCommand,
   focusCommand,
   importCommand,
+  pullCommand,
   reconcileCommand,
   pruneCommand,
   seedCommand,

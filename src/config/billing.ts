@@ -20,9 +20,15 @@ export const billingAccountSchema = z
     account_id: accountId.optional(),
     tenant: dimId,
     project: dimId.optional(),
+    /** An Admin API key: `pertoken pull` fetches this organisation's usage and cost reports with it. */
+    admin_key: z.string().min(1).max(1024).optional(),
+    /** The Admin API's base; default the provider's public API (billing/pull.ts). */
+    base_url: z.url({ protocol: /^https?$/ }).optional(),
   })
   .strict()
   .superRefine((a, ctx) => {
+    if (a.admin_key !== undefined && a.provider !== 'openai' && a.provider !== 'anthropic')
+      ctx.addIssue({ code: 'custom', path: ['admin_key'], message: 'only openai and anthropic reports can be pulled' });
     const wanted = a.provider === 'openai' ? 'project_id' : a.provider === 'anthropic' ? 'workspace_id' : 'account_id';
     for (const field of ['project_id', 'workspace_id', 'account_id'] as const) {
       if (field === wanted && a[field] === undefined)

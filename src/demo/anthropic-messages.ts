@@ -58,6 +58,14 @@ export function messages(body: Record<string, unknown>, ctx: RouteContext): Rout
     promptTokens: prompt.totalTokens,
     generationTokens: outputTokens,
     finishedReason: output.truncated ? 'length' : 'stop',
+    bill: {
+      wire: 'anthropic',
+      model: served,
+      uncached: inputUsage.input_tokens,
+      cacheRead: inputUsage.cache_read_input_tokens,
+      cacheWrite5m: inputUsage.cache_creation.ephemeral_5m_input_tokens,
+      cacheWrite1h: inputUsage.cache_creation.ephemeral_1h_input_tokens,
+    },
   };
   const head = {
     id: randomId('msg_01', 22),

@@ -1,4 +1,5 @@
 import { PertokenError } from '../errors.js';
+import type { BilledInput } from './billing-ledger.js';
 import type { Faults } from './faults.js';
 import type { PromptCache } from './prompt-cache.js';
 import { intBetween, requestRng, type Rng } from './random.js';
@@ -31,6 +32,8 @@ export interface EngineWork {
   generationTokens: number;
   /** vLLM's `finished_reason` when the reply goes out whole: `length` when the output limit ended it. */
   finishedReason: 'stop' | 'length';
+  /** The input side of the provider's bill; absent outside the Admin API's completions/messages reports. */
+  bill?: BilledInput;
 }
 
 /** `work` is null for replies no engine computes (count_tokens). */

@@ -1,10 +1,13 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { PertokenError, toPertokenError } from '../errors.js';
+import { AdminApi, adminWire } from './admin-api.js';
+import { DEMO_PROJECT_ID } from './admin-reports.js';
 import { countTokensRoute, messages } from './anthropic-messages.js';
-import { EngineMetrics, type EngineRequest } from './engine-metrics.js';
+import { BillingLedger } from './billing-ledger.js';
+import { EngineMetrics, type EngineRequest, type FinishedReason } from './engine-metrics.js';
 import { NO_FAULTS, resolveFaults } from './faults.js';
-import type { RouteContext, RouteResult } from './generation.js';
+import type { EngineWork, RouteContext, RouteResult } from './generation.js';
 import { anthropicModelList, openaiModelList } from './models.js';
 import { chatCompletions } from './openai-chat.js';
 import { completions } from './openai-completions.js';
@@ -64,6 +67,8 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
   const promptCache = opts.promptCache ?? new PromptCache();
   const stats = { requests: 0, openStreams: 0, inFlight: 0 };
   const engine = new EngineMetrics();
+  const billing = new BillingLedger();
+  const admin = new AdminApi({ ledger: billing, adminKey: opts.adminKey ?? null });
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Latency is scheduled from arrival, so that parsing and planning are inside the TTFT, not added to it.
@@ -74,9 +79,15 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const method = req.method ?? 'GET';
     const route = method === 'POST' ? POST_ROUTES[path] : undefined;
-    const wire: Wire = route?.wire ?? (isAnthropicRequest(path, req.headers) ? 'anthropic' : 'openai');
+    const wire: Wire =
+      route?.wire ?? adminWire(method, path) ?? (isAnthropicRequest(path, req.headers) ? 'anthropic' : 'openai');
     const headers = replyHeaders(wire);
     let work: EngineRequest | null = null;
+    // The bill follows the engine: what it counts as generated is what the Admin API reports.
+    const finish = (done: EngineWork, generated: number, reason: FinishedReason): void => {
+      work?.finish(generated, reason);
+      if (done.bill) billing.record(done.bill, generated, billedAccount(done.bill.wire, req.headers));
+    };
     try {
       const raw = await readBody(req);
       const parsed = parseJson(raw);
@@ -95,6 +106,16 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
         return sendBody(res, life, reply.status, { ...headers, ...reply.headers }, reply.body, NO_FAULTS);
       }
 
+      if (adminWire(method, path) !== null) {
+        const text = admin.reply(path, new URLSearchParams((req.url ?? '').split('?')[1] ?? ''), req.headers);
+        res.writeHead(200, {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(text),
+        });
+        res.end(text);
+        return;
+      }
       if (method === 'GET' && path === '/v1/models') {
         const list = wire === 'anthropic' ? anthropicModelList() : openaiModelList();
         return sendBody(res, life, 200, headers, list, NO_FAULTS);
@@ -111,11 +132,11 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
         const generated = result.work?.generationTokens ?? 0;
         await life.sleepUntil(start + config.ttftMs + (generated * config.itlMs) / NON_STREAM_ITL_DIVISOR);
         if (life.closed) {
-          work?.finish(0, 'abort');
+          if (result.work) finish(result.work, 0, 'abort');
           return;
         }
         // The engine is done once the body is ready, whatever then happens to it on the wire.
-        if (result.work) work?.finish(generated, result.work.finishedReason);
+        if (result.work) finish(result.work, generated, result.work.finishedReason);
         return sendBody(res, life, result.status, headers, result.body, faults);
       }
       stats.openStreams += 1;
@@ -128,10 +149,10 @@ export function createDemoHandler(opts: DemoOptions = {}): DemoHandler {
         res.flushHeaders();
         const outcome = await runStream(res, life, start, result.plan, config, faults);
         const { generationTokens, finishedReason } = result.work;
-        if (outcome.complete) work?.finish(generationTokens, finishedReason);
+        if (outcome.complete) finish(result.work, generationTokens, finishedReason);
         else {
           const chunks = result.plan.frames.filter((f) => f.content).length;
-          work?.finish(chunks === 0 ? 0 : Math.round((generationTokens * outcome.sent) / chunks), 'abort');
+          finish(result.work, chunks === 0 ? 0 : Math.round((generationTokens * outcome.sent) / chunks), 'abort');
         }
       } finally {
         stats.openStreams -= 1;
@@ -187,6 +208,13 @@ function replyError(res: ServerResponse, wire: Wire, headers: Record<string, str
     'content-length': String(Buffer.byteLength(body)),
   });
   res.end(body);
+}
+
+/** OpenAI bills the project named by `openai-project`; the demo's Anthropic traffic is the default workspace. */
+function billedAccount(wire: Wire, headers: IncomingHttpHeaders): string | null {
+  if (wire === 'anthropic') return null;
+  const project = headers['openai-project'];
+  return typeof project === 'string' && project !== '' ? project : DEMO_PROJECT_ID;
 }
 
 /** Anthropic clients are told apart by their paths and the `anthropic-version` header they always send. */

@@ -9,3 +9,4 @@ export type { DemoOptions } from './options.js';
 export { parseFaults, type FaultContext, type FaultScript, type FaultSpec, type Faults } from './faults.js';
 export { countTokens as demoTokenCount } from './text.js';
 export { PromptCache as DemoPromptCache, type PromptCacheOptions as DemoPromptCacheOptions } from './prompt-cache.js';
+export { DEMO_PROJECT_ID } from './admin-reports.js';

@@ -17,6 +17,7 @@ import {
   planOpenAIAnswer,
   systemFingerprint,
   wantsStreamUsage,
+  openaiBill,
 } from './openai-common.js';
 import { randomId } from './random.js';
 import type { Frame } from './stream.js';
@@ -66,6 +67,7 @@ export function chatCompletions(body: Record<string, unknown>, ctx: RouteContext
     promptTokens,
     generationTokens: output.tokens.length + output.reasoningTokens,
     finishedReason: output.truncated ? 'length' : 'stop',
+    bill: openaiBill(base.model, promptTokens, cachedTokens),
   };
 
   if (!stream) {

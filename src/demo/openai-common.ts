@@ -1,4 +1,5 @@
 import { PertokenError } from '../errors.js';
+import type { BilledInput } from './billing-ledger.js';
 import { lengthControls, planFixedOutput, planOutput, type OutputPlan, type RouteContext } from './generation.js';
 import { isReasoningModel } from './models.js';
 import { PrefixHasher, type PromptCache } from './prompt-cache.js';
@@ -159,4 +160,16 @@ export function planOpenAIAnswer(
       ? planOutput(rng, ctx.config, { limit, reasoning, ...lengthControls(body) })
       : planFixedOutput(rng, { limit, reasoning }, structuredOutput(answer, rng).tokens);
   return { cachedTokens, output };
+}
+
+/** OpenAI bills prompt tokens inclusive of the cached ones (trap T1), and writes its cache at no charge. */
+export function openaiBill(served: string, promptTokens: number, cachedTokens: number): BilledInput {
+  return {
+    wire: 'openai',
+    model: served,
+    uncached: promptTokens - cachedTokens,
+    cacheRead: cachedTokens,
+    cacheWrite5m: 0,
+    cacheWrite1h: 0,
+  };
 }

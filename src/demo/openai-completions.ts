@@ -11,7 +11,7 @@ import {
   type RouteResult,
 } from './generation.js';
 import { servedOpenAIModel } from './models.js';
-import { DONE_FRAME, MALFORMED_DATA, wantsStreamUsage } from './openai-common.js';
+import { DONE_FRAME, MALFORMED_DATA, openaiBill, wantsStreamUsage } from './openai-common.js';
 import { randomId } from './random.js';
 import type { Frame } from './stream.js';
 import { chunkTokens, countTokens } from './text.js';
@@ -39,6 +39,7 @@ export function completions(body: Record<string, unknown>, ctx: RouteContext): R
     promptTokens: prompt.tokens,
     generationTokens: output.tokens.length,
     finishedReason: output.truncated ? 'length' : 'stop',
+    bill: openaiBill(servedOpenAIModel(model), prompt.tokens, 0),
   };
   const base = {
     id: randomId('cmpl-', 29),

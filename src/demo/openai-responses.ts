@@ -10,7 +10,7 @@ import {
   type RouteResult,
 } from './generation.js';
 import { isReasoningModel, servedOpenAIModel } from './models.js';
-import { planOpenAIAnswer } from './openai-common.js';
+import { openaiBill, planOpenAIAnswer } from './openai-common.js';
 import { randomId } from './random.js';
 import type { Frame } from './stream.js';
 import { responsesAnswer } from './structured.js';
@@ -72,6 +72,7 @@ export function responses(body: Record<string, unknown>, ctx: RouteContext): Rou
     promptTokens: inputTokens,
     generationTokens: outputTokens,
     finishedReason: output.truncated ? 'length' : 'stop',
+    bill: openaiBill(served, inputTokens, cachedTokens),
   };
   const final = output.truncated ? 'incomplete' : 'completed';
   const reasoningItem = reasoningModel ? { id: randomId('rs_', 48), type: 'reasoning', summary: [] } : null;

@@ -26,6 +26,8 @@ export interface DemoOptions {
    * one to share it between servers, to bound or clock it, or to reset it between tests.
    */
   promptCache?: PromptCache;
+  /** The one admin key the Admin API reports accept; default any non-empty key. */
+  adminKey?: string;
 }
 
 export function resolveOptions(opts: DemoOptions): DemoConfig {

@@ -13,3 +13,6 @@ export {
 } from './import.js';
 export { fileSources, textSource, type BillingSource } from './sources.js';
 export { BILLING_FORMATS, type BillingFormat, type BillingLine, type ParsedFile, type Rejection } from './rows.js';
+export { pullBilling, type PullOptions, type PulledReport, type PullSummary } from './pull.js';
+export { PULL_STATE_FILE } from './pull-state.js';
+export type { RetryPolicy, Sleep } from './pull-http.js';
