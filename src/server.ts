@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { registerApiRoutes } from './api/index.js';
 import { openAttribution, type AttributionService } from './attribution/index.js';
+import { observeReconciliation, ReconciliationSummaryCache } from './attribution/reconcile/index.js';
 import { parseConfig, type Config, type Env } from './config/index.js';
 import { startDemoUpstream, type DemoUpstream } from './demo/index.js';
 import { toPertokenError } from './errors.js';
@@ -189,6 +190,13 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
   );
   observeCounters(metrics, counters);
   if (replicated) observeOutbox(metrics, replicated);
+  // Billing gauges from a cached summary, refreshed in the background at most every 5 minutes.
+  const summaries = new ReconciliationSummaryCache({
+    store,
+    priceBook,
+    onError: (err) => log.error({ err }, 'reconciliation gauges: refresh failed; previous values kept'),
+  });
+  observeReconciliation(metrics, summaries);
   const app = createApp({
     settler,
     config,
@@ -229,6 +237,7 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
         const { drained, remaining } = await replicated.drain({ timeoutMs: config.server.drain_timeout_ms });
         if (!drained) log.warn({ remaining }, 'outbox not empty at shutdown; it ships when this replica starts again');
       }
+      await summaries.idle();
       await attribution.close();
       await store.close();
       await governance.close();

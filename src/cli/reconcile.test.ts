@@ -74,3 +74,51 @@ describe('pertoken reconcile', () => {
     });
   });
 });
+
+describe('pertoken reconcile --apply', () => {
+  const applyDir = mkdtempSync(join(tmpdir(), 'pertoken-reconcile-apply-'));
+  beforeAll(async () => {
+    const store = createSqliteStore({ path: join(applyDir, 'ledger.sqlite') });
+    await store.migrate();
+    await store.insertEvents([metered('beta'), metered('gamma')]);
+    await store.importBillingRows({
+      importId: 'i1',
+      rows: [bill({ tenant: 'beta', usd: '1.25', batch: true }), bill({ tenant: 'gamma', quantity: 10n, usd: '7' })],
+    });
+    await store.close();
+  });
+  afterAll(() => rmSync(applyDir, { recursive: true, force: true }));
+
+  const runApply = async (...args: string[]): Promise<{ io: MemoryIo; code: number }> => {
+    const io = memoryIo();
+    try {
+      await reconcileCommand(io, {})
+        .exitOverride()
+        .parseAsync(['--data-dir', applyDir, '--from', '2026-11-10', '--to', '2026-11-11', ...args], { from: 'user' });
+      return { io, code: 0 };
+    } catch (e: unknown) {
+      if (e instanceof CommanderError) return { io, code: e.exitCode };
+      throw e;
+    }
+  };
+
+  it('closes the batch row once, leaves the unexplained one and still exits 1', async () => {
+    const first = await runApply('--apply', '--format', 'json');
+    expect(first.code).toBe(1);
+    expect(JSON.parse(first.io.out())).toMatchObject({
+      applied: [{ tenant: 'beta', code: 'batch_discount', amount_usd: '-1.250000000' }],
+      skipped: 1,
+    });
+    const second = await runApply('--apply');
+    expect(second.code).toBe(1);
+    expect(second.io.out()).toContain('applied 0 adjustment(s), total $0.000000000; 1 row(s) left as they are');
+    const rerun = await runApply('--format', 'json');
+    const rows = (JSON.parse(rerun.io.out()) as { rows: Array<{ tenant: string; explanation: { code: string } }> })
+      .rows;
+    expect(rows.map((r) => [r.tenant, r.explanation.code])).toEqual([
+      ['beta', 'match'],
+      ['gamma', 'unexplained'],
+    ]);
+    await expect(runApply('--apply', '--format', 'csv')).rejects.toThrow(/--apply prints table or json/);
+  });
+});

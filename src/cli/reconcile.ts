@@ -5,6 +5,8 @@
  */
 import { Command } from 'commander';
 import {
+  appliedTable,
+  applyReconciliation,
   checkDayWindow,
   hasUnexplainedGap,
   parseThreshold,
@@ -13,6 +15,7 @@ import {
   reconciliationTable,
   DEFAULT_THRESHOLD_PCT,
 } from '../attribution/reconcile/index.js';
+import { invalidInput } from '../errors.js';
 import { parseInstant } from '../ledger/index.js';
 import { parseFormat, renderJson } from '../output.js';
 import { createPriceBook } from '../pricing/index.js';
@@ -33,6 +36,7 @@ interface ReconcileFlags extends LedgerFlags {
   threshold: string;
   format: string;
   config?: string;
+  apply?: boolean;
 }
 
 export function reconcileCommand(io: CliIo = processIo(), env: Env = process.env): Command {
@@ -42,7 +46,11 @@ export function reconcileCommand(io: CliIo = processIo(), env: Env = process.env
     .requiredOption('--to <day>', 'last UTC day, exclusive')
     .option('--threshold <pct>', 'a gap within this percent of the metered side is a match', DEFAULT_THRESHOLD_PCT)
     .option('--format <format>', 'table | json | csv', 'table')
-    .option('--config <file>', 'pertoken.yaml with the price overrides the gateway prices with');
+    .option('--config <file>', 'pertoken.yaml with the price overrides the gateway prices with')
+    .option(
+      '--apply',
+      'append an adjustment closing each price gap (price_mismatch, negotiated_discount, batch_discount, credit)',
+    );
   return addLedgerOptions(command).action(async (flags: ReconcileFlags) => {
     const format = parseFormat(flags.format, '--format', ['table', 'json', 'csv'] as const);
     const from = requireInstant(parseInstant, flags.from, '--from');
@@ -51,14 +59,21 @@ export function reconcileCommand(io: CliIo = processIo(), env: Env = process.env
     const threshold = parseThreshold(flags.threshold, '--threshold');
     // The same price book as `pertoken serve`: it splits each metered group's cost over its buckets.
     const book = createPriceBook({ overrides: resolveConfig(flags.config, env).prices });
-    const result = await withLedger(flags, env, (store) => reconcile(store, book, { from, to, threshold }));
-    io.stdout.write(
-      format === 'json'
-        ? renderJson(result)
-        : format === 'csv'
-          ? reconciliationCsv(result)
-          : reconciliationTable(result),
-    );
+    if (flags.apply === true && format === 'csv') throw invalidInput('--format', '--apply prints table or json');
+    const { result, applied } = await withLedger(flags, env, async (store) => {
+      const result = await reconcile(store, book, { from, to, threshold });
+      return { result, applied: flags.apply === true ? await applyReconciliation(store, result) : null };
+    });
+    // With --apply, json is the adjustments alone; the table shows the reconciliation it closed from.
+    if (applied !== null && format === 'json') io.stdout.write(renderJson(applied));
+    else
+      io.stdout.write(
+        format === 'json'
+          ? renderJson(result)
+          : format === 'csv'
+            ? reconciliationCsv(result)
+            : reconciliationTable(result) + (applied === null ? '' : `\n${appliedTable(applied)}`),
+      );
     if (hasUnexplainedGap(result))
       command.error(`error: ${result.totals.unexplained} unexplained gap(s) past ${result.threshold_pct} %`, {
         exitCode: 1,

@@ -340,3 +340,47 @@ export async function reprice(db: Db, options: RepriceOptions): Promise<RepriceR
     else await db.transaction().execute(page);
   }
 }
+
+/** Adjustments dated in [from, to) whose id starts with `idPrefix` (reconciliation reads its own back). */
+export interface AdjustmentQuery {
+  from: Date;
+  to: Date;
+  idPrefix: string;
+}
+
+export interface StoredAdjustment {
+  id: string;
+  time_ms: number;
+  tenant: string;
+  project: string | null;
+  provider: string;
+  model: string;
+  amount_nano: bigint;
+  reason: string;
+}
+
+export async function queryAdjustments(db: Db, query: AdjustmentQuery): Promise<StoredAdjustment[]> {
+  const from = checkMs(query.from, 'from');
+  const to = checkMs(query.to, 'to');
+  // `_` is a LIKE wildcard and ids may hold it: LIKE narrows, startsWith decides.
+  const rows = await db
+    .selectFrom('adjustments')
+    .select(['id', 'time_ms', 'tenant', 'project', 'provider', 'model', 'amount_nano', 'reason'])
+    .where('time_ms', '>=', from)
+    .where('time_ms', '<', to)
+    .where('id', 'like', `${query.idPrefix}%`)
+    .orderBy('id')
+    .execute();
+  return rows
+    .filter((r) => r.id.startsWith(query.idPrefix))
+    .map((r) => ({
+      id: r.id,
+      time_ms: toNumber(r.time_ms),
+      tenant: r.tenant,
+      project: r.project,
+      provider: r.provider,
+      model: r.model,
+      amount_nano: toBigInt(r.amount_nano),
+      reason: r.reason,
+    }));
+}

@@ -12,7 +12,13 @@ export { GroupCommitter } from './group-commit.js';
 export { parseFilters, parseGroupBy, parseInstant, parseLimit, parseRange } from './query-params.js';
 export { presentCosts, presentEvent, type CostsJson } from './present.js';
 export { SettleRetrier } from './retry.js';
-export type { RepricePricer, RepriceResult } from './adjustments.js';
+export type {
+  AdjustmentQuery,
+  ManualAdjustment,
+  RepricePricer,
+  RepriceResult,
+  StoredAdjustment,
+} from './adjustments.js';
 export { startRetentionJob } from './retention.js';
 export { createPostgresStore } from './postgres/store.js';
 export { createPostgresPool } from './postgres/pool.js';

@@ -2,10 +2,13 @@ import { sql, type Kysely } from 'kysely';
 import { PertokenError } from '../errors.js';
 import {
   addManualAdjustment,
+  queryAdjustments,
   reprice,
+  type AdjustmentQuery,
   type ManualAdjustment,
   type RepriceOptions,
   type RepriceResult,
+  type StoredAdjustment,
 } from './adjustments.js';
 import {
   importBillingRows,
@@ -204,6 +207,11 @@ export class KyselyLedgerStore implements LedgerStore {
   async addAdjustment(adjustment: ManualAdjustment): Promise<boolean> {
     this.#assertOpen();
     return addManualAdjustment(this.#db, adjustment);
+  }
+
+  async queryAdjustments(query: AdjustmentQuery): Promise<StoredAdjustment[]> {
+    this.#assertOpen();
+    return queryAdjustments(this.#db, query);
   }
 
   async pruneEvents(options: PruneOptions): Promise<PruneResult> {

@@ -1,4 +1,5 @@
 import type { Bucket, Buckets, UsageSource } from '../usage/index.js';
+import type { AdjustmentQuery, StoredAdjustment } from './adjustments.js';
 import type { BillingImportBatch, BillingImportResult, BillingRowQuery, StoredBillingRow } from './billing-rows.js';
 
 export type EventStatus = 'ok' | 'error' | 'interrupted' | 'cancelled';
@@ -136,6 +137,8 @@ export interface Store {
   /** Imported provider bill lines: one transaction, idempotent, a re-export replaces its buckets (billing-rows.ts). */
   importBillingRows(batch: BillingImportBatch): Promise<BillingImportResult>;
   queryBillingRows(query: BillingRowQuery): Promise<StoredBillingRow[]>;
+  /** Adjustments dated in a range whose id has a prefix (reconciliation reads back its own; adjustments.ts). */
+  queryAdjustments(query: AdjustmentQuery): Promise<StoredAdjustment[]>;
   /** Throws when the store cannot serve (readiness). */
   ping(): Promise<void>;
   /** Flushes pending group commits and closes. */

@@ -140,6 +140,29 @@ export class PertokenMetrics {
     });
   }
 
+  /**
+   * A labelled gauge family read at scrape time: every sample `read` returns, and only those (a
+   * label set it no longer returns disappears). `read` must answer at once from what the
+   * component already holds; a scrape never waits on a computation.
+   */
+  gaugesFrom<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    read: () => Iterable<{ labels: Record<L, string>; value: number }>,
+  ): void {
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const sample of read()) this.set(sample.labels, sample.value);
+      },
+    });
+  }
+
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }

@@ -21,6 +21,7 @@ import {
   type ExplanationCode,
   type MicroPct,
 } from './explain.js';
+import { RECONCILE_ID_PREFIX } from './adjustment-id.js';
 import { DAY_MS, joinSides, keyId, type Cell } from './sides.js';
 
 export const DEFAULT_THRESHOLD_PCT = '0.5';
@@ -90,11 +91,12 @@ export function checkDayWindow(from: Date, to: Date, fromParam: string, toParam:
 
 export async function reconcile(store: Store, book: PriceBook, options: ReconcileOptions): Promise<ReconciliationJson> {
   const wide = { from: new Date(options.from.getTime() - DAY_MS), to: new Date(options.to.getTime() + DAY_MS) };
-  const [metered, billed] = await Promise.all([
+  const [metered, billed, applied] = await Promise.all([
     store.queryCosts({ ...wide, groupBy: ['day', 'provider', 'tenant', 'project', 'model'], filter: {} }),
     store.queryBillingRows(wide),
+    store.queryAdjustments({ ...wide, idPrefix: RECONCILE_ID_PREFIX }),
   ]);
-  const { cells, notImported } = joinSides(metered, billed, book);
+  const { cells, notImported } = joinSides(metered, billed, book, applied);
   const live = cells.filter(
     (c) =>
       c.meteredTokens !== 0n || c.meteredNano !== 0n || (c.billedNano ?? 0n) !== 0n || (c.billedTokens ?? 0n) !== 0n,

@@ -14,5 +14,20 @@ export {
   type ReconciliationRow,
 } from './engine.js';
 export type { Explanation, ExplanationCode } from './explain.js';
-export { reconciliationCsv, reconciliationTable } from './render.js';
+export {
+  DEFAULT_SUMMARY_MAX_AGE_MS,
+  observeReconciliation,
+  ReconciliationSummaryCache,
+  type SummaryCacheOptions,
+} from './gauges.js';
+export {
+  applyReconciliation,
+  appliedTotals,
+  APPLIED_CODES,
+  type AdjustmentSink,
+  type AppliedAdjustment,
+  type AppliedCode,
+  type ApplyResult,
+} from './apply.js';
+export { appliedTable, reconciliationCsv, reconciliationTable } from './render.js';
 export { summarize, type ReconciliationSummaryJson, type ReconciliationSummaryLine } from './summary.js';

@@ -1,5 +1,6 @@
 /** `pertoken reconcile` as a table (gaps' evidence as notes under their row) or CSV (one line per row). */
 import { renderCsv, renderTable, type Cell } from '../../output.js';
+import { appliedTotals, type ApplyResult } from './apply.js';
 import type { ReconciliationJson, ReconciliationRow } from './engine.js';
 
 const HEADERS = [
@@ -57,5 +58,21 @@ export function reconciliationCsv(result: ReconciliationJson): string {
   return renderCsv(
     [...HEADERS, 'detail'],
     result.rows.map((r) => [...cells(r), r.explanation.detail]),
+  );
+}
+
+/** `--apply`: one line per adjustment appended, then the count, total and per-code sums. */
+export function appliedTable(result: ApplyResult): string {
+  const t = appliedTotals(result);
+  const table = renderTable(
+    ['id', 'tenant', 'project', 'code', 'amount_usd'],
+    result.applied.map((a) => [a.id, a.tenant, a.project, a.code, a.amount_usd]),
+  );
+  const codes = Object.entries(t.codes)
+    .map(([code, s]) => `${code} ${s.count} ($${s.usd})`)
+    .join(', ');
+  return (
+    `${result.applied.length > 0 ? `${table}\n` : ''}` +
+    `applied ${t.count} adjustment(s), total $${t.total_usd}${codes ? ` — ${codes}` : ''}; ${result.skipped} row(s) left as they are\n`
   );
 }

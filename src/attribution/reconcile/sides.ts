@@ -17,10 +17,11 @@
  *   several (two snapshots of one family) -> the metered rows take the billed family name.
  */
 import { modelFamilyMatch } from '../../glob.js';
-import type { CostRow, StoredBillingRow } from '../../ledger/index.js';
+import type { CostRow, StoredAdjustment, StoredBillingRow } from '../../ledger/index.js';
 import type { PriceBook } from '../../pricing/index.js';
 import { BUCKETS, type Bucket } from '../../usage/index.js';
 import { splitByPrice } from '../attribute.js';
+import { bucketOfReconcileId } from './adjustment-id.js';
 
 export interface CellKey {
   readonly day: string;
@@ -77,6 +78,8 @@ export function joinSides(
   metered: readonly CostRow[],
   billed: readonly StoredBillingRow[],
   book: PriceBook,
+  /** `reconcile --apply`'s own adjustments (adjustment-id.ts): each is booked on its bucket. */
+  applied: readonly StoredAdjustment[] = [],
 ): JoinResult {
   const tenantOnly = new Set<string>();
   for (const r of billed) if (r.tenant !== null && r.project === null) tenantOnly.add(pairId(r.provider, r.tenant));
@@ -116,7 +119,12 @@ export function joinSides(
     if (r.description !== null) c.descriptions.add(r.description);
   }
 
-  // Metered side: each group's net cost (list + adjustments) split over its buckets.
+  // Metered side: each group's net cost (list + adjustments) split over its buckets; an adjustment
+  // --apply appended is not split but booked on the bucket it closed.
+  const appliedByGroup = groupBy(
+    applied.filter((a) => bucketOfReconcileId(a.id) !== undefined),
+    (a) => groupId(dayOf(a.time_ms), a.provider, a.tenant, a.project, a.model),
+  );
   const notImported = new Map<string, Set<string>>();
   for (const row of metered) {
     const day = row.keys.day ?? '';
@@ -131,7 +139,8 @@ export function joinSides(
     }
     const project = tenantOnly.has(pairId(provider, tenant)) ? null : (row.keys.project ?? null);
     const model = aliases.metered.get(aliasId(provider, servedModel)) ?? servedModel;
-    const net = row.cost_nano + row.adjustments_nano;
+    const own = appliedByGroup.get(groupId(day, provider, tenant, row.keys.project ?? null, servedModel)) ?? [];
+    const net = row.cost_nano + row.adjustments_nano - own.reduce((sum, a) => sum + a.amount_nano, 0n);
     const buckets = BUCKETS.filter((b) => (row.tokens[b] ?? 0) > 0);
     const usage = {
       tenant,
@@ -154,6 +163,10 @@ export function joinSides(
       c.estimated += row.estimated_requests;
       if (model !== servedModel) c.modelNote = `billed ${model} ~ metered ${servedModel}`;
     });
+    for (const a of own) {
+      const bucket = bucketOfReconcileId(a.id);
+      if (bucket !== undefined) cell({ day, provider, tenant, project, model, bucket }).meteredNano += a.amount_nano;
+    }
   }
   // A key the chosen sources do not name reads 0, not unknown, when the provider × day has them.
   for (const c of cells.values()) {
@@ -184,6 +197,10 @@ function newCell(key: CellKey): Cell {
 
 function pairId(provider: string, tenant: string): string {
   return `${provider}\u0000${tenant}`;
+}
+
+function groupId(day: string, provider: string, tenant: string, project: string | null, model: string): string {
+  return JSON.stringify([day, provider, tenant, project, model]);
 }
 
 function aliasId(provider: string, model: string): string {

@@ -1,5 +1,6 @@
 import { Kysely, SqliteDialect } from 'kysely';
 import { PertokenError } from '../../errors.js';
+import type { AdjustmentQuery, StoredAdjustment } from '../adjustments.js';
 import type { BillingImportBatch, BillingImportResult, BillingRowQuery, StoredBillingRow } from '../billing-rows.js';
 import { KyselyLedgerStore, type LedgerStats, type LedgerStore } from '../kysely-store.js';
 import { isRowDataError, isTransientDatabaseError, toStoreError } from '../postgres/errors.js';
@@ -216,6 +217,10 @@ class OutboxLedgerStore implements ReplicatedStore {
 
   async queryBillingRows(query: BillingRowQuery): Promise<StoredBillingRow[]> {
     return this.#read('billing query', () => this.#remote.queryBillingRows(query));
+  }
+
+  async queryAdjustments(query: AdjustmentQuery): Promise<StoredAdjustment[]> {
+    return this.#read('adjustment query', () => this.#remote.queryAdjustments(query));
   }
 
   async listEvents(query: EventQuery): Promise<EventPage> {
