@@ -3,8 +3,14 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { registerApiRoutes } from './api/index.js';
-import { openAttribution, type AttributionService } from './attribution/index.js';
-import { observeReconciliation, ReconciliationSummaryCache } from './attribution/reconcile/index.js';
+import {
+  observeReconciliation,
+  openAttribution,
+  ReconciliationSummaryCache,
+  startBillingSchedule,
+  type AttributionService,
+} from './attribution/index.js';
+
 import { parseConfig, type Config, type Env } from './config/index.js';
 import { startDemoUpstream, type DemoUpstream } from './demo/index.js';
 import { toPertokenError } from './errors.js';
@@ -197,6 +203,21 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
     onError: (err) => log.error({ err }, 'reconciliation gauges: refresh failed; previous values kept'),
   });
   observeReconciliation(metrics, summaries);
+  // With admin keys, the providers' reports are pulled and reconciled daily (attribution/billing/schedule.ts).
+  const billing = startBillingSchedule({
+    store,
+    priceBook,
+    accounts: config.billing_accounts,
+    dataDir,
+    onRun: (pulled, reconciled) =>
+      log.info({ reports: pulled.reports.length, status: reconciled?.status ?? null }, 'billing: daily pull done'),
+    onDrift: (reconciled) =>
+      log.warn(
+        { from: reconciled.from, to: reconciled.to, totals: reconciled.totals },
+        'billing: the bill differs from the metered cost by more than the threshold, unexplained',
+      ),
+    onError: (err) => log.error({ err }, 'billing: daily pull failed; retried at the next run'),
+  });
   const app = createApp({
     settler,
     config,
@@ -237,6 +258,7 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
         const { drained, remaining } = await replicated.drain({ timeoutMs: config.server.drain_timeout_ms });
         if (!drained) log.warn({ remaining }, 'outbox not empty at shutdown; it ships when this replica starts again');
       }
+      await billing?.stop();
       await summaries.idle();
       await attribution.close();
       await store.close();

@@ -1,4 +1,4 @@
-import { importBilling, parseBillingFormat, textSource } from '../attribution/billing/index.js';
+import { importBilling, parseBillingFormat, textSource } from '../attribution/index.js';
 import { invalidInput } from '../errors.js';
 import { readBody, sendJson, type Router } from '../http/index.js';
 import type { ApiDeps } from './deps.js';

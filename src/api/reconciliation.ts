@@ -1,10 +1,4 @@
-import {
-  checkDayWindow,
-  parseThreshold,
-  reconcile,
-  summarize,
-  type ReconciliationJson,
-} from '../attribution/reconcile/index.js';
+import { checkDayWindow, parseThreshold, reconcile, summarize, type ReconciliationJson } from '../attribution/index.js';
 import { invalidInput } from '../errors.js';
 import { sendJson, type RequestContext, type Router } from '../http/index.js';
 import { parseInstant } from '../ledger/index.js';

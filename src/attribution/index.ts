@@ -24,3 +24,6 @@ export {
 export { monthWindow, type Window } from './window.js';
 export { focusCsv, focusRecords, type FocusDeps } from './focus.js';
 export { FOCUS_COLUMNS, FOCUS_FEATURES, type FocusColumn, type FocusRecord } from './focus-columns.js';
+export * from './billing/index.js';
+export * from './reconcile/index.js';
+export { startBillingSchedule, type BillingSchedule, type BillingScheduleOptions } from './billing/schedule.js';

@@ -4,8 +4,8 @@
  * whole, the other files imported), so a scheduled import fails loudly instead of silently short.
  */
 import { Command } from 'commander';
-import { BILLING_FORMATS, fileSources, importBilling, parseBillingFormat } from '../attribution/billing/index.js';
-import type { BillingImportSummary } from '../attribution/billing/index.js';
+import { BILLING_FORMATS, fileSources, importBilling, parseBillingFormat } from '../attribution/index.js';
+import type { BillingImportSummary } from '../attribution/index.js';
 import { parseFormat, renderJson, renderTable } from '../output.js';
 import { resolveConfig } from './context.js';
 import { addLedgerOptions, processIo, withLedger, type CliIo, type Env, type LedgerFlags } from './ledger-store.js';

@@ -5,7 +5,7 @@
  * Exits 1 when a page was refused by the importer, like `pertoken import`.
  */
 import { Command } from 'commander';
-import { pullBilling, type PullSummary } from '../attribution/billing/index.js';
+import { pullBilling, type PullSummary } from '../attribution/index.js';
 import { parseInstant } from '../ledger/index.js';
 import { parseFormat, renderJson, renderTable } from '../output.js';
 import { resolveConfig } from './context.js';

@@ -14,7 +14,7 @@ import {
   reconciliationCsv,
   reconciliationTable,
   DEFAULT_THRESHOLD_PCT,
-} from '../attribution/reconcile/index.js';
+} from '../attribution/index.js';
 import { invalidInput } from '../errors.js';
 import { parseInstant } from '../ledger/index.js';
 import { parseFormat, renderJson } from '../output.js';
