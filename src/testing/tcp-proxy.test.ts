@@ -123,6 +123,16 @@ describe('startTcpProxy', () => {
     expect(await reply).toBe('ok:commit');
   });
 
+  it('setMode(forward) disarms a blackholeAfter that found no match: a later match forwards', async () => {
+    const client = await open();
+    proxy.blackholeAfter((chunk) => chunk.includes('commit'));
+    await proxy.setMode('forward');
+    const reply = nextData(client);
+    client.write('commit');
+    expect(await reply).toBe('ok:commit');
+    expect(proxy.mode).toBe('forward');
+  });
+
   it('silenceExisting: open connections lose their bytes for good while new ones forward', async () => {
     const silent = await open();
     proxy.silenceExisting('both');

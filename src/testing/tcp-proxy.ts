@@ -110,6 +110,9 @@ class ProxyServer implements TcpProxy {
   }
 
   async setMode(mode: ProxyMode): Promise<void> {
+    // Healing ends the fault window: a blackholeAfter that found no match in it must not fire
+    // later, or the proxy would blackhole for good after the test has moved on.
+    if (mode === 'forward') this.#trigger = null;
     if (mode === this.#mode) return;
     const previous = this.#mode;
     this.#mode = mode;
