@@ -127,6 +127,24 @@ const ledgerCore = (dialect: LedgerDialect): Migration => ({
   },
 });
 
+/**
+ * Whether every migration is recorded already: one plain SELECT, no lock and no transaction.
+ * Replicas migrate again after a failure, and Kysely's migration lock on PostgreSQL is one
+ * database-wide session advisory lock: behind other migrations (other schemas, other replicas,
+ * or an orphaned backend whose COMMIT was lost) an up-to-date replica waited instead of shipping.
+ * Any failure of the check (no table yet, PostgreSQL away) falls through to the Migrator.
+ */
+async function isUpToDate(db: Kysely<unknown>, options: LedgerMigratorOptions): Promise<boolean> {
+  try {
+    const table = sql.table(options.schema ? `${options.schema}.${MIGRATION_TABLE}` : MIGRATION_TABLE);
+    const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(db);
+    const applied = new Set(rows.map((r) => r.name));
+    return Object.keys(ledgerMigrations(options.dialect)).every((name) => applied.has(name));
+  } catch {
+    return false;
+  }
+}
+
 /** Names sort in application order (Kysely's Migrator requires it). */
 export function ledgerMigrations(dialect: LedgerDialect): Readonly<Record<string, Migration>> {
   return Object.freeze({
@@ -169,6 +187,7 @@ export function createLedgerMigrator(db: Kysely<unknown>, options: LedgerMigrato
 
 /** Brings the schema to the latest migration; throws store_unavailable naming the failed step. */
 export async function migrateToLatest(db: Kysely<unknown>, options: LedgerMigratorOptions): Promise<void> {
+  if (await isUpToDate(db, options)) return;
   // A replica pointed at a fresh schema (PERTOKEN_DATABASE_SCHEMA) creates it rather than failing.
   if (options.schema && options.schema !== 'public') {
     try {
