@@ -9,7 +9,7 @@
 import type { PlanConfig } from '../config/index.js';
 import { globMatch } from '../glob.js';
 import { mulDivHalfEven, parseDecimalScaled, parseUsd } from '../money.js';
-import type { Line, TenantAccount } from './accounts.js';
+import type { Line } from './accounts.js';
 
 /** Price scale of a rate card entry: USD per 1M tokens × 1e12, so a line is tokens × price / 1e9 nano-USD. */
 const PRICE_DIGITS = 12;
@@ -17,7 +17,8 @@ const PER_MTOK_DIVISOR = 1_000_000_000n;
 /** Markup percent with 6 decimals: charge = cost × (1e8 + pct × 1e6) / 1e8. */
 const PCT_SCALE = 100_000_000n;
 
-export function applyPlan(account: TenantAccount, plan: PlanConfig | undefined, lines: readonly Line[]): void {
+/** Prices `lines` under the plan in place; returns the minimum's top-up line, if the plan needs one. */
+export function applyPlan(plan: PlanConfig | undefined, lines: readonly Line[]): Line | null {
   const markup = plan?.markup_pct === undefined ? null : parseDecimalScaled(plan.markup_pct, 6, 'plans.markup_pct');
   for (const line of lines) {
     line.includedNano = 0n;
@@ -26,7 +27,7 @@ export function applyPlan(account: TenantAccount, plan: PlanConfig | undefined, 
     else if (markup !== null) line.chargeNano = mulDivHalfEven(line.costNano, PCT_SCALE + markup, PCT_SCALE);
     else line.chargeNano = line.costNano;
   }
-  if (!plan) return;
+  if (!plan) return null;
   if (plan.included_usd !== undefined) {
     let left = parseUsd(plan.included_usd, 'plans.included_usd');
     for (const line of lines) {
@@ -42,7 +43,7 @@ export function applyPlan(account: TenantAccount, plan: PlanConfig | undefined, 
     const minimum = parseUsd(plan.minimum_usd, 'plans.minimum_usd');
     const charged = lines.reduce((sum, l) => sum + l.chargeNano, 0n);
     if (charged < minimum) {
-      account.lines.set('minimum', {
+      return {
         kind: 'minimum',
         project: null,
         provider: '__plan__',
@@ -53,9 +54,10 @@ export function applyPlan(account: TenantAccount, plan: PlanConfig | undefined, 
         listNano: 0n,
         chargeNano: minimum - charged,
         includedNano: 0n,
-      });
+      };
     }
   }
+  return null;
 }
 
 /** The rate card's price of this usage line (USD per 1M × 1e12), or null when the card is silent. */

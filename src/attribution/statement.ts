@@ -193,10 +193,8 @@ function tenantStatement(
   account: TenantAccount,
   plan: PlanConfig | undefined,
 ): { json: TenantStatementJson; sums: Sums } {
-  account.lines.delete('minimum');
   const lines = [...account.lines.values()].sort(compareLines);
-  applyPlan(account, plan, lines);
-  const minimum = account.lines.get('minimum');
+  const minimum = applyPlan(plan, lines);
   if (minimum) lines.push(minimum);
   const sums: Sums = {
     vendor: account.vendorNano,
