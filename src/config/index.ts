@@ -36,3 +36,11 @@ export {
   type SharedCostConfig,
 } from './attribution.js';
 export { billingAccountId, billingAccountSchema, DEFAULT_WORKSPACE_ID, type BillingAccountConfig } from './billing.js';
+export {
+  alertsSchema,
+  metricsSchema,
+  sinkName,
+  type AlertSinkConfig,
+  type AlertsConfig,
+  type MetricsConfig,
+} from './alerts.js';

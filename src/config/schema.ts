@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BUDGET_ID, idSchema, KEY_ID } from '../ids.js';
 import type { Bucket } from '../usage/index.js';
 import { attributionSections, checkAttribution } from './attribution.js';
+import { alertsSections, checkAlerts } from './alerts.js';
 import { billingSections, checkBilling } from './billing.js';
 import { bucketPrices, checkUnique, dimId, isoDate, name, priceValue, usd } from './primitives.js';
 
@@ -269,6 +270,7 @@ export const configSchema = z
     governance,
     ...attributionSections,
     ...billingSections,
+    ...alertsSections,
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -281,6 +283,7 @@ export const configSchema = z
     checkGovernance(config, ctx);
     checkAttribution(config, ctx);
     checkBilling(config, ctx);
+    checkAlerts(config, ctx);
   });
 
 /** Cross-references of the governance sections: unique ids, declared tenants and projects. */
