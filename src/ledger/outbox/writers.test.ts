@@ -85,7 +85,18 @@ describe.skipIf(skip !== null)(`three writers on one PostgreSQL${skip ? ` — ${
 
     // The event API on all three at once, with the same 200 events: one acceptance each overall
     // (asked once PostgreSQL answers again: while spooling, a replica can only speak for itself).
-    await waitFor('shipping again everywhere', () => stores.every((s) => !s.stats().spooling));
+    await waitFor('shipping again everywhere', () => stores.every((s) => !s.stats().spooling), {
+      describe: async () => ({
+        proxy: { mode: proxy.mode, accepted: proxy.accepted },
+        replicas: stores.map((s) => s.stats()),
+        backends: (
+          await admin.query<{ state: string; wait: string | null; query: string }>(
+            `select state, wait_event_type || ':' || wait_event as wait, left(query, 60) as query
+               from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+          )
+        ).rows,
+      }),
+    });
     const shared = Array.from({ length: 200 }, (_, i) => loadEvent(900_000 + i));
     const answers = await Promise.all(stores.map((s) => s.insertEvents(shared)));
     expect(answers.reduce((n, a) => n + a.accepted.length, 0)).toBe(200);

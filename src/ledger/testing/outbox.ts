@@ -131,19 +131,22 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Polls `check` every 25 ms until it holds, or throws naming `what` after `timeoutMs`. The bound
- * only stops a hung test with a message naming what never happened; it is not a performance
- * assertion, so it is generous (a loaded CI machine with three replicas backing off after injected
- * outages took over 20 s).
+ * Polls `check` every 25 ms until it holds, or throws naming `what` after `timeoutMs`, with what
+ * `describe` reports about the state it found (a CI log then says why, not only that it hung). The
+ * bound only stops a hung test; it is not a performance assertion, so it is generous (a loaded CI
+ * machine with three replicas backing off after injected outages took over 20 s).
  */
 export async function waitFor(
   what: string,
   check: () => boolean | Promise<boolean>,
-  timeoutMs = 50_000,
+  options: { timeoutMs?: number; describe?: () => unknown } = {},
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + (options.timeoutMs ?? 50_000);
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const state = options.describe === undefined ? '' : `: ${JSON.stringify(await options.describe())}`;
+      throw new Error(`timed out waiting for ${what}${state}`);
+    }
     await sleep(25);
   }
 }
