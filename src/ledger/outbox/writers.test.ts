@@ -40,6 +40,7 @@ describe.skipIf(skip !== null)(`three writers on one PostgreSQL${skip ? ` — ${
   });
 
   it('every event exactly once, with overlapping events and retries across replicas', async () => {
+    let shipErrors = 0;
     stores = [0, 1, 2].map((i) =>
       createReplicatedStore({
         outboxPath: join(dir, `outbox-${i}.db`),
@@ -54,6 +55,9 @@ describe.skipIf(skip !== null)(`three writers on one PostgreSQL${skip ? ` — ${
         idleIntervalMs: 20,
         retryBaseDelayMs: 20,
         retryMaxDelayMs: 300,
+        onError: (_err, context) => {
+          if (context === 'ship') shipErrors++;
+        },
       }),
     );
     await Promise.all(stores.map((s) => s.migrate())); // concurrent migrations serialise on a lock
@@ -98,9 +102,15 @@ describe.skipIf(skip !== null)(`three writers on one PostgreSQL${skip ? ` — ${
       }),
     });
     const shared = Array.from({ length: 200 }, (_, i) => loadEvent(900_000 + i));
+    const shipErrorsBefore = shipErrors;
     const answers = await Promise.all(stores.map((s) => s.insertEvents(shared)));
-    expect(answers.reduce((n, a) => n + a.accepted.length, 0)).toBe(200);
-    expect(answers.reduce((n, a) => n + a.duplicate.length, 0)).toBe(400);
+    for (const answer of answers) expect(answer.accepted.length + answer.duplicate.length).toBe(200);
+    const accepted = answers.flatMap((a) => a.accepted);
+    expect(new Set(accepted).size).toBe(200); // every event acknowledged somewhere
+    // A direct insert that timed out on a loaded machine may have committed: that replica spools
+    // the batch and can only answer for its own outbox (accepted), so the answer is exact only
+    // when no replica fell back to its outbox in this phase; the ledger is exact either way (below).
+    if (shipErrors === shipErrorsBefore) expect(accepted.length).toBe(200);
 
     const drained = await Promise.all(stores.map((s) => s.drain({ timeoutMs: 30_000 })));
     expect(drained).toEqual([0, 1, 2].map(() => ({ drained: true, remaining: 0 })));
