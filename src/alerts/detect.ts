@@ -1,7 +1,7 @@
 import type { AlertsConfig } from '../config/index.js';
 import type { Budget } from '../governance/index.js';
 import type { LedgerStore } from '../ledger/index.js';
-import type { Finding } from './types.js';
+import type { AlertKind, Finding } from './types.js';
 
 /**
  * A detector looks at the ledger as of `at` — only events before `at` count, so an evaluation
@@ -18,3 +18,10 @@ export interface DetectContext {
 }
 
 export type Detector = (ctx: DetectContext) => Promise<Finding[]>;
+
+/** A detector with the kinds it can raise: when it fails, only alerts of other kinds may resolve. */
+export interface NamedDetector {
+  name: string;
+  kinds: readonly AlertKind[];
+  detect: Detector;
+}

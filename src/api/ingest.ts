@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { PertokenError } from '../errors.js';
 import { DIMENSION_ID, EVENT_ID, idSchema } from '../ids.js';
@@ -41,6 +42,17 @@ const eventSchema = z
     /** A cost the sender already knows (a 9-decimal USD string); otherwise the price book prices it. */
     cost_usd: z.string().optional(),
     raw_usage: z.unknown().optional(),
+    /** The sender's fingerprint of the request (hex; never the payload): repeats from one key are a loop. */
+    request_hash: z
+      .string()
+      .regex(/^[0-9a-fA-F]{8,128}$/, 'must be 8 to 128 hex characters')
+      .optional(),
+    /** The client's IP literal; checked with node:net isIP, stored canonical. */
+    client_address: z
+      .string()
+      .max(64)
+      .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address')
+      .optional(),
   })
   .strict();
 
@@ -127,5 +139,7 @@ function toUsageEvent(input: z.infer<typeof eventSchema>, book: PriceBook): Usag
     price_ref,
     raw_usage: input.raw_usage ?? null,
     usage_issues: issues,
+    request_hash: input.request_hash?.toLowerCase() ?? null,
+    client_address: input.client_address ?? null,
   };
 }

@@ -18,6 +18,10 @@ export interface CallState {
   streamed: boolean;
   /** The model sent upstream: the requested one, its alias target, a fallback or a downgrade. */
   routedModel: string;
+  /** Fingerprint of the client's request (fingerprint.ts); every event of the call carries it. */
+  requestHash: string;
+  /** The client's IP as the socket saw it; null when the socket had already gone. */
+  clientAddress: string | null;
   /** Budgets and rate limits to settle when the call is committed; null without governance. */
   admission: Admission | null;
   /** Events of earlier attempts that may have been billed (a timeout before a fallback). */
@@ -133,5 +137,7 @@ export function buildEvent(
       ...(tap?.streamError ? [`stream error: ${tap.streamError}`] : []),
       ...state.notes,
     ],
+    request_hash: state.requestHash,
+    client_address: state.clientAddress,
   };
 }

@@ -1,5 +1,5 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { PertokenError } from '../errors.js';
+import type { Kysely, Migration } from 'kysely';
+import { runMigrations } from '../migrate.js';
 
 /**
  * Governance tables have their own migration set and bookkeeping tables, so they can live in the
@@ -101,32 +101,15 @@ export const GOVERNANCE_MIGRATIONS: Readonly<Record<string, Migration>> = Object
   '0001_governance_core': governanceCore,
 });
 
-class InCodeProvider implements MigrationProvider {
-  getMigrations(): Promise<Record<string, Migration>> {
-    return Promise.resolve({ ...GOVERNANCE_MIGRATIONS });
-  }
-}
-
-/**
- * `schema` must be given on PostgreSQL: without it Kysely's Migrator finds the migration tables of
- * another schema in the same database (another deployment, another test run) and never creates
- * its own.
- */
-export async function migrateGovernance(db: Kysely<unknown>, schema: string | null = null): Promise<void> {
-  const migrator = new Migrator({
+/** Runs the pending migrations (src/migrate.ts); `schema` names the PostgreSQL schema, created when missing. */
+export function migrateGovernance(
+  db: Kysely<unknown>,
+  dialect: 'sqlite' | 'postgres',
+  schema: string | null = null,
+): Promise<void> {
+  return runMigrations(
     db,
-    provider: new InCodeProvider(),
-    migrationTableName: 'pertoken_governance_migration',
-    migrationLockTableName: 'pertoken_governance_migration_lock',
-    ...(schema === null ? {} : { migrationTableSchema: schema }),
-  });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new PertokenError(
-      'store_unavailable',
-      `governance migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
-  }
+    { what: 'governance', table: 'pertoken_governance_migration', migrations: GOVERNANCE_MIGRATIONS },
+    { dialect, schema },
+  );
 }

@@ -183,10 +183,8 @@ export class GovernanceStore extends GovernanceRepo {
   }
 
   async migrate(): Promise<void> {
-    // The pool's search_path names the schema; it must exist before the first table lands in it.
-    if (this.dialect === 'postgres' && this.#schema !== null)
-      await sql`create schema if not exists ${sql.id(this.#schema)}`.execute(this.#db);
-    await migrateGovernance(this.#db as unknown as Kysely<unknown>, this.#schema);
+    // The pool's search_path names the schema; the runner creates it before the first table lands in it.
+    await migrateGovernance(this.#db as unknown as Kysely<unknown>, this.dialect, this.#schema);
   }
 
   /** A change and its audit entry commit together or not at all. */

@@ -11,6 +11,8 @@ export { createSqliteStore, openSqliteDatabase } from './sqlite/store.js';
 export { GroupCommitter } from './group-commit.js';
 export { parseFilters, parseGroupBy, parseInstant, parseLimit, parseRange } from './query-params.js';
 export { presentCosts, presentEvent, type CostsJson } from './present.js';
+export { canonicalClientAddress } from './client-address.js';
+export type { ClientAddressQuery, NewClientAddress, RequestRepeat, RequestRepeatQuery } from './request-queries.js';
 export { SettleRetrier } from './retry.js';
 export type {
   AdjustmentQuery,

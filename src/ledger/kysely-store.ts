@@ -25,6 +25,15 @@ import { GroupCommitter, type GroupCommitStats } from './group-commit.js';
 import { migrateToLatest } from './migrations.js';
 import { queryCosts, type CostStrategy } from './queries.js';
 import { recoverInterrupted } from './recovery.js';
+import {
+  queryClientAddresses,
+  queryKeyFirstSeen,
+  queryRequestRepeats,
+  type ClientAddressQuery,
+  type NewClientAddress,
+  type RequestRepeat,
+  type RequestRepeatQuery,
+} from './request-queries.js';
 import { eventToRow, reservationToRow, type EventRow } from './rows.js';
 import type { LedgerDatabase } from './schema.js';
 import type { SqliteBulkWriter } from './sqlite/bulk-writer.js';
@@ -222,6 +231,21 @@ export class KyselyLedgerStore implements LedgerStore {
   scanEvents(query: ScanQuery): AsyncIterable<UsageEvent[]> {
     this.#assertOpen();
     return scanEvents(this.#db, query);
+  }
+
+  async queryRequestRepeats(query: RequestRepeatQuery): Promise<RequestRepeat[]> {
+    this.#assertOpen();
+    return queryRequestRepeats(this.#db, query);
+  }
+
+  async queryClientAddresses(query: ClientAddressQuery): Promise<NewClientAddress[]> {
+    this.#assertOpen();
+    return queryClientAddresses(this.#db, query);
+  }
+
+  async queryKeyFirstSeen(keys: readonly string[]): Promise<Map<string, Date>> {
+    this.#assertOpen();
+    return queryKeyFirstSeen(this.#db, keys);
   }
 
   stats(): LedgerStats {

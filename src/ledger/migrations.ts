@@ -1,7 +1,8 @@
-import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import { PertokenError } from '../errors.js';
+import { sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
+import { runMigrations } from '../migrate.js';
 import { adjustmentsMigration } from './migration-0002-adjustments.js';
 import { billingRowsMigration } from './migration-0003-billing-rows.js';
+import { requestIdentityMigration } from './migration-0004-request-identity.js';
 import { ROLLUP_KEYS, type RollupTable } from './rollups.js';
 import { BUCKET_COLUMNS, ROLLUP_SUM_COLUMNS } from './schema.js';
 
@@ -36,8 +37,8 @@ async function createRollup(db: Kysely<unknown>, dialect: LedgerDialect, table: 
   await builder.execute();
 }
 
+/** Kysely's Migrator bookkeeping format, kept by src/migrate.ts (its old lock table is unused). */
 const MIGRATION_TABLE = 'pertoken_migration';
-const MIGRATION_LOCK_TABLE = 'pertoken_migration_lock';
 
 const ledgerCore = (dialect: LedgerDialect): Migration => ({
   async up(db: Kysely<unknown>): Promise<void> {
@@ -127,85 +128,27 @@ const ledgerCore = (dialect: LedgerDialect): Migration => ({
   },
 });
 
-/**
- * Whether every migration is recorded already: one plain SELECT, no lock and no transaction.
- * Replicas migrate again after a failure, and Kysely's migration lock on PostgreSQL is one
- * database-wide session advisory lock: behind other migrations (other schemas, other replicas,
- * or an orphaned backend whose COMMIT was lost) an up-to-date replica waited instead of shipping.
- * Any failure of the check (no table yet, PostgreSQL away) falls through to the Migrator.
- */
-async function isUpToDate(db: Kysely<unknown>, options: LedgerMigratorOptions): Promise<boolean> {
-  try {
-    const table = sql.table(options.schema ? `${options.schema}.${MIGRATION_TABLE}` : MIGRATION_TABLE);
-    const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(db);
-    const applied = new Set(rows.map((r) => r.name));
-    return Object.keys(ledgerMigrations(options.dialect)).every((name) => applied.has(name));
-  } catch {
-    return false;
-  }
-}
-
-/** Names sort in application order (Kysely's Migrator requires it). */
+/** Names sort in application order. */
 export function ledgerMigrations(dialect: LedgerDialect): Readonly<Record<string, Migration>> {
   return Object.freeze({
     '0001_ledger_core': ledgerCore(dialect),
     '0002_adjustments': adjustmentsMigration,
     '0003_billing_rows': billingRowsMigration,
+    '0004_request_identity': requestIdentityMigration,
   });
 }
 
-class InCodeMigrationProvider implements MigrationProvider {
-  readonly #dialect: LedgerDialect;
-  constructor(dialect: LedgerDialect) {
-    this.#dialect = dialect;
-  }
-  getMigrations(): Promise<Record<string, Migration>> {
-    return Promise.resolve({ ...ledgerMigrations(this.#dialect) });
-  }
-}
-
-export interface LedgerMigratorOptions {
+export interface LedgerMigrateOptions {
   /** Which database: a few statements differ (SQLite's WITHOUT ROWID rollups). */
   dialect: LedgerDialect;
-  /**
-   * PostgreSQL schema that holds the ledger (the connection's search_path points there). Kysely
-   * looks for its migration table in every schema unless told which one, so a second ledger in
-   * the same database would otherwise find the first one's table and skip creating its own.
-   */
+  /** PostgreSQL schema that holds the ledger (the connection's search_path points there). */
   schema?: string;
-}
-
-export function createLedgerMigrator(db: Kysely<unknown>, options: LedgerMigratorOptions): Migrator {
-  return new Migrator({
-    db,
-    provider: new InCodeMigrationProvider(options.dialect),
-    migrationTableName: MIGRATION_TABLE,
-    migrationLockTableName: MIGRATION_LOCK_TABLE,
-    ...(options.schema === undefined ? {} : { migrationTableSchema: options.schema }),
-  });
+  /** Stop after this migration (upgrade tests). */
+  upTo?: string;
 }
 
 /** Brings the schema to the latest migration; throws store_unavailable naming the failed step. */
-export async function migrateToLatest(db: Kysely<unknown>, options: LedgerMigratorOptions): Promise<void> {
-  if (await isUpToDate(db, options)) return;
-  // A replica pointed at a fresh schema (PERTOKEN_DATABASE_SCHEMA) creates it rather than failing.
-  if (options.schema && options.schema !== 'public') {
-    try {
-      await db.schema.createSchema(options.schema).ifNotExists().execute();
-    } catch (err) {
-      throw new PertokenError(
-        'store_unavailable',
-        `cannot create schema ${options.schema}: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
-    }
-  }
-  const { error, results } = await createLedgerMigrator(db, options).migrateToLatest();
-  if (error !== undefined) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new PertokenError('store_unavailable', `ledger migration ${failed} failed: ${detail}`, {
-      cause: error,
-    });
-  }
+export function migrateToLatest(db: Kysely<unknown>, options: LedgerMigrateOptions): Promise<void> {
+  const set = { what: 'ledger', table: MIGRATION_TABLE, migrations: ledgerMigrations(options.dialect) };
+  return runMigrations(db, set, options);
 }

@@ -83,7 +83,14 @@ export function presentCosts(query: CostQuery, rows: CostRow[]): CostsJson {
   };
 }
 
+/** An event's JSON; `request_hash` and `client_address` are always present, null when unknown. */
 export function presentEvent(event: UsageEvent): Record<string, unknown> {
-  const { cost_nano, time, ...rest } = event;
-  return { ...rest, time: time.toISOString(), cost_usd: cost_nano === null ? null : formatUsd(cost_nano) };
+  const { cost_nano, time, request_hash, client_address, ...rest } = event;
+  return {
+    ...rest,
+    time: time.toISOString(),
+    cost_usd: cost_nano === null ? null : formatUsd(cost_nano),
+    request_hash: request_hash ?? null,
+    client_address: client_address ?? null,
+  };
 }

@@ -1,6 +1,7 @@
 import { invalidInput } from '../errors.js';
 import { BUCKETS, type Bucket, type Buckets, type UsageSource } from '../usage/index.js';
 import { EVENT_ID } from '../ids.js';
+import { canonicalClientAddress } from './client-address.js';
 import { isValidEventId } from './ids.js';
 import {
   bucketColumn,
@@ -65,6 +66,23 @@ function bucketValues(buckets: Buckets, param: string): Record<`tok_${Bucket}`, 
   return out;
 }
 
+const REQUEST_HASH = /^[0-9a-f]{8,128}$/i;
+
+/** Lowercase, so that equal fingerprints sent in either case group together. */
+function requestHash(value: string | null | undefined, param: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || !REQUEST_HASH.test(value))
+    throw invalidInput(param, 'request_hash must be 8 to 128 hex characters');
+  return value.toLowerCase();
+}
+
+function clientAddress(value: string | null | undefined, param: string): string | null {
+  if (value === undefined || value === null) return null;
+  const canonical = typeof value === 'string' ? canonicalClientAddress(value) : null;
+  if (canonical === null) throw invalidInput(param, 'client_address must be an IPv4 or IPv6 address');
+  return canonical;
+}
+
 /** Validates an event and maps it to a row; throws invalid_request naming the bad field. */
 export function eventToRow(event: UsageEvent, param = 'event'): EventRow {
   if (!isValidEventId(event.id)) {
@@ -108,6 +126,8 @@ export function eventToRow(event: UsageEvent, param = 'event'): EventRow {
     price_ref: event.price_ref,
     raw_usage: event.raw_usage === undefined || event.raw_usage === null ? null : JSON.stringify(event.raw_usage),
     usage_issues: JSON.stringify(event.usage_issues),
+    request_hash: requestHash(event.request_hash, `${param}.request_hash`),
+    client_address: clientAddress(event.client_address, `${param}.client_address`),
   };
 }
 
@@ -115,13 +135,17 @@ function parseJson(text: unknown): unknown {
   return typeof text === 'string' ? (JSON.parse(text) as unknown) : null;
 }
 
+/**
+ * The request fields appear only when known: an event written without them reads back equal to
+ * itself, and presentEvent shows them as null.
+ */
 export function rowToEvent(row: Selectable<EventsTable>): UsageEvent {
   const buckets: Buckets = {};
   for (const bucket of BUCKETS) {
     const n = toNumber(row[bucketColumn(bucket)]);
     if (n !== 0) buckets[bucket] = n;
   }
-  return {
+  const event: UsageEvent = {
     id: row.id,
     time: new Date(toNumber(row.time_ms)),
     origin: row.origin as EventOrigin,
@@ -149,6 +173,9 @@ export function rowToEvent(row: Selectable<EventsTable>): UsageEvent {
     raw_usage: parseJson(row.raw_usage),
     usage_issues: parseJson(row.usage_issues) as string[],
   };
+  if (typeof row.request_hash === 'string') event.request_hash = row.request_hash;
+  if (typeof row.client_address === 'string') event.client_address = row.client_address;
+  return event;
 }
 
 export function reservationToRow(r: Reservation, param = 'reservation'): ReservationRow {

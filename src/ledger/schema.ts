@@ -53,6 +53,10 @@ export interface EventsTable extends BucketColumns {
   raw_usage: string | null;
   /** JSON array text. */
   usage_issues: string;
+  /** Fingerprint of the request (32+ lowercase hex), NULL when unknown (migration 0004). */
+  request_hash: string | null;
+  /** Canonical IP literal of the client, NULL when unknown (migration 0004). */
+  client_address: string | null;
 }
 
 export interface ReservationsTable {

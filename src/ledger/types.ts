@@ -1,6 +1,7 @@
 import type { Bucket, Buckets, UsageSource } from '../usage/index.js';
 import type { AdjustmentQuery, StoredAdjustment } from './adjustments.js';
 import type { BillingImportBatch, BillingImportResult, BillingRowQuery, StoredBillingRow } from './billing-rows.js';
+import type { ClientAddressQuery, NewClientAddress, RequestRepeat, RequestRepeatQuery } from './request-queries.js';
 
 export type EventStatus = 'ok' | 'error' | 'interrupted' | 'cancelled';
 export type EventOrigin = 'gateway' | 'api' | 'otlp' | 'import' | 'recovery';
@@ -42,6 +43,13 @@ export interface UsageEvent extends Attribution {
   price_ref: string | null;
   raw_usage: unknown;
   usage_issues: string[];
+  /**
+   * Fingerprint of the request (lowercase hex, never the payload; gateway/fingerprint.ts); absent
+   * or null when unknown. Optional so that events built before it existed stay valid.
+   */
+  request_hash?: string | null;
+  /** The client's IP literal, canonical (client-address.ts); absent or null when unknown. */
+  client_address?: string | null;
 }
 
 /** Written when a gateway request starts, removed by its settlement; leftovers mean a crash. */
@@ -139,6 +147,12 @@ export interface Store {
   queryBillingRows(query: BillingRowQuery): Promise<StoredBillingRow[]>;
   /** Adjustments dated in a range whose id has a prefix (reconciliation reads back its own; adjustments.ts). */
   queryAdjustments(query: AdjustmentQuery): Promise<StoredAdjustment[]>;
+  /** Request fingerprints sent at least `minCount` times per key in [from, to) (request-queries.ts). */
+  queryRequestRepeats(query: RequestRepeatQuery): Promise<RequestRepeat[]>;
+  /** Per key, the client addresses of [from, to) it never used in [seenSince, from) (request-queries.ts). */
+  queryClientAddresses(query: ClientAddressQuery): Promise<NewClientAddress[]>;
+  /** Each key's first event (retention permitting); keys without events are absent (request-queries.ts). */
+  queryKeyFirstSeen(keys: readonly string[]): Promise<Map<string, Date>>;
   /** Throws when the store cannot serve (readiness). */
   ping(): Promise<void>;
   /** Flushes pending group commits and closes. */

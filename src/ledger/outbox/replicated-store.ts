@@ -6,6 +6,7 @@ import { KyselyLedgerStore, type LedgerStats, type LedgerStore } from '../kysely
 import { isRowDataError, isTransientDatabaseError, toStoreError } from '../postgres/errors.js';
 import { createPostgresStore } from '../postgres/store.js';
 import type { CostStrategy } from '../queries.js';
+import type { ClientAddressQuery, NewClientAddress, RequestRepeat, RequestRepeatQuery } from '../request-queries.js';
 import type { LedgerDatabase } from '../schema.js';
 import { openSqliteDatabase, startCheckpointer, type SqliteSynchronous } from '../sqlite/store.js';
 import type {
@@ -225,6 +226,19 @@ class OutboxLedgerStore implements ReplicatedStore {
 
   async listEvents(query: EventQuery): Promise<EventPage> {
     return this.#read('event list', () => this.#remote.listEvents(query));
+  }
+
+  // The detectors' reads see shipped events only, like cost queries (one idle interval behind).
+  async queryRequestRepeats(query: RequestRepeatQuery): Promise<RequestRepeat[]> {
+    return this.#read('request query', () => this.#remote.queryRequestRepeats(query));
+  }
+
+  async queryClientAddresses(query: ClientAddressQuery): Promise<NewClientAddress[]> {
+    return this.#read('address query', () => this.#remote.queryClientAddresses(query));
+  }
+
+  async queryKeyFirstSeen(keys: readonly string[]): Promise<Map<string, Date>> {
+    return this.#read('key query', () => this.#remote.queryKeyFirstSeen(keys));
   }
 
   async getEvent(id: string): Promise<UsageEvent | null> {

@@ -43,6 +43,8 @@ export const EVENT_COLUMNS = [
   'price_ref',
   'raw_usage',
   'usage_issues',
+  'request_hash',
+  'client_address',
 ] as const satisfies ReadonlyArray<keyof EventRow>;
 
 const RESERVATION_COLUMNS = [
