@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { AlertService, createSinks, defaultDetectors, openAlertStore } from './alerts/index.js';
 import { registerApiRoutes } from './api/index.js';
 import {
   observeReconciliation,
@@ -35,7 +36,7 @@ import {
   type ReplicatedStore,
   type Store,
 } from './ledger/index.js';
-import { PertokenMetrics } from './metrics/index.js';
+import { LedgerGauges, observeLedgerGauges, PertokenMetrics } from './metrics/index.js';
 import type { PriceBook } from './pricing/index.js';
 
 /** Everything the app needs, constructed by the caller: tests pass fakes or real services. */
@@ -55,6 +56,8 @@ export interface AppDeps {
   settler?: SettleRetrier;
   /** Chargeback statements, pools and FOCUS; absent = those routes answer 404. */
   attribution?: AttributionService;
+  /** Alerts, silences and forecasts; absent = those routes answer 404. */
+  alerts?: AlertService;
   now?: () => Date;
 }
 
@@ -94,6 +97,7 @@ export function createApp(deps: AppDeps): App {
     now,
     ...(deps.governance ? { governance: deps.governance } : {}),
     ...(deps.attribution ? { attribution: deps.attribution } : {}),
+    ...(deps.alerts ? { alerts: deps.alerts } : {}),
     billingAccounts: deps.config.billing_accounts,
   });
 
@@ -187,7 +191,16 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
   );
 
   const pools = new UpstreamPools(config.upstreams);
-  const metrics = new PertokenMetrics({ defaultMetrics: true });
+  const metrics = new PertokenMetrics({ defaultMetrics: true, limits: config.metrics });
+  // Month-to-date spend per budget and tenant, and the ranking that bounds the tenant/model labels.
+  const ledgerGauges = new LedgerGauges({
+    store: admin,
+    budgets: () => governance.budgetDefinitions(),
+    ranker: metrics,
+    onError: (err) => log.error({ err }, 'ledger gauges: refresh failed; previous values kept'),
+  });
+  observeLedgerGauges(metrics, ledgerGauges);
+  void ledgerGauges.refresh(); // rank the labels before the first scrape
   const settler = new SettleRetrier(store, { onFailure: retryFailureLogger({ metrics, log }) });
   metrics.gaugeFrom(
     'pertoken_ledger_unsettled_events',
@@ -211,13 +224,38 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
     dataDir,
     onRun: (pulled, reconciled) =>
       log.info({ reports: pulled.reports.length, status: reconciled?.status ?? null }, 'billing: daily pull done'),
-    onDrift: (reconciled) =>
+    onDrift: (reconciled) => {
       log.warn(
         { from: reconciled.from, to: reconciled.to, totals: reconciled.totals },
         'billing: the bill differs from the metered cost by more than the threshold, unexplained',
-      ),
+      );
+      // The billing-drift detector raises the data_quality alert; evaluate now, not at the next tick.
+      void alerts.evaluate(new Date()).catch((err: unknown) => log.error({ err }, 'alerts: evaluation failed'));
+    },
     onError: (err) => log.error({ err }, 'billing: daily pull failed; retried at the next run'),
   });
+  // Alerts live beside governance (the shared PostgreSQL, else alerts.sqlite): every replica sees
+  // the same alerts, and the notification outbox survives a crash.
+  const alertStore = openAlertStore(
+    options.env.PERTOKEN_DATABASE_URL
+      ? {
+          postgresUrl: options.env.PERTOKEN_DATABASE_URL,
+          ...(options.env.PERTOKEN_DATABASE_SCHEMA ? { schema: options.env.PERTOKEN_DATABASE_SCHEMA } : {}),
+        }
+      : { sqlitePath: join(dataDir, 'alerts.sqlite') },
+  );
+  await alertStore.migrate();
+  const alerts = new AlertService({
+    ledger: admin,
+    store: alertStore,
+    config: config.alerts,
+    detectors: defaultDetectors(priceBook),
+    sinks: createSinks(config.alerts),
+    budgets: () => governance.budgetDefinitions(),
+    log,
+    onFiring: (counts) => metrics.setAlertCounts(counts),
+  });
+  alerts.start();
   const app = createApp({
     settler,
     config,
@@ -228,6 +266,7 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
     log,
     governance,
     attribution,
+    alerts,
     adminToken: options.env.PERTOKEN_ADMIN_TOKEN || null,
   });
 
@@ -259,7 +298,10 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
         if (!drained) log.warn({ remaining }, 'outbox not empty at shutdown; it ships when this replica starts again');
       }
       await billing?.stop();
+      await alerts.close();
+      await alertStore.close();
       await summaries.idle();
+      await ledgerGauges.idle();
       await attribution.close();
       await store.close();
       await governance.close();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AlertService } from '../alerts/index.js';
 import type { AttributionService } from '../attribution/index.js';
 import type { BillingAccountConfig } from '../config/index.js';
 import type { Governance } from '../governance/index.js';
@@ -19,6 +20,8 @@ export interface ApiDeps {
   governance?: Governance;
   /** Statements, pools and the FOCUS export; absent when the server was built without them. */
   attribution?: AttributionService;
+  /** Alerts, silences and forecasts; absent when the server was built without them. */
+  alerts?: AlertService;
   /** billing_accounts of the config: provider account -> tenant/project for billing imports. */
   billingAccounts?: readonly BillingAccountConfig[];
 }

@@ -12,6 +12,7 @@ import {
 } from '../ledger/index.js';
 import type { Reader } from '../governance/index.js';
 import { registerAdminRoutes } from './admin.js';
+import { registerAlertRoutes } from './alerts.js';
 import { registerAttributionRoutes } from './attribution.js';
 import { registerBillingRoutes } from './billing.js';
 import { registerReconciliationRoutes } from './reconciliation.js';
@@ -84,6 +85,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
   registerAttributionRoutes(router, deps);
   registerBillingRoutes(router, deps);
   registerReconciliationRoutes(router, deps);
+  if (deps.alerts) registerAlertRoutes(router, deps, deps.alerts);
 
   router.on('GET', '/metrics', async ({ res }) => {
     const { contentType, body } = await deps.metrics.exposition();

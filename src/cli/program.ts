@@ -6,9 +6,11 @@ import { chargebackCommand } from './chargeback.js';
 import { estimateCommand } from './estimate.js';
 import { exportCommand } from './export.js';
 import { focusCommand } from './focus.js';
+import { grafanaDashboardCommand } from './grafana-dashboard.js';
 import { importCommand } from './import.js';
 import { keysCommand } from './keys.js';
 import { pricesCommand } from './prices.js';
+import { prometheusRulesCommand } from './prometheus-rules.js';
 import { pullCommand } from './pull.js';
 import { pruneCommand } from './prune.js';
 import { reconcileCommand } from './reconcile.js';
@@ -42,6 +44,8 @@ export const COMMANDS: readonly CommandFactory[] = [
   reconcileCommand,
   pruneCommand,
   seedCommand,
+  prometheusRulesCommand,
+  grafanaDashboardCommand,
 ];
 
 export function buildProgram(version: string, io: CliIo = processIo(), env: Env = process.env): Command {

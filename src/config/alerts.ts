@@ -19,7 +19,12 @@ const anomalySchema = z
     /** Weeks of the same hour-of-week that form the seasonal baseline. */
     weeks: z.number().int().min(1).max(12).default(4),
     /** Hours of recent history a young series (fewer weeks than `weeks`) is compared with instead. */
-    recent_hours: z.number().int().min(3).max(24 * 14).default(24),
+    recent_hours: z
+      .number()
+      .int()
+      .min(3)
+      .max(24 * 14)
+      .default(24),
     /** An anomaly must exceed its baseline by at least this many USD per hour … */
     min_impact_usd: usd.default('1'),
     /** … and by at least this fraction of the baseline. */
@@ -84,9 +89,7 @@ const sinkSchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('slack'), name: name.optional(), url: z.url({ protocol: /^https?$/ }) }).strict(),
-  z
-    .object({ kind: z.literal('alertmanager'), name: name.optional(), url: z.url({ protocol: /^https?$/ }) })
-    .strict(),
+  z.object({ kind: z.literal('alertmanager'), name: name.optional(), url: z.url({ protocol: /^https?$/ }) }).strict(),
 ]);
 export type AlertSinkConfig = z.infer<typeof sinkSchema>;
 
@@ -107,7 +110,12 @@ export const alertsSchema = z
     /** Seconds between evaluations by `serve`. */
     interval_s: z.number().int().min(5).max(3600).default(60),
     /** Re-notify a still-firing alert after this many seconds (Alertmanager re-sends more often). */
-    renotify_s: z.number().int().min(60).max(7 * 86_400).default(4 * 3600),
+    renotify_s: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 86_400)
+      .default(4 * 3600),
     /** Seconds an Alertmanager alert stays firing without a re-send (its endsAt ahead of now). */
     alertmanager_resend_s: z.number().int().min(10).max(3600).default(60),
     anomaly: anomalySchema.default(anomalySchema.parse({})),

@@ -8,6 +8,7 @@ import type { Attribution, Reservation, UsageEvent } from '../ledger/index.js';
 import { formatUsd, type PriceBook } from '../pricing/index.js';
 import type { ProviderAdapter, RouteId, TapResult } from '../providers/index.js';
 import { resolveAttribution } from './attribution.js';
+import { clientAddress, requestHash } from './fingerprint.js';
 import { buildEvent, usageFor, type CallState, type Outcome } from './metered-call.js';
 import { priceUsage } from './pricing-step.js';
 import { withModel } from './model-rewrite.js';
@@ -28,6 +29,8 @@ export interface GatewayObserver {
   requestFinished(route: string): void;
   eventRecorded(event: UsageEvent): void;
   ledgerWriteFailed(): void;
+  /** An error of pertoken's own answered to a caller (bad input, auth, scope, budget, rate limit). */
+  callRejected(error: PertokenError): void;
 }
 
 /** What the gateway asks of governance (keys' scopes, budgets, rate limits). */
@@ -132,6 +135,8 @@ export async function handleModelCall(
       provider: first.provider,
       streamed: prepared.stream,
       routedModel: first.model,
+      requestHash: requestHash(adapter.route, attribution, raw),
+      clientAddress: clientAddress(req),
       admission,
       priorEvents: [],
       notes: [],

@@ -60,8 +60,8 @@ export function fractionOf(limit: bigint, fraction: number): bigint {
 
 export type LedgerCosts = (query: CostQuery) => Promise<CostRow[]>;
 
-/** What the ledger says a budget's scope spent in a period. */
-export async function ledgerSpend(queryCosts: LedgerCosts, budget: Budget, bounds: PeriodBounds): Promise<bigint> {
+/** The ledger filter of a budget's scope: every dimension it names (what its counter counts). */
+export function budgetCostFilter(budget: Budget): CostQuery['filter'] {
   const filter: CostQuery['filter'] = {};
   const s = budget.scope;
   if (s.tenant !== undefined) filter.tenant = s.tenant;
@@ -69,6 +69,12 @@ export async function ledgerSpend(queryCosts: LedgerCosts, budget: Budget, bound
   if (s.key !== undefined) filter.key = s.key;
   if (s.user !== undefined) filter.user = s.user;
   if (s.feature !== undefined) filter.feature = s.feature;
+  return filter;
+}
+
+/** What the ledger says a budget's scope spent in a period. */
+export async function ledgerSpend(queryCosts: LedgerCosts, budget: Budget, bounds: PeriodBounds): Promise<bigint> {
+  const filter = budgetCostFilter(budget);
   const rows = await queryCosts({
     from: bounds.start ?? new Date(0),
     to: bounds.end ?? new Date(8.64e15),

@@ -1,14 +1,47 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ALERT_KINDS, type AlertKind, type Severity } from '../alerts/types.js';
+import { metricsSchema, type MetricsConfig } from '../config/index.js';
+import type { ErrorCode, PertokenError } from '../errors.js';
 import type { UsageEvent } from '../ledger/index.js';
 import { NANO_PER_USD } from '../money.js';
 import { BUCKETS } from '../usage/index.js';
+import { OTHER, TopValues, type RankedValue } from './labels.js';
+
+/** Errors that are pertoken saying no (auth, scope, budget, rate limit, fail-closed counters). */
+const REFUSAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'unauthorized',
+  'forbidden',
+  'budget_exceeded',
+  'rate_limited',
+  'counters_unavailable',
+]);
+
+const SEVERITIES: readonly Severity[] = ['page', 'ticket'];
+
+/** Firing alerts of one kind and severity, as the alert store counts them. */
+export interface AlertCount {
+  kind: AlertKind;
+  severity: Severity;
+  firing: number;
+}
+
+export interface MetricsOptions {
+  defaultMetrics?: boolean;
+  /** `metrics:` of pertoken.yaml: how many tenants and models keep their own label values. */
+  limits?: MetricsConfig;
+}
 
 /**
  * Prometheus metrics of one app instance. Each app owns its registry (no global default
  * registry), so tests can build several apps in one process.
+ *
+ * Cardinality is bounded: every `tenant` and `model` label goes through a TopValues (labels.ts),
+ * so at most `top_tenants` tenants and `top_models` models have their own series and the rest are
+ * counted under `other`; `rerank` (called by the ledger gauges, spend-gauges.ts) moves the cut.
  */
 export class PertokenMetrics {
   readonly registry = new Registry();
+  readonly labels: { readonly tenant: TopValues; readonly model: TopValues };
   readonly #requests: Counter<'route' | 'provider' | 'model' | 'status'>;
   readonly #tokens: Counter<'tenant' | 'provider' | 'model' | 'bucket'>;
   readonly #cost: Counter<'tenant' | 'provider' | 'model'>;
@@ -20,9 +53,13 @@ export class PertokenMetrics {
   readonly #inflight: Gauge<'route'>;
   readonly #ledgerErrors: Counter;
   readonly #ingested: Counter<'result'>;
+  readonly #refused: Counter<'reason' | 'status'>;
+  readonly #alerts: Gauge<'kind' | 'severity'>;
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
+    const limits = options.limits ?? metricsSchema.parse({});
+    this.labels = { tenant: new TopValues(limits.top_tenants), model: new TopValues(limits.top_models) };
     this.#requests = new Counter({
       name: 'pertoken_requests_total',
       help: 'Metered model calls by outcome.',
@@ -90,6 +127,20 @@ export class PertokenMetrics {
       labelNames: ['result'],
       registers,
     });
+    this.#refused = new Counter({
+      name: 'pertoken_requests_refused_total',
+      help: 'Model calls pertoken refused itself, by reason (the error code) and HTTP status.',
+      labelNames: ['reason', 'status'],
+      registers,
+    });
+    this.#alerts = new Gauge({
+      name: 'pertoken_alerts_firing',
+      help: 'Alerts firing now, by kind and severity (from the alert store).',
+      labelNames: ['kind', 'severity'],
+      registers,
+    });
+    // Every kind and severity from the start: a dashboard shows 0, not "no data".
+    this.setAlertCounts([]);
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'pertoken_process_' });
   }
 
@@ -102,7 +153,9 @@ export class PertokenMetrics {
   }
 
   eventRecorded(event: UsageEvent): void {
-    const { provider, model, tenant } = event;
+    const { provider } = event;
+    const tenant = this.labels.tenant.fold(event.tenant);
+    const model = this.labels.model.fold(event.model);
     this.#requests.inc({ route: event.route, provider, model, status: event.status });
     for (const bucket of BUCKETS) {
       const n = event.buckets[bucket];
@@ -123,6 +176,43 @@ export class PertokenMetrics {
 
   eventsIngested(result: 'accepted' | 'duplicate' | 'rejected', count: number): void {
     if (count > 0) this.#ingested.inc({ result }, count);
+  }
+
+  /** A model call the gateway answered with its own error; the refusals among them are counted. */
+  callRejected(error: PertokenError): void {
+    if (REFUSAL_CODES.has(error.code)) this.#refused.inc({ reason: error.code, status: String(error.status) });
+  }
+
+  /** Replaces the firing-alert counts (the alert store calls this after each evaluation). */
+  setAlertCounts(counts: Iterable<AlertCount>): void {
+    for (const kind of ALERT_KINDS) for (const severity of SEVERITIES) this.#alerts.set({ kind, severity }, 0);
+    for (const c of counts) this.#alerts.inc({ kind: c.kind, severity: c.severity }, c.firing);
+  }
+
+  /**
+   * Moves the cut of the bounded labels (see TopValues.rank) and drops the series of values that
+   * lost their place: they go stale in Prometheus, and from now on those values count as `other`.
+   * Nothing is carried into `other`, whose rate would otherwise jump.
+   */
+  async rerank(
+    ranking: { tenants: Iterable<RankedValue>; models: Iterable<RankedValue> },
+    pinnedTenants: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
+    this.labels.tenant.rank(ranking.tenants, pinnedTenants);
+    this.labels.model.rank(ranking.models);
+    const dropped = (label: 'tenant' | 'model', value: string | number | undefined): boolean =>
+      value !== undefined && value !== OTHER && !this.labels[label].has(String(value));
+    const counters: Array<Counter<string>> = [
+      this.#requests,
+      this.#tokens,
+      this.#cost,
+      this.#unpriced,
+      this.#estimated,
+    ];
+    for (const counter of counters) {
+      for (const { labels } of (await counter.get()).values)
+        if (dropped('tenant', labels.tenant) || dropped('model', labels.model)) counter.remove(labels);
+    }
   }
 
   /**
@@ -169,6 +259,6 @@ export class PertokenMetrics {
 }
 
 /** Prometheus samples are floats by definition; the split keeps the integer part exact. */
-function nanoToUsdNumber(nano: bigint): number {
+export function nanoToUsdNumber(nano: bigint): number {
   return Number(nano / NANO_PER_USD) + Number(nano % NANO_PER_USD) / 1e9;
 }
