@@ -250,7 +250,10 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
     store: alertStore,
     config: config.alerts,
     detectors: defaultDetectors(priceBook),
-    sinks: createSinks(config.alerts),
+    sinks: createSinks(
+      config.alerts,
+      config.alerts.runbook_base_url ? { runbookBaseUrl: config.alerts.runbook_base_url } : {},
+    ),
     budgets: () => governance.budgetDefinitions(),
     log,
     onFiring: (counts) => metrics.setAlertCounts(counts),

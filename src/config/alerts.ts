@@ -122,6 +122,8 @@ export const alertsSchema = z
     inflation: inflationSchema.default(inflationSchema.parse({})),
     key_abuse: keyAbuseSchema.default(keyAbuseSchema.parse({})),
     data_quality: dataQualitySchema.default(dataQualitySchema.parse({})),
+    /** Prefix of the runbook links in notifications (`<base>/spend_anomaly.md`); default the relative docs path. */
+    runbook_base_url: z.url({ protocol: /^https?$/ }).optional(),
     sinks: z.array(sinkSchema).max(64).default([]),
     routes: z.array(routeSchema).max(256).default([]),
   })
