@@ -416,6 +416,8 @@ describe('pertoken export and prune', () => {
       time: globex[0]!.time.toISOString(),
       cost_usd: null,
       cost_nano: undefined,
+      request_hash: null, // the API shape names both, null when unknown
+      client_address: null,
     });
     expect(lines.map((l) => l.id)).toEqual(globex.map((e) => e.id));
     expect(lines[1]?.cost_usd).toBe('3.000000003');
