@@ -216,6 +216,13 @@ describe('events, auth, health and metrics', () => {
       /pertoken_tokens_total\{tenant="live",provider="openai",model="gpt-4o-2024-08-06",bucket="output"\} 5/,
     );
     expect(metrics.text).toMatch(/pertoken_ingested_events_total\{result="duplicate"\} 1/);
+    // Accepted events count as spend once (the duplicate did not): route "event" is the event API's.
+    expect(metrics.text).toMatch(
+      /pertoken_tokens_total\{tenant="acme",provider="openai",model="gpt-4o-mini",bucket="input"\} \d+/,
+    );
+    expect(metrics.text).toMatch(
+      /pertoken_requests_total\{route="event",provider="openai",model="gpt-4o-mini",status="ok"\} \d+/,
+    );
     expect(metrics.text).toContain('pertoken_request_duration_seconds_bucket');
   });
 });

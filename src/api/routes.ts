@@ -36,6 +36,9 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
         .afterIngest(events, counters, new Set(stored.accepted))
         .catch((err: unknown) => deps.log.error({ err }, 'ingested events not added to budget counters'));
     }
+    // Ingested spend is spend: the cost and token counters (and the burn-rate rules on them) count it too.
+    const accepted = new Set(stored.accepted);
+    for (const event of events) if (accepted.has(event.id)) deps.metrics.eventRecorded(event);
     deps.metrics.eventsIngested('accepted', stored.accepted.length);
     deps.metrics.eventsIngested('duplicate', stored.duplicate.length);
     deps.metrics.eventsIngested('rejected', rejected.length);
