@@ -37,7 +37,7 @@ const search: Stream = {
   key: 'k-acme',
   model: 'gpt-4o-mini',
   peak: 40,
-  buckets: { input: 12_000, output: 3000 }, // ~$0.30 an office hour: the spike clears the $1 floor
+  buckets: { input: 48_000, output: 12_000 }, // ~$1.10 an office hour: the spike is many times the $1 floor
   seed: 7,
   // The incident: search traffic ×8 between 11:00 and 12:00 on the Monday evaluated.
   incident: (hour) => (hour === Date.parse('2026-11-02T11:00:00Z') ? { requests: 8 } : null),

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  levelBaseline,
   mad,
   median,
   quantile,
+  ratioBaseline,
   robustScale,
   robustScore,
   seasonalBaseline,
@@ -122,31 +122,37 @@ describe('seasonalBaseline', () => {
   });
 });
 
-describe('levelBaseline', () => {
-  const samples = Array.from({ length: 30 }, (_, i) => 1000 * (1 + 0.02 * Math.sin(i)));
+describe('ratioBaseline', () => {
+  // Hourly tokens per request around 1000, from 40 requests an hour.
+  const hours = Array.from({ length: 30 }, (_, i) => ({
+    numerator: 40_000 * (1 + 0.02 * Math.sin(i)),
+    denominator: 40,
+  }));
+  const options = { minSamples: 24, floor: 0, excludeScore: 2 } as const;
 
-  it('is the median of the samples after leaving out earlier excursions in the watched direction', () => {
-    const up = levelBaseline([...samples, 3000, 3100], {
-      minSamples: 24,
-      floor: 0,
-      excludeScore: 2,
-      direction: 'up',
-    })!;
+  it('pools the kept hours (Σ numerator ÷ Σ denominator), leaving out excursions in the watched direction', () => {
+    const withSpikes = [...hours, { numerator: 120_000, denominator: 40 }, { numerator: 30_000, denominator: 10 }];
+    const up = ratioBaseline(withSpikes, { ...options, direction: 'up' })!;
     expect(up.excluded).toBe(2);
-    expect(up.expected).toBeCloseTo(median(samples), 6);
-    // Watching drops, the high samples stay (they are not what this baseline guards against).
-    const down = levelBaseline([...samples, 3000, 3100], {
-      minSamples: 24,
-      floor: 0,
-      excludeScore: 2,
-      direction: 'down',
-    })!;
+    const sum = hours.reduce((a, h) => a + h.numerator, 0);
+    expect(up.expected).toBeCloseTo(sum / (40 * 30), 9);
+    expect(up.method).toBe('level');
+    // Watching drops, the high hours stay in (and lift the pooled level).
+    const down = ratioBaseline(withSpikes, { ...options, direction: 'down' })!;
     expect(down.excluded).toBe(0);
+    expect(down.expected).toBeCloseTo((sum + 150_000) / (40 * 31 + 10), 9);
+  });
+
+  it('weighs hours by their denominator, unlike a median of hourly ratios', () => {
+    // Busy hours at 1000 tokens per request, quiet hours at 2000: the level is the traffic's.
+    const mixed = Array.from({ length: 30 }, (_, i) =>
+      i % 3 === 0 ? { numerator: 20_000, denominator: 10 } : { numerator: 100_000, denominator: 100 },
+    );
+    const b = ratioBaseline(mixed, { ...options, excludeScore: 100, direction: 'up' })!;
+    expect(b.expected).toBeCloseTo((10 * 20_000 + 20 * 100_000) / (10 * 10 + 20 * 100), 9);
   });
 
   it('has no baseline with too few samples', () => {
-    expect(
-      levelBaseline(samples.slice(0, 10), { minSamples: 24, floor: 0, excludeScore: 2, direction: 'up' }),
-    ).toBeNull();
+    expect(ratioBaseline(hours.slice(0, 10), { ...options, direction: 'up' })).toBeNull();
   });
 });

@@ -7,7 +7,7 @@ import {
   dailyBands,
   describeScope,
   hourLabel,
-  hourlyRatios,
+  ratioSamples,
   readSeries,
   scoredHourStart,
   seriesWindow,
@@ -29,6 +29,7 @@ describe('the scored hour', () => {
       ranges: [[0, 3]],
     });
     expect(hourLabel(window)).toBe('2026-11-24 14:00–15:00 UTC');
+    expect(hourLabel(window, 2)).toBe('2026-11-24 13:00–15:00 UTC');
   });
 
   it('reads the scored hour ±halfWidth on past days, and the recent hours', () => {
@@ -60,9 +61,14 @@ describe('the scored hour', () => {
     expect(changeText(5, 0)).toBe('new');
   });
 
-  it('keeps ratios of hours with enough requests only', () => {
-    expect(hourlyRatios([10, 20, 30, 40], [1, 2, 0, 4], [5, 1, 5, 5], 5, 3)).toEqual([10]);
-    expect(hourlyRatios([10, 20, 30, 40], [1, 2, 0, 4], [5, 5, 5, 5], 5, 4)).toEqual([10, 10, 10]);
+  it('keeps the ratio samples of hours with enough requests only', () => {
+    expect(ratioSamples([10, 20, 30, 40], [1, 2, 0, 4], [5, 1, 5, 5], 5, 3)).toEqual([
+      { numerator: 10, denominator: 1 },
+    ]);
+    expect(ratioSamples([10, 20, 30, 40], [1, 2, 0, 4], [5, 5, 5, Number.NaN], 5, 4)).toEqual([
+      { numerator: 10, denominator: 1 },
+      { numerator: 20, denominator: 2 },
+    ]);
   });
 });
 

@@ -15,11 +15,12 @@
  * ~25 s — the cost is per rollup row read, not per query. A window of `dailyBands` reads the
  * scored hour ±1 on each past day plus the recent hours: ~15% of the rows, in one `queryCosts`
  * per band and dimension (never per series). Hours outside the bands are NaN in every array, so
- * a read of an unread hour cannot pass for a quiet one.
+ * an unread hour cannot pass for a quiet one.
  */
 import type { GroupKey, Store } from '../ledger/index.js';
 import { NANO_PER_USD } from '../money.js';
 import type { Bucket } from '../usage/index.js';
+import type { RatioSample } from './robust.js';
 import type { AlertScope } from './types.js';
 
 export const HOUR_MS = 3_600_000;
@@ -98,9 +99,9 @@ export function dailyBands(at: Date, options: BandOptions): SeriesWindow {
   return { ...base, ranges };
 }
 
-/** `HH:00–HH:00 UTC` of the scored hour, for summaries. */
-export function hourLabel(window: Pick<SeriesWindow, 'endMs'>): string {
-  const start = new Date(window.endMs - HOUR_MS).toISOString();
+/** `YYYY-MM-DD HH:00–HH:00 UTC` of the last `hours` hours of a window (the scored hour by default). */
+export function hourLabel(window: Pick<SeriesWindow, 'endMs'>, hours = 1): string {
+  const start = new Date(window.endMs - hours * HOUR_MS).toISOString();
   return `${start.slice(0, 10)} ${start.slice(11, 13)}:00–${new Date(window.endMs).toISOString().slice(11, 13)}:00 UTC`;
 }
 
@@ -210,28 +211,30 @@ export function changeText(value: number, baseline: number): string {
  * Ratio baselines (tokens per request, cache-hit share) are the hours within ±1 of the scored
  * hour of day on each of the last 7 days: the same time of day, because a tenant's mix of
  * features (and so its ratios) changes between day and night; 7 days, because a deliberate
- * change should become the new normal within days (the median moves after ~3.5 days, and the
- * alert resolves) rather than stay open for weeks.
+ * change should become the new normal within days rather than stay open for weeks. The hour
+ * before the scored one is read too: the ratio detectors want two hours in a row.
  */
-export const RATIO_BANDS: BandOptions = { days: 7, halfWidth: 1, recentHours: 0 };
+export const RATIO_BANDS: BandOptions = { days: 7, halfWidth: 1, recentHours: 1 };
 /** Fewer qualifying history hours than this (of 21): a ratio has no baseline yet (learning). */
 export const MIN_BASELINE_HOURS = 10;
 
 /**
- * numerator ÷ denominator of each hour before `end` that had at least `minRequests` requests and
- * a positive denominator: the samples a ratio's baseline is made of. Hours with a handful of
- * requests are left out, their ratios are noise.
+ * numerator and denominator of each hour before `end` that had at least `minRequests` requests
+ * and a positive denominator: the samples a ratio's baseline is made of. Hours with a handful of
+ * requests are left out, their ratios are noise; unread hours (NaN) never qualify.
  */
-export function hourlyRatios(
+export function ratioSamples(
   numerator: ArrayLike<number>,
   denominator: ArrayLike<number>,
   requests: ArrayLike<number>,
   minRequests: number,
   end: number,
-): number[] {
-  const out: number[] = [];
+): RatioSample[] {
+  const out: RatioSample[] = [];
   for (let i = 0; i < end; i++) {
-    if (requests[i]! >= minRequests && denominator[i]! > 0) out.push(numerator[i]! / denominator[i]!);
+    if (requests[i]! >= minRequests && denominator[i]! > 0) {
+      out.push({ numerator: numerator[i]!, denominator: denominator[i]! });
+    }
   }
   return out;
 }

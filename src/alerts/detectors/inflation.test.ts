@@ -70,37 +70,38 @@ describe.skipIf(sqlite === undefined)('tokenInflationDetector (sqlite)', () => {
     store = await target.open();
     await insertAll(
       store,
-      STREAMS.flatMap((s) => streamEvents(s, FROM, CHANGE + 2 * HOUR)),
+      STREAMS.flatMap((s) => streamEvents(s, FROM, CHANGE + 3 * HOUR)),
     );
   }, 60_000);
   afterAll(async () => {
     await target.dispose();
   });
 
-  it('is quiet before the change', async () => {
+  it('is quiet before the change, and after its first hour', async () => {
     expect(await tokenInflationDetector(context(store, '2026-11-24T14:00:00Z'))).toEqual([]);
+    expect(await tokenInflationDetector(context(store, '2026-11-24T15:00:00Z'))).toEqual([]);
   });
 
   it('pages on extreme inflation, tickets on an input/output shift, ignores shorter answers and small series', async () => {
-    const findings = await tokenInflationDetector(context(store, '2026-11-24T15:00:00Z'));
+    const findings = await tokenInflationDetector(context(store, '2026-11-24T16:00:00Z'));
     expect(findings.map(({ kind, severity, scope }) => ({ kind, severity, scope }))).toEqual([
       { kind: 'token_inflation', severity: 'page', scope: { tenant: 'extreme' } },
       { kind: 'token_inflation', severity: 'ticket', scope: { tenant: 'prompts' } },
     ]);
     const [extreme, prompts] = findings;
-    expect(extreme!.summary).toMatch(/^Tokens per request of tenant extreme: [\d,]+ in 2026-11-24 14:00–15:00 UTC/);
+    expect(extreme!.summary).toMatch(/^Tokens per request of tenant extreme: [\d,]+ in 2026-11-24 14:00–16:00 UTC/);
     expect(extreme!.value / extreme!.baseline!).toBeCloseTo(3, 1);
     expect(prompts!.summary).toMatch(/^Input\/output token ratio of tenant prompts: 0\.6\d in /);
     expect(prompts!.baseline!).toBeCloseTo(0.25, 2);
   });
 
   it('keeps firing while the change lasts', async () => {
-    const findings = await tokenInflationDetector(context(store, '2026-11-24T16:00:00Z'));
+    const findings = await tokenInflationDetector(context(store, '2026-11-24T17:00:00Z'));
     expect(findings.map((f) => f.scope.tenant)).toEqual(['extreme', 'prompts']);
   });
 
   it('opens only a ticket below factor² even when large', async () => {
-    const findings = await tokenInflationDetector(context(store, '2026-11-24T15:00:00Z', { inflation: { factor: 2 } }));
+    const findings = await tokenInflationDetector(context(store, '2026-11-24T16:00:00Z', { inflation: { factor: 2 } }));
     // ×3 < 2² = 4: a ticket; ×2.5 on the ratio is above the factor 2 too.
     expect(findings.map(({ severity, scope }) => ({ severity, scope }))).toEqual([
       { severity: 'ticket', scope: { tenant: 'extreme' } },

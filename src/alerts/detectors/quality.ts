@@ -19,28 +19,31 @@
  * tenant's estimated share already passes the gate.
  *
  * `cache_drop` — per tenant, tenant × model and tenant × feature: the provider cache-hit share,
- * cache_read ÷ (input + cache_read + cache writes), of the last complete hour against its median
- * over the previous 7 days (hours with at least a quarter of `min_requests`; earlier drops left
- * out). It fires when the baseline share is meaningful (≥ MIN_BASELINE_SHARE) and the hour's share
- * fell below `cache_drop_factor` × baseline. A ticket: the money it costs is the spend anomaly's
+ * cache_read ÷ (input + cache_read + cache writes), against its usual level at this time of day
+ * (series.ts RATIO_BANDS, robust.ts ratioBaseline; earlier drops left out). It fires when the
+ * usual share is meaningful (≥ MIN_BASELINE_SHARE) and in EACH of the last two complete hours,
+ * with ≥ `min_requests` requests, the share fell below `cache_drop_factor` × the usual one. Two
+ * hours because caches go cold on their own (a quiet spell longer than the TTL): on the 10M-event
+ * seed ledger the one-hour rule opened 18 false tickets a day, the two-hour rule 2-3; a broken
+ * prompt prefix persists and still shows. A ticket: the money it costs is the spend anomaly's
  * business, which pages when the lost discount is large; this alert says why. One finding per
- * tenant (leading.ts), ranked by the cached tokens lost.
+ * tenant (leading.ts), ranked by the cached tokens lost; `value` is the share over the two hours.
  */
 import type { CostRow, Store } from '../../ledger/index.js';
 import type { Bucket } from '../../usage/index.js';
 import type { Detector } from '../detect.js';
-import { levelBaseline, type Baseline } from '../robust.js';
+import { ratioBaseline, type Baseline } from '../robust.js';
 import {
   HOUR_MS,
   countText,
+  dailyBands,
   describeScope,
-  hourlyRatios,
   hourLabel,
   MIN_BASELINE_HOURS,
   RATIO_BANDS,
+  ratioSamples,
   readSeries,
   scoredHourStart,
-  dailyBands,
   sumBuckets,
   type HourlySeries,
   type SeriesDim,
@@ -195,12 +198,11 @@ function cacheDrop(
   minRequests: number,
   excludeScore: number,
 ): Drop | null {
-  const n = series.requests[t]!;
-  if (n < minRequests) return null;
+  const hours = [t - 1, t];
   const prompt = sumBuckets(series, PROMPT_BUCKETS);
-  const read = series.tokens.cache_read ?? new Float64Array(prompt.length);
-  if (prompt[t]! <= 0) return null;
-  const baseline = levelBaseline(hourlyRatios(read, prompt, series.requests, Math.ceil(minRequests / 4), t), {
+  if (hours.some((i) => !(series.requests[i]! >= minRequests) || !(prompt[i]! > 0))) return null;
+  const read = series.tokens.cache_read ?? series.requests.map(() => 0);
+  const baseline = ratioBaseline(ratioSamples(read, prompt, series.requests, Math.ceil(minRequests / 4), t - 1), {
     minSamples: MIN_BASELINE_HOURS,
     floor: 0,
     // Earlier drops are what this detector looks for, so they leave the baseline.
@@ -208,29 +210,30 @@ function cacheDrop(
     direction: 'down',
   });
   if (baseline === null || baseline.expected < MIN_BASELINE_SHARE) return null;
-  const share = read[t]! / prompt[t]!;
-  if (share >= factor * baseline.expected) return null;
+  if (hours.some((i) => read[i]! / prompt[i]! >= factor * baseline.expected)) return null;
+  const promptTokens = prompt[t - 1]! + prompt[t]!;
+  const share = (read[t - 1]! + read[t]!) / promptTokens;
   return {
     scope: series.scope,
-    excess: (baseline.expected - share) * prompt[t]!,
-    size: prompt[t]!,
+    excess: (baseline.expected - share) * promptTokens,
+    size: promptTokens,
     severity: 'ticket',
     share,
     baseline,
-    promptTokens: prompt[t]!,
-    requests: n,
+    promptTokens,
+    requests: series.requests[t - 1]! + series.requests[t]!,
   };
 }
 
 function dropSummary(d: Drop, window: SeriesWindow): string {
   return (
     `Provider cache hits of ${describeScope(d.scope)}: ${pct(d.share)} of ${countText(d.promptTokens)} prompt tokens ` +
-    `in ${hourLabel(window)} (${countText(d.requests)} requests) vs ${pct(d.baseline.expected)} over the last 7 days; ` +
-    `~${countText(d.excess)} tokens billed at the full input price instead of the cache price`
+    `in ${hourLabel(window, 2)} (${countText(d.requests)} requests) vs ${pct(d.baseline.expected)} usual at this ` +
+    `time of day; ~${countText(d.excess)} tokens billed at the full input price instead of the cache price`
   );
 }
 
-/** cache_drop as of ctx.at (the last complete hour before it). */
+/** cache_drop as of ctx.at (the last two complete hours before it). */
 export const cacheDropDetector: Detector = async (ctx) => {
   const cfg = ctx.config.data_quality;
   const window = dailyBands(ctx.at, RATIO_BANDS);
