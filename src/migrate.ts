@@ -10,8 +10,9 @@ import { PertokenError } from './errors.js';
  *
  * Bookkeeping stays in Kysely's format (`name` primary key, `timestamp` ISO text), so databases
  * migrated by earlier versions carry on. On PostgreSQL the pending migrations run in one
- * transaction behind an advisory lock keyed by schema and table (replicas starting together
- * serialise; other schemas do not wait); a database already up to date costs one SELECT.
+ * transaction behind an advisory lock keyed by the schema (replicas starting together, and the
+ * ledger, governance and alert stores of one schema, serialise; other schemas do not wait); a
+ * database already up to date costs one SELECT.
  */
 
 export interface MigrationSet {
@@ -42,17 +43,18 @@ export async function runMigrations(db: Kysely<unknown>, set: MigrationSet, opti
   const applied = await appliedNames(db, table).catch(() => null); // no table yet, or the database is away
   if (applied !== null && wanted.every((name) => applied.has(name))) return;
 
-  if (schema !== null && schema !== 'public') {
-    // A replica pointed at a fresh schema (PERTOKEN_DATABASE_SCHEMA) creates it rather than failing.
-    await sql`create schema if not exists ${sql.id(schema)}`.execute(db).catch((err: unknown) => {
-      throw storeError(`cannot create schema ${schema}`, err);
-    });
-  }
   let current = '(bookkeeping)';
   try {
     await db.transaction().execute(async (trx) => {
       if (options.dialect === 'postgres')
-        await sql`select pg_advisory_xact_lock(hashtext(${`${schema ?? ''}.${set.table}`}))`.execute(trx);
+        await sql`select pg_advisory_xact_lock(hashtext(${`pertoken-migrate:${schema ?? ''}`}))`.execute(trx);
+      // A replica pointed at a fresh schema (PERTOKEN_DATABASE_SCHEMA) creates it rather than failing.
+      // Under the lock: two concurrent CREATE SCHEMA IF NOT EXISTS can both miss it and one fails
+      // on the catalog's unique index.
+      if (schema !== null && schema !== 'public') {
+        current = `(creating schema ${schema})`;
+        await sql`create schema if not exists ${sql.id(schema)}`.execute(trx);
+      }
       await sql`create table if not exists ${table} (
         name varchar(255) not null primary key,
         timestamp varchar(255) not null
