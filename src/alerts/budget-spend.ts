@@ -4,15 +4,12 @@
  * filter and as an alert scope, the spend of that scope over a time range, and how amounts and
  * instants read in a summary line.
  */
-import { budgetCostFilter, type Budget } from '../governance/index.js';
+import type { Budget } from '../governance/index.js';
 import type { CostQuery, LedgerStore } from '../ledger/index.js';
 import { divRoundHalfEven, NANO_PER_CENT } from '../money.js';
 import type { AlertScope } from './types.js';
 
 export type CostFilter = CostQuery['filter'];
-
-/** The ledger filter of a budget's scope: governance's own, so an alert and the budget counter agree on what it spent. */
-export const budgetFilter = budgetCostFilter;
 
 /** The alert scope of a budget: its id and the dimensions it names (alerts have no `user` key). */
 export function budgetAlertScope(budget: Budget): AlertScope {

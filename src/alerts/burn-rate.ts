@@ -24,10 +24,9 @@
  *   (default $1, the floor the operator already set for spend alerts), so tiny budgets do not flap.
  * - `total` budgets have no period, hence no pace: they get threshold findings only.
  */
-import type { Budget } from '../governance/index.js';
-import { periodBounds } from '../governance/index.js';
+import { budgetCostFilter, periodBounds, type Budget } from '../governance/index.js';
 import type { LedgerStore } from '../ledger/index.js';
-import { budgetAlertScope, budgetFilter, dollars, isoMinute, periodNoun, spendBetween } from './budget-spend.js';
+import { budgetAlertScope, dollars, isoMinute, periodNoun, spendBetween } from './budget-spend.js';
 import type { Finding, Severity } from './types.js';
 
 const MINUTE_MS = 60_000;
@@ -95,7 +94,7 @@ export async function measureBurn(
   const start = bounds.start;
   const periodMs = bounds.end.getTime() - start.getTime();
   const tiers = applicableTiers(periodMs);
-  const filter = budgetFilter(budget);
+  const filter = budgetCostFilter(budget);
   const windows = [...new Set(tiers.flatMap((t) => [t.longMs, t.shortMs]))];
   const clipped = (ms: number): Date => new Date(Math.max(start.getTime(), at.getTime() - ms));
   const [spent, ...sums] = await Promise.all([

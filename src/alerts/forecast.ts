@@ -9,11 +9,10 @@
  * UTC calendar month. Only events before `at` count.
  */
 import { invalidInput, PertokenError } from '../errors.js';
-import type { Budget } from '../governance/index.js';
-import { periodBounds } from '../governance/index.js';
+import { budgetCostFilter, periodBounds, type Budget } from '../governance/index.js';
 import type { LedgerStore } from '../ledger/index.js';
 import { formatUsd } from '../money.js';
-import { budgetFilter, type CostFilter } from './budget-spend.js';
+import type { CostFilter } from './budget-spend.js';
 import {
   crossing,
   halfWidth,
@@ -152,7 +151,7 @@ function exhaustion(
 export async function projectBudget(store: LedgerStore, budget: Budget, at: Date): Promise<Projection | null> {
   const bounds = periodBounds(budget.period, budget.tz, at);
   if (bounds.start === null || bounds.end === null) return null;
-  return projectSpend(store, budgetFilter(budget), bounds.start, bounds.end, at, budget.limit_nano);
+  return projectSpend(store, budgetCostFilter(budget), bounds.start, bounds.end, at, budget.limit_nano);
 }
 
 /** `all`, `tenant:ID`, `project:ID` or `budget:ID` (the API's and the CLI's `scope`). */

@@ -13,6 +13,7 @@
  */
 // ledgerSpend: the one definition of "what a budget's scope spent" (net of adjustments).
 import { ledgerSpend, periodBounds, type Budget } from '../governance/index.js';
+import { StaleValue } from '../stale-value.js';
 import type { CostRow, LedgerStore } from '../ledger/index.js';
 import { OTHER, type RankedValue } from './labels.js';
 import { nanoToUsdNumber } from './registry.js';
@@ -62,72 +63,57 @@ export interface LedgerSnapshot {
 const EMPTY: LedgerSnapshot = { at: null, tenants: [], budgets: [] };
 
 export class LedgerGauges {
-  readonly #o: LedgerGaugesOptions;
-  readonly #maxAgeMs: number;
-  readonly #now: () => Date;
-  #snapshot: LedgerSnapshot = EMPTY;
-  /** When the last refresh started (ms); null before the first. */
-  #startedAt: number | null = null;
-  #running: Promise<void> | null = null;
+  readonly #value: StaleValue<LedgerSnapshot>;
 
   constructor(options: LedgerGaugesOptions) {
-    this.#o = options;
-    this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_LEDGER_GAUGES_MAX_AGE_MS;
-    this.#now = options.now ?? (() => new Date());
+    this.#value = new StaleValue({
+      initial: EMPTY,
+      maxAgeMs: options.maxAgeMs ?? DEFAULT_LEDGER_GAUGES_MAX_AGE_MS,
+      ...(options.now ? { now: options.now } : {}),
+      onError: options.onError,
+      compute: async (now): Promise<LedgerSnapshot> => {
+        const budgets = await options.budgets();
+        const query = options.store.queryCosts.bind(options.store);
+        const since = new Date(now.getTime() - RANKING_WINDOW_MS);
+        const [byTenant, byModel] = await Promise.all([
+          query({ from: since, to: now, groupBy: ['tenant'], filter: {} }),
+          query({ from: since, to: now, groupBy: ['model'], filter: {} }),
+        ]);
+        const pinned = new Set(budgets.map(tenantOf).filter((t): t is string => t !== null));
+        await options.ranker.rerank({ tenants: ranked(byTenant, 'tenant'), models: ranked(byModel, 'model') }, pinned);
+
+        const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+        const mtd = await query({ from: monthStart, to: now, groupBy: ['tenant'], filter: {} });
+        const spends: BudgetSpend[] = [];
+        // One at a time: a thousand budgets must not take a thousand pool connections at once.
+        for (const budget of budgets) {
+          const bounds = periodBounds(budget.period, budget.tz, now);
+          spends.push({
+            budget: budget.id,
+            tenant: tenantOf(budget),
+            spent_nano: await ledgerSpend(query, budget, bounds),
+            limit_nano: budget.limit_nano,
+            period_hours: bounds.start && bounds.end ? (bounds.end.getTime() - bounds.start.getTime()) / HOUR_MS : null,
+          });
+        }
+        return { at: now, tenants: foldTenants(mtd, options.ranker), budgets: spends };
+      },
+    });
   }
 
   /** The last snapshot; starts a background refresh when it is stale. */
   snapshot(): LedgerSnapshot {
-    const at = this.#now().getTime();
-    if (this.#startedAt === null || at - this.#startedAt >= this.#maxAgeMs) void this.refresh();
-    return this.#snapshot;
+    return this.#value.get();
   }
 
   /** Recomputes now (joining a refresh already running); never rejects. */
   refresh(): Promise<void> {
-    this.#running ??= this.#compute().finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
+    return this.#value.refresh();
   }
 
   /** Resolves when no refresh is running (shutdown waits for it before closing the store). */
-  async idle(): Promise<void> {
-    await this.#running;
-  }
-
-  async #compute(): Promise<void> {
-    const now = this.#now();
-    this.#startedAt = now.getTime();
-    try {
-      const budgets = await this.#o.budgets();
-      const query = this.#o.store.queryCosts.bind(this.#o.store);
-      const since = new Date(now.getTime() - RANKING_WINDOW_MS);
-      const [byTenant, byModel] = await Promise.all([
-        query({ from: since, to: now, groupBy: ['tenant'], filter: {} }),
-        query({ from: since, to: now, groupBy: ['model'], filter: {} }),
-      ]);
-      const pinned = new Set(budgets.map(tenantOf).filter((t): t is string => t !== null));
-      await this.#o.ranker.rerank({ tenants: ranked(byTenant, 'tenant'), models: ranked(byModel, 'model') }, pinned);
-
-      const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-      const mtd = await query({ from: monthStart, to: now, groupBy: ['tenant'], filter: {} });
-      const spends: BudgetSpend[] = [];
-      // One at a time: a thousand budgets must not take a thousand pool connections at once.
-      for (const budget of budgets) {
-        const bounds = periodBounds(budget.period, budget.tz, now);
-        spends.push({
-          budget: budget.id,
-          tenant: tenantOf(budget),
-          spent_nano: await ledgerSpend(query, budget, bounds),
-          limit_nano: budget.limit_nano,
-          period_hours: bounds.start && bounds.end ? (bounds.end.getTime() - bounds.start.getTime()) / HOUR_MS : null,
-        });
-      }
-      this.#snapshot = { at: now, tenants: foldTenants(mtd, this.#o.ranker), budgets: spends };
-    } catch (err) {
-      this.#o.onError(err);
-    }
+  idle(): Promise<void> {
+    return this.#value.idle();
   }
 }
 

@@ -4,18 +4,9 @@
  * (forecast.ts), one finding per budget (and per tier or threshold), scope {budget, tenant?,
  * project?, key?, feature?}. Budgets come from governance (DetectContext.budgets).
  */
-import type { Budget } from '../../governance/index.js';
-import { periodBounds } from '../../governance/index.js';
+import { budgetCostFilter, periodBounds, type Budget } from '../../governance/index.js';
 import { parseUsd } from '../../money.js';
-import {
-  budgetAlertScope,
-  budgetFilter,
-  dollars,
-  isoMinute,
-  periodNoun,
-  spendBetween,
-  usdNumber,
-} from '../budget-spend.js';
+import { budgetAlertScope, dollars, isoMinute, periodNoun, spendBetween, usdNumber } from '../budget-spend.js';
 import { burnFindings, measureBurn } from '../burn-rate.js';
 import type { Detector } from '../detect.js';
 import { projectBudget } from '../forecast.js';
@@ -45,7 +36,7 @@ export const budgetThresholdDetector: Detector = async (ctx) => {
     ctx.budgets.map(async (budget): Promise<Finding[]> => {
       const bounds = periodBounds(budget.period, budget.tz, ctx.at);
       const from = bounds.start ?? new Date(0);
-      const spent = await spendBetween(ctx.store, budgetFilter(budget), from, ctx.at);
+      const spent = await spendBetween(ctx.store, budgetCostFilter(budget), from, ctx.at);
       if (spent <= 0n) return [];
       return budget.thresholds
         .filter((t) => spent >= thresholdNano(budget.limit_nano, t))

@@ -7,6 +7,7 @@
  */
 import type { Store } from '../../ledger/index.js';
 import type { PriceBook } from '../../pricing/index.js';
+import { StaleValue } from '../../stale-value.js';
 import { parseThreshold, reconcile } from './engine.js';
 import { summarize, type ReconciliationSummaryLine } from './summary.js';
 
@@ -22,56 +23,41 @@ export interface SummaryCacheOptions {
 }
 
 export class ReconciliationSummaryCache {
-  readonly #options: SummaryCacheOptions;
-  readonly #maxAgeMs: number;
-  readonly #now: () => Date;
-  #lines: readonly ReconciliationSummaryLine[] = [];
-  /** When the last refresh started (ms); null before the first. */
-  #startedAt: number | null = null;
-  #running: Promise<void> | null = null;
+  readonly #value: StaleValue<readonly ReconciliationSummaryLine[]>;
 
   constructor(options: SummaryCacheOptions) {
-    this.#options = options;
-    this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_SUMMARY_MAX_AGE_MS;
-    this.#now = options.now ?? (() => new Date());
+    this.#value = new StaleValue({
+      initial: [],
+      maxAgeMs: options.maxAgeMs ?? DEFAULT_SUMMARY_MAX_AGE_MS,
+      ...(options.now ? { now: options.now } : {}),
+      onError: options.onError,
+      compute: async (now) => {
+        const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+        // Through today: the running day is compared as far as both sides have it.
+        const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
+        const result = await reconcile(options.store, options.priceBook, {
+          from,
+          to,
+          threshold: parseThreshold(null, 'threshold_pct'),
+        });
+        return summarize(result).months;
+      },
+    });
   }
 
   /** The last computed lines; starts a background refresh when they are stale. */
   lines(): readonly ReconciliationSummaryLine[] {
-    const at = this.#now().getTime();
-    if (this.#startedAt === null || at - this.#startedAt >= this.#maxAgeMs) void this.refresh();
-    return this.#lines;
+    return this.#value.get();
   }
 
   /** Recomputes now (joining a refresh already running); never rejects. */
   refresh(): Promise<void> {
-    this.#running ??= this.#compute().finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
+    return this.#value.refresh();
   }
 
   /** Resolves when no refresh is running (shutdown waits for it before closing the store). */
-  async idle(): Promise<void> {
-    await this.#running;
-  }
-
-  async #compute(): Promise<void> {
-    const now = this.#now();
-    this.#startedAt = now.getTime();
-    const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
-    // Through today: the running day is compared as far as both sides have it.
-    const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
-    try {
-      const result = await reconcile(this.#options.store, this.#options.priceBook, {
-        from,
-        to,
-        threshold: parseThreshold(null, 'threshold_pct'),
-      });
-      this.#lines = summarize(result).months;
-    } catch (err) {
-      this.#options.onError(err);
-    }
+  idle(): Promise<void> {
+    return this.#value.idle();
   }
 }
 
