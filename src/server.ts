@@ -273,7 +273,17 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
     adminToken: options.env.PERTOKEN_ADMIN_TOKEN || null,
   });
 
-  const server = createServer({ keepAliveTimeout: 65_000 }, app.handle);
+  const { headers_timeout_ms: headersTimeout, request_timeout_ms: requestTimeout } = config.server;
+  const server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      headersTimeout,
+      requestTimeout,
+      // Node checks both timeouts on this interval (30 s by default): a short timeout needs a finer check.
+      connectionsCheckingInterval: Math.min(30_000, Math.ceil(headersTimeout / 4)),
+    },
+    app.handle,
+  );
   const port = options.port ?? config.server.port;
   const host = options.host ?? config.server.host;
   await listen(server, port, host);

@@ -45,6 +45,7 @@ describe('config', () => {
     [{ upstreams: [upstreams[1]], routes: [{ match: '*', upstream: 'nope' }] }, 'routes[0].upstream'],
     [{ prices: [{ provider: 'openai', model: 'gpt-4o', from: '2026/01/01' }] }, 'prices[0].from'],
     [{ server: { port: 70000 } }, 'server.port'],
+    [{ server: { headers_timeout_ms: 5000, request_timeout_ms: 1000 } }, 'server.headers_timeout_ms'],
     [{ unknown_section: 1 }, ''],
   ])('rejects %j at %s', (document, path) => {
     const err = thrownBy(() => parseConfig(document, { OPENAI_API_KEY: 'x' }));

@@ -71,9 +71,24 @@ const server = z
       .default(20 * 1024 * 1024),
     /** How long SIGTERM waits for in-flight requests before closing. */
     drain_timeout_ms: positiveMs.default(30_000),
+    /** A client must send its whole request head within this time (slow-header clients are cut off with 408). */
+    headers_timeout_ms: positiveMs.default(30_000),
+    /** ...and its whole request, body included (a trickled body is cut off with 408); streamed answers are not limited. */
+    request_timeout_ms: positiveMs.default(120_000),
   })
   .strict()
-  .default({ host: '127.0.0.1', port: 4000, max_body_bytes: 20 * 1024 * 1024, drain_timeout_ms: 30_000 });
+  .refine((s) => s.headers_timeout_ms <= s.request_timeout_ms, {
+    path: ['headers_timeout_ms'],
+    message: 'must not exceed request_timeout_ms',
+  })
+  .default({
+    host: '127.0.0.1',
+    port: 4000,
+    max_body_bytes: 20 * 1024 * 1024,
+    drain_timeout_ms: 30_000,
+    headers_timeout_ms: 30_000,
+    request_timeout_ms: 120_000,
+  });
 
 const ledger = z
   .object({
