@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'budget_exceeded'
+  | 'unpriced_model'
   | 'rate_limited'
   | 'no_route'
   | 'upstream_error'
@@ -35,6 +36,7 @@ const STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   budget_exceeded: 402,
+  unpriced_model: 402,
   rate_limited: 429,
   no_route: 404,
   upstream_error: 502,
@@ -47,11 +49,26 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
+/**
+ * Pertoken saying no to a caller on policy (key, scope, budget, rate limit) or because the
+ * counters that enforce it are down (fail-closed): counted as refusals in metrics, recorded as
+ * refused demand in the ledger, logged as refusals. Bad input is the caller's mistake, not these.
+ */
+export const REFUSAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'unauthorized',
+  'forbidden',
+  'budget_exceeded',
+  'unpriced_model',
+  'rate_limited',
+  'counters_unavailable',
+]);
+
 /** OpenAI's error `type` vocabulary, which SDKs use to pick an exception class. */
 const TYPE: Partial<Record<ErrorCode, string>> = {
   unauthorized: 'authentication_error',
   forbidden: 'permission_error',
   budget_exceeded: 'insufficient_quota',
+  unpriced_model: 'insufficient_quota',
   rate_limited: 'rate_limit_error',
   not_found: 'not_found_error',
   no_route: 'not_found_error',

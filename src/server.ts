@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AlertService, createSinks, defaultDetectors, openAlertStore } from './alerts/index.js';
 import { registerApiRoutes } from './api/index.js';
+import { registerDashboardRoutes } from './dashboard/index.js';
 import {
   observeReconciliation,
   openAttribution,
@@ -37,7 +38,7 @@ import {
   type Store,
 } from './ledger/index.js';
 import { LedgerGauges, observeLedgerGauges, PertokenMetrics } from './metrics/index.js';
-import type { PriceBook } from './pricing/index.js';
+import type { ConfiguredPriceBook, PriceBook } from './pricing/index.js';
 
 /** Everything the app needs, constructed by the caller: tests pass fakes or real services. */
 export interface AppDeps {
@@ -93,6 +94,8 @@ export function createApp(deps: AppDeps): App {
     metrics: deps.metrics,
     log: deps.log,
     adminToken: deps.adminToken,
+    metricsAuth: deps.config.server.metrics_auth ?? null,
+    metricsToken: deps.config.server.metrics_token ?? null,
     maxBodyBytes: deps.config.server.max_body_bytes,
     now,
     ...(deps.governance ? { governance: deps.governance } : {}),
@@ -100,6 +103,7 @@ export function createApp(deps: AppDeps): App {
     ...(deps.alerts ? { alerts: deps.alerts } : {}),
     billingAccounts: deps.config.billing_accounts,
   });
+  registerDashboardRoutes(router);
 
   let inflight = 0;
   return {
@@ -195,7 +199,7 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
   // Month-to-date spend per budget and tenant, and the ranking that bounds the tenant/model labels.
   const ledgerGauges = new LedgerGauges({
     store: admin,
-    budgets: () => governance.budgetDefinitions(),
+    budgets: () => governance.ledgerBudgets(),
     ranker: metrics,
     onError: (err) => log.error({ err }, 'ledger gauges: refresh failed; previous values kept'),
   });
@@ -254,7 +258,7 @@ export async function startPertoken(options: StartOptions): Promise<RunningServe
       config.alerts,
       config.alerts.runbook_base_url ? { runbookBaseUrl: config.alerts.runbook_base_url } : {},
     ),
-    budgets: () => governance.budgetDefinitions(),
+    budgets: () => governance.ledgerBudgets(),
     log,
     onFiring: (counts) => metrics.setAlertCounts(counts),
   });
@@ -339,7 +343,7 @@ async function startGovernance(
   env: Env,
   dataDir: string,
   store: Store,
-  priceBook: PriceBook,
+  priceBook: ConfiguredPriceBook,
   log: Logger,
 ): Promise<{ governance: Governance; counters: Counters; governanceStore: GovernanceStore }> {
   const governanceStore = openGovernanceStore(

@@ -144,6 +144,7 @@ describe('GET /api/v1/costs', () => {
         net_cost_usd: '0.000360000',
         unpriced_requests: 0,
         estimated_requests: 0,
+        refused_requests: 0,
       },
     ]);
     expect(body.rows.find((r) => r.model === 'no-such-model-x')).toMatchObject({
@@ -207,7 +208,8 @@ describe('events, auth, health and metrics', () => {
   it('serves health, readiness and Prometheus metrics', async () => {
     expect((await api('GET', '/healthz', undefined, null)).json).toEqual({ status: 'ok' });
     expect((await api('GET', '/readyz', undefined, null)).json).toEqual({ status: 'ready' });
-    const metrics = await api('GET', '/metrics', undefined, null);
+    // With an admin token set, /metrics asks for it too (api/metrics-auth.test.ts).
+    const metrics = await api('GET', '/metrics');
     expect(metrics.headers['content-type']).toMatch(/text\/plain/);
     expect(metrics.text).toMatch(
       /pertoken_requests_total\{route="openai.chat",provider="openai",model="gpt-4o-2024-08-06",status="ok"\} 1/,

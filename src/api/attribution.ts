@@ -5,6 +5,7 @@ import { parseJsonBody, readBody, sendJson, writeChunk, type Router } from '../h
 import { parseRange } from '../ledger/index.js';
 import { readerOf, scopeTenant } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import { withQuery } from './query.js';
 
 /**
  * Full cost and chargeback (DESIGN §3): statements, the pools report, the FOCUS export and run-time pools. Guards
@@ -16,38 +17,54 @@ export function registerAttributionRoutes(router: Router, deps: ApiDeps): void {
     return deps.attribution;
   };
 
-  router.on('GET', '/api/v1/chargeback', async (ctx) => {
-    const params = ctx.url.searchParams;
-    const tenant = scopeTenant(readerOf(ctx), params.get('tenant'), 'tenant');
-    const period = params.get('period') ?? currentMonth(deps.now());
-    sendJson(ctx.res, 200, await service().chargeback(period, tenant));
-  });
+  router.on(
+    'GET',
+    '/api/v1/chargeback',
+    withQuery(['period', 'tenant'], async (ctx) => {
+      const params = ctx.url.searchParams;
+      const tenant = scopeTenant(readerOf(ctx), params.get('tenant'), 'tenant');
+      const period = params.get('period') ?? currentMonth(deps.now());
+      sendJson(ctx.res, 200, await service().chargeback(period, tenant));
+    }),
+  );
 
-  router.on('GET', '/api/v1/pools', async (ctx) => {
-    sendJson(ctx.res, 200, await service().poolsReport(parseRange(ctx.url.searchParams, deps.now())));
-  });
+  router.on(
+    'GET',
+    '/api/v1/pools',
+    withQuery(['from', 'to'], async (ctx) => {
+      sendJson(ctx.res, 200, await service().poolsReport(parseRange(ctx.url.searchParams, deps.now())));
+    }),
+  );
 
   // FOCUS 1.2 as CSV, streamed: the ledger is read a day at a time and written with back-pressure.
-  router.on('GET', '/api/v1/focus', async (ctx) => {
-    const { res, url } = ctx;
-    const tenant = scopeTenant(readerOf(ctx), url.searchParams.get('tenant'), 'tenant');
-    const window = parseRange(url.searchParams, deps.now());
-    const chunks = await service().focus(window, tenant);
-    const name = `focus-${window.from.toISOString().slice(0, 10)}-${window.to.toISOString().slice(0, 10)}.csv`;
-    res.writeHead(200, {
-      'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': `attachment; filename="${name}"`,
-    });
-    for await (const chunk of chunks) {
-      if (res.destroyed) break;
-      await writeChunk(res, Buffer.from(chunk));
-    }
-    res.end();
-  });
+  router.on(
+    'GET',
+    '/api/v1/focus',
+    withQuery(['from', 'to', 'tenant'], async (ctx) => {
+      const { res, url } = ctx;
+      const tenant = scopeTenant(readerOf(ctx), url.searchParams.get('tenant'), 'tenant');
+      const window = parseRange(url.searchParams, deps.now());
+      const chunks = await service().focus(window, tenant);
+      const name = `focus-${window.from.toISOString().slice(0, 10)}-${window.to.toISOString().slice(0, 10)}.csv`;
+      res.writeHead(200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="${name}"`,
+      });
+      for await (const chunk of chunks) {
+        if (res.destroyed) break;
+        await writeChunk(res, Buffer.from(chunk));
+      }
+      res.end();
+    }),
+  );
 
-  router.on('GET', '/api/v1/admin/pools', ({ res }) => {
-    sendJson(res, 200, { pools: service().poolConfigs() });
-  });
+  router.on(
+    'GET',
+    '/api/v1/admin/pools',
+    withQuery([], ({ res }) => {
+      sendJson(res, 200, { pools: service().poolConfigs() });
+    }),
+  );
 
   router.on('POST', '/api/v1/admin/pools', async ({ req, res }) => {
     const parsed = gpuPoolSchema.safeParse(parseJsonBody(await readBody(req, deps.maxBodyBytes)));

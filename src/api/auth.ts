@@ -1,13 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { PertokenError } from '../errors.js';
+import { invalidInput, PertokenError } from '../errors.js';
 import { looksLikeVirtualKey, presentedKey, type Reader } from '../governance/index.js';
 import { ContextKey, type Middleware, type RequestContext } from '../http/index.js';
 
 /** Hashed first, so the comparison is constant-time whatever the lengths. */
-function isAdminToken(presented: string, adminToken: string): boolean {
+function tokenMatches(presented: string, expected: string): boolean {
   const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(adminToken).digest();
+  const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
 }
 
@@ -20,7 +20,7 @@ function requireAdmin(headers: IncomingHttpHeaders, adminToken: string | null): 
   const presented = presentedKey(headers);
   if (presented === null)
     throw new PertokenError('unauthorized', 'this endpoint needs the admin token (Authorization: Bearer …)');
-  if (!isAdminToken(presented, adminToken))
+  if (!tokenMatches(presented, adminToken))
     throw new PertokenError('unauthorized', 'the token is not valid for this endpoint');
 }
 
@@ -49,7 +49,7 @@ async function resolveReader(
   keys: KeyReaders | undefined,
 ): Promise<Reader> {
   const presented = presentedKey(headers);
-  if (presented !== null && adminToken !== null && isAdminToken(presented, adminToken)) return { kind: 'admin' };
+  if (presented !== null && adminToken !== null && tokenMatches(presented, adminToken)) return { kind: 'admin' };
   if (presented !== null && keys && looksLikeVirtualKey(presented)) return keys.keyReader(presented);
   requireAdmin(headers, adminToken);
   return { kind: 'admin' };
@@ -98,6 +98,43 @@ export function readGuard(deps: GuardDeps): Middleware {
 export function ingestGuard(deps: GuardDeps): Middleware {
   return async ({ req }, next) => {
     requireAdmin(req.headers, deps.adminToken);
+    await next();
+  };
+}
+
+export interface MetricsAuthDeps {
+  adminToken: string | null;
+  /** `server.metrics_auth`: unset = ask for a token whenever one is configured; false = open. */
+  metricsAuth: boolean | null;
+  /** `server.metrics_token`: reads /metrics only (a scrape credential), besides the admin token. */
+  metricsToken: string | null;
+}
+
+/**
+ * `/metrics` carries spend per tenant, budget and model: once the install has an admin token it is
+ * not for anyone who can reach the port. It takes the admin token or the metrics token, never a
+ * `read` key (a key reads its own tenant; the exposition is the whole organisation's). Thrown at
+ * start (config_invalid) when `metrics_auth: true` leaves no token that could pass.
+ */
+export function metricsGuard(deps: MetricsAuthDeps): Middleware {
+  const tokens = [deps.adminToken, deps.metricsToken].filter((t): t is string => t !== null);
+  const required = deps.metricsAuth ?? tokens.length > 0;
+  if (!required) return (_ctx, next) => next();
+  if (tokens.length === 0)
+    throw invalidInput(
+      'server.metrics_auth',
+      'is true but there is no token to check: set PERTOKEN_ADMIN_TOKEN or server.metrics_token',
+      'config_invalid',
+    );
+  return async ({ req }, next) => {
+    const presented = presentedKey(req.headers);
+    if (presented === null)
+      throw new PertokenError(
+        'unauthorized',
+        '/metrics needs the admin token or server.metrics_token (Authorization: Bearer …)',
+      );
+    if (!tokens.some((token) => tokenMatches(presented, token)))
+      throw new PertokenError('unauthorized', 'the token is not valid for /metrics');
     await next();
   };
 }

@@ -14,6 +14,9 @@ export interface ApiDeps {
   metrics: PertokenMetrics;
   log: Logger;
   adminToken: string | null;
+  /** `server.metrics_auth` (null: unset) and `server.metrics_token`: who may read /metrics (auth.ts metricsGuard). */
+  metricsAuth: boolean | null;
+  metricsToken: string | null;
   maxBodyBytes: number;
   now(): Date;
   /** Keys, budgets and the admin API; absent on a bare app (read API guarded by the admin token only). */

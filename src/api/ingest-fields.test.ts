@@ -79,3 +79,72 @@ describe('POST /v1/usage/events: request_hash and client_address', () => {
     ]);
   });
 });
+
+describe('POST /v1/usage/events: one bad event never sinks its batch', () => {
+  it('rejects a negative cost_usd alone, naming cost_usd, and stores the rest', async () => {
+    const reply = await api('POST', '/v1/usage/events', [
+      event('cost-ok-1'),
+      event('cost-neg', { cost_usd: '-0.500000000' }),
+      event('cost-ok-2', { cost_usd: '0.000000001' }),
+    ]);
+    expect(reply).toEqual({
+      status: 200,
+      json: {
+        accepted: ['cost-ok-1', 'cost-ok-2'],
+        duplicate: [],
+        rejected: [{ id: 'cost-neg', index: 1, reason: 'cost_usd: must not be negative' }],
+      },
+    });
+    expect((await api('GET', '/api/v1/events/cost-neg')).status).toBe(404);
+    expect((await api('GET', '/api/v1/events/cost-ok-2')).json).toMatchObject({ cost_usd: '0.000000001' });
+  });
+
+  it('keeps a body that is no batch a 400 for the whole request', async () => {
+    const reply = await api('POST', '/v1/usage/events', { event: event('lone') });
+    expect(reply.status).toBe(400);
+    expect(reply.json).toMatchObject({ error: { code: 'invalid_request', param: 'events' } });
+  });
+});
+
+describe('POST /v1/usage/events: events dated ahead of the server clock', () => {
+  const NOW = Date.parse('2026-11-20T12:00:00.000Z');
+  let clocked: Harness;
+  beforeAll(async () => {
+    clocked = await startHarness({ upstream: demo.url, adminToken: ADMIN, now: () => new Date(NOW) });
+  });
+  afterAll(() => clocked.close());
+
+  it('accepts five minutes ahead of the injected clock and rejects a millisecond more, per event', async () => {
+    const res = await request(`${clocked.url}/v1/usage/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN}` },
+      body: JSON.stringify([
+        event('skew-edge', { time: new Date(NOW + 5 * 60_000).toISOString() }),
+        event('skew-beyond', { time: new Date(NOW + 5 * 60_000 + 1).toISOString() }),
+      ]),
+    });
+    const json = (await res.body.json()) as { accepted: string[]; rejected: Array<{ id: string; reason: string }> };
+    expect(res.statusCode).toBe(200);
+    expect(json.accepted).toEqual(['skew-edge']);
+    expect(json.rejected.map((r) => [r.id, r.reason.split(':')[0]])).toEqual([['skew-beyond', 'time']]);
+  });
+});
+
+describe('POST /v1/usage/events: refused demand', () => {
+  it('takes a refused event as refused demand, never spend, and refuses one that carries usage', async () => {
+    const reply = await api('POST', '/v1/usage/events', [
+      event('refused-1', { tenant: 'refusals', status: 'refused', tokens: {} }),
+      event('refused-2', { tenant: 'refusals', status: 'refused' }),
+      event('served-1', { tenant: 'refusals' }),
+    ]);
+    expect(reply.json).toMatchObject({
+      accepted: ['refused-1', 'served-1'],
+      rejected: [{ id: 'refused-2', reason: 'status: a refused event carries no tokens and no cost' }],
+    });
+    const costs = await api('GET', '/api/v1/costs?from=2026-11-20&to=2026-11-21&filter[tenant]=refusals');
+    expect((costs.json as { totals: Record<string, unknown> }).totals).toMatchObject({
+      requests: 1,
+      refused_requests: 1,
+    });
+  });
+});

@@ -1,60 +1,10 @@
-import { isIP } from 'node:net';
-import { z } from 'zod';
-import { PertokenError } from '../errors.js';
-import { DIMENSION_ID, EVENT_ID, idSchema } from '../ids.js';
+import { invalidInput, PertokenError } from '../errors.js';
 import type { UsageEvent } from '../ledger/index.js';
-import { parseUsd, type PriceBook } from '../pricing/index.js';
-import { BUCKETS, checkUsage, type Bucket } from '../usage/index.js';
+import type { PriceBook } from '../pricing/index.js';
+import { checkUsage } from '../usage/index.js';
+import { eventSchema, issueText, MAX_CLOCK_SKEW_MS, type EventInput } from './ingest-fields.js';
 
 export const MAX_BATCH = 5000;
-
-const id = idSchema(EVENT_ID);
-const dim = idSchema(DIMENSION_ID);
-const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const tokens = z
-  .object(Object.fromEntries(BUCKETS.map((b) => [b, count.optional()])) as Record<Bucket, z.ZodOptional<typeof count>>)
-  .strict();
-
-/** One usage event, CloudEvents-like (`id`, `time`, `source`) plus the canonical fields of §4. */
-const eventSchema = z
-  .object({
-    id,
-    time: z.iso.datetime({ offset: true }),
-    source: z.string().min(1).max(256),
-    specversion: z.string().optional(),
-    type: z.string().max(256).optional(),
-    tenant: dim.default('default'),
-    project: dim.optional(),
-    user: dim.optional(),
-    feature: dim.optional(),
-    key_id: dim.optional(),
-    trace_id: dim.optional(),
-    tags: z.record(z.string().max(64), z.string().max(256)).optional(),
-    provider: dim,
-    model: z.string().min(1).max(200),
-    requested_model: z.string().min(1).max(200).optional(),
-    route: z.string().max(64).default('event'),
-    status: z.enum(['ok', 'error', 'interrupted', 'cancelled']).default('ok'),
-    streamed: z.boolean().default(false),
-    latency_ms: count.optional(),
-    ttft_ms: count.optional(),
-    tokens,
-    /** A cost the sender already knows (a 9-decimal USD string); otherwise the price book prices it. */
-    cost_usd: z.string().optional(),
-    raw_usage: z.unknown().optional(),
-    /** The sender's fingerprint of the request (hex; never the payload): repeats from one key are a loop. */
-    request_hash: z
-      .string()
-      .regex(/^[0-9a-fA-F]{8,128}$/, 'must be 8 to 128 hex characters')
-      .optional(),
-    /** The client's IP literal; checked with node:net isIP, stored canonical. */
-    client_address: z
-      .string()
-      .max(64)
-      .refine((v) => isIP(v) !== 0, 'must be an IPv4 or IPv6 address')
-      .optional(),
-  })
-  .strict();
 
 export interface IngestReply {
   accepted: string[];
@@ -62,15 +12,22 @@ export interface IngestReply {
   rejected: Array<{ id: string | null; index: number; reason: string }>;
 }
 
-function issueText(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return issue ? `${issue.path.join('.') || 'event'}: ${issue.message}` : 'invalid event';
+export interface BatchContext {
+  book: PriceBook;
+  /** The server clock: events dated past it by more than `maxSkewMs` are refused. */
+  now: Date;
+  /** Default MAX_CLOCK_SKEW_MS. */
+  maxSkewMs?: number;
 }
 
-/** Validates each event on its own, so one bad event never sinks the rest of its batch. */
+/**
+ * Validates each event on its own, so one bad event never sinks the rest of its batch: only a body
+ * that is no batch at all (not an array or `{"events": [...]}`, more than MAX_BATCH events) is a 400.
+ * Every event it returns is storable as it stands, so the ledger's batch insert cannot refuse it.
+ */
 export function parseEventBatch(
   body: unknown,
-  book: PriceBook,
+  context: BatchContext,
 ): { events: UsageEvent[]; rejected: IngestReply['rejected'] } {
   const list = Array.isArray(body) ? body : (body as { events?: unknown } | null)?.events;
   if (!Array.isArray(list))
@@ -89,27 +46,39 @@ export function parseEventBatch(
       return;
     }
     try {
-      events.push(toUsageEvent(parsed.data, book));
+      events.push(toUsageEvent(parsed.data, context));
     } catch (err) {
-      rejected.push({ id: parsed.data.id, index, reason: err instanceof Error ? err.message : String(err) });
+      // Anything else is a bug of ours: a 500, logged, rather than a reason the sender cannot act on.
+      if (!(err instanceof PertokenError) || err.status !== 400) throw err;
+      const reason = err.param === null ? err.message : `${err.param}: ${err.message}`;
+      rejected.push({ id: parsed.data.id, index, reason });
     }
   });
   return { events, rejected };
 }
 
-function toUsageEvent(input: z.infer<typeof eventSchema>, book: PriceBook): UsageEvent {
+function toUsageEvent(input: EventInput, context: BatchContext): UsageEvent {
   const time = new Date(input.time);
+  const skew = context.maxSkewMs ?? MAX_CLOCK_SKEW_MS;
+  const ahead = time.getTime() - context.now.getTime();
+  if (ahead > skew)
+    throw invalidInput(
+      'time',
+      `is ${Math.ceil(ahead / 1000)} s ahead of the server clock (${context.now.toISOString()}); ` +
+        `an event may be dated at most ${skew / 1000} s ahead`,
+    );
   const buckets = Object.fromEntries(Object.entries(input.tokens).filter(([, n]) => n !== undefined && n > 0));
   let cost_nano: bigint | null;
   let price_ref: string | null;
   const issues = checkUsage(buckets, input.raw_usage ?? null);
   if (input.cost_usd !== undefined) {
-    cost_nano = parseUsd(input.cost_usd, 'cost_usd');
+    cost_nano = input.cost_usd;
     price_ref = `reported:${input.source}`;
   } else {
-    const priced = book.price({ provider: input.provider, model: input.model, at: time, buckets });
+    const priced = context.book.price({ provider: input.provider, model: input.model, at: time, buckets });
     cost_nano = priced.cost_nano;
     price_ref = priced.price_ref;
+    // Token counts that price past one call's bound (MAX_CALL_COST_NANO) come back unpriced with the reason.
     if (priced.unpriced_reason) issues.push(`unpriced: ${priced.unpriced_reason}`);
   }
   return {

@@ -4,6 +4,10 @@ import { sendJson, type RequestContext, type Router } from '../http/index.js';
 import { parseInstant } from '../ledger/index.js';
 import { readerOf, scopeTenant } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import { withQuery } from './query.js';
+
+/** Both reconciliation routes read the same window (api/query.ts). */
+const RECONCILIATION_QUERY = ['from', 'to', 'threshold_pct', 'tenant'];
 
 /**
  * Reconciliation (DESIGN §3): `GET /api/v1/reconciliation?from=&to=[&threshold_pct=0.5][&tenant=]`
@@ -22,13 +26,21 @@ export function registerReconciliationRoutes(router: Router, deps: ApiDeps): voi
     return reconcile(deps.store, deps.priceBook, { from, to, threshold, tenant });
   };
 
-  router.on('GET', '/api/v1/reconciliation', async (ctx) => {
-    sendJson(ctx.res, 200, await run(ctx));
-  });
+  router.on(
+    'GET',
+    '/api/v1/reconciliation',
+    withQuery(RECONCILIATION_QUERY, async (ctx) => {
+      sendJson(ctx.res, 200, await run(ctx));
+    }),
+  );
 
-  router.on('GET', '/api/v1/reconciliation/summary', async (ctx) => {
-    sendJson(ctx.res, 200, summarize(await run(ctx)));
-  });
+  router.on(
+    'GET',
+    '/api/v1/reconciliation/summary',
+    withQuery(RECONCILIATION_QUERY, async (ctx) => {
+      sendJson(ctx.res, 200, summarize(await run(ctx)));
+    }),
+  );
 }
 
 function required(value: Date | null, param: string): Date {

@@ -1,12 +1,16 @@
 import { PertokenError } from '../errors.js';
 import { parseJsonBody, readBody, sendJson, sendText, type Router } from '../http/index.js';
 import {
+  FILTERS,
   parseFilters,
   parseGroupBy,
   parseInstant,
   parseLimit,
   parseRange,
+  parseSeriesOptions,
   presentCosts,
+  presentSeries,
+  seriesCostQuery,
   presentEvent,
   type GroupKey,
 } from '../ledger/index.js';
@@ -17,17 +21,25 @@ import { registerAttributionRoutes } from './attribution.js';
 import { registerBillingRoutes } from './billing.js';
 import { registerReconciliationRoutes } from './reconciliation.js';
 import type { ApiDeps } from './deps.js';
-import { adminGuard, ingestGuard, readerOf, readGuard, scopeTenant } from './auth.js';
+import { adminGuard, ingestGuard, metricsGuard, readerOf, readGuard, scopeTenant } from './auth.js';
 import { parseEventBatch, type IngestReply } from './ingest.js';
+import { withQuery } from './query.js';
+
+/** The query parameters of each GET route here (api/query.ts). */
+const COSTS_QUERY = ['from', 'to', 'group_by', FILTERS];
+const EVENTS_QUERY = ['from', 'to', 'cursor', 'limit', FILTERS];
+const SERIES_QUERY = ['from', 'to', 'step', 'tz', 'group_by', 'top', FILTERS];
 
 export function registerApiRoutes(router: Router, deps: ApiDeps): void {
   // Guards first, by prefix; admin before read so a read key never reaches the admin handlers.
   router.use('/api/v1/admin', adminGuard(deps));
   router.use('/api/v1', readGuard(deps));
   router.use('/v1/usage', ingestGuard(deps));
+  router.use('/metrics', metricsGuard(deps));
 
   router.on('POST', '/v1/usage/events', async ({ req, res }) => {
-    const { events, rejected } = parseEventBatch(parseJsonBody(await readBody(req, deps.maxBodyBytes)), deps.priceBook);
+    const body = parseJsonBody(await readBody(req, deps.maxBodyBytes));
+    const { events, rejected } = parseEventBatch(body, { book: deps.priceBook, now: deps.now() });
     // Ingested spend counts against budgets too: counters are seeded before the insert, added after.
     const counters = events.length > 0 && deps.governance ? await deps.governance.beforeIngest(events) : null;
     const stored = events.length > 0 ? await deps.store.insertEvents(events) : { accepted: [], duplicate: [] };
@@ -46,43 +58,70 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
     sendJson(res, 200, reply);
   });
 
-  router.on('GET', '/api/v1/costs', async (ctx) => {
-    const { res, url } = ctx;
-    const reader = readerOf(ctx);
-    const { from, to } = parseRange(url.searchParams, deps.now());
-    const query = {
-      from,
-      to,
-      groupBy: parseGroupBy(url.searchParams.get('group_by')),
-      filter: tenantFilter(reader, parseFilters(url.searchParams)),
-    };
-    sendJson(res, 200, presentCosts(query, await deps.store.queryCosts(query)));
-  });
+  router.on(
+    'GET',
+    '/api/v1/costs',
+    withQuery(COSTS_QUERY, async (ctx) => {
+      const { res, url } = ctx;
+      const reader = readerOf(ctx);
+      const { from, to } = parseRange(url.searchParams, deps.now());
+      const query = {
+        from,
+        to,
+        groupBy: parseGroupBy(url.searchParams.get('group_by')),
+        filter: tenantFilter(reader, parseFilters(url.searchParams)),
+      };
+      sendJson(res, 200, presentCosts(query, await deps.store.queryCosts(query)));
+    }),
+  );
 
-  router.on('GET', '/api/v1/events', async (ctx) => {
-    const reader = readerOf(ctx);
-    const params = ctx.url.searchParams;
-    const from = parseInstant(params.get('from'), 'from');
-    const to = parseInstant(params.get('to'), 'to');
-    const cursor = params.get('cursor');
-    const page = await deps.store.listEvents({
-      ...(from ? { from } : {}),
-      ...(to ? { to } : {}),
-      ...(cursor ? { cursor } : {}),
-      filter: tenantFilter(reader, parseFilters(params)),
-      limit: parseLimit(params.get('limit'), 100, 1000),
-    });
-    sendJson(ctx.res, 200, { events: page.events.map(presentEvent), next_cursor: page.next_cursor });
-  });
+  router.on(
+    'GET',
+    '/api/v1/timeseries',
+    withQuery(SERIES_QUERY, async (ctx) => {
+      const params = ctx.url.searchParams;
+      const range = parseRange(params, deps.now());
+      const query = {
+        ...range,
+        ...parseSeriesOptions(params, range),
+        filter: tenantFilter(readerOf(ctx), parseFilters(params)),
+      };
+      sendJson(ctx.res, 200, presentSeries(query, await deps.store.queryCosts(seriesCostQuery(query))));
+    }),
+  );
 
-  router.on('GET', '/api/v1/events/:id', async (ctx) => {
-    const { res, params } = ctx;
-    const reader = readerOf(ctx);
-    const event = await deps.store.getEvent(params.id ?? '');
-    if (!event) throw new PertokenError('not_found', `no event with id "${params.id}"`, { param: 'id' });
-    scopeTenant(reader, event.tenant, 'id');
-    sendJson(res, 200, presentEvent(event));
-  });
+  router.on(
+    'GET',
+    '/api/v1/events',
+    withQuery(EVENTS_QUERY, async (ctx) => {
+      const reader = readerOf(ctx);
+      const params = ctx.url.searchParams;
+      const from = parseInstant(params.get('from'), 'from');
+      const to = parseInstant(params.get('to'), 'to');
+      const cursor = params.get('cursor');
+      const page = await deps.store.listEvents({
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+        ...(cursor ? { cursor } : {}),
+        filter: tenantFilter(reader, parseFilters(params)),
+        limit: parseLimit(params.get('limit'), 100, 1000),
+      });
+      sendJson(ctx.res, 200, { events: page.events.map(presentEvent), next_cursor: page.next_cursor });
+    }),
+  );
+
+  router.on(
+    'GET',
+    '/api/v1/events/:id',
+    withQuery([], async (ctx) => {
+      const { res, params } = ctx;
+      const reader = readerOf(ctx);
+      const event = await deps.store.getEvent(params.id ?? '');
+      if (!event) throw new PertokenError('not_found', `no event with id "${params.id}"`, { param: 'id' });
+      scopeTenant(reader, event.tenant, 'id');
+      sendJson(res, 200, presentEvent(event));
+    }),
+  );
 
   registerAdminRoutes(router, deps);
   registerAttributionRoutes(router, deps);

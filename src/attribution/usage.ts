@@ -11,7 +11,8 @@ export function ledgerUsage(store: Pick<Store, 'queryCosts'>): UsageSource {
       groupBy: ['tenant', 'project', 'provider', 'model'],
       filter: {},
     });
-    return rows.map(usageRowOf);
+    // A group of refused calls alone (ledger status `refused`) used nothing: no statement line.
+    return rows.filter((row) => row.requests > 0 || row.adjustments_nano !== 0n).map(usageRowOf);
   };
 }
 

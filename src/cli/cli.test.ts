@@ -85,6 +85,7 @@ describe('pertoken report', () => {
         net_cost_usd: '3.500000001',
         unpriced_requests: 0,
         estimated_requests: 0,
+        refused_requests: 0,
       },
       {
         tenant: 'globex',
@@ -96,6 +97,7 @@ describe('pertoken report', () => {
         net_cost_usd: '0.000000007',
         unpriced_requests: 1,
         estimated_requests: 0,
+        refused_requests: 0,
       },
     ]);
     expect(body.totals.cost_usd).toBe('3.500000008');
@@ -104,11 +106,11 @@ describe('pertoken report', () => {
   it('prints a table with a total line and CSV with a header', async () => {
     const table = await pertoken('report', ...range, '--group-by', 'tenant,model');
     expect(table.stdout).toMatch(/^tenant\s+model\s+requests/m);
-    expect(table.stdout).toMatch(/^TOTAL\s+4\s+4000\s+40\s+3\.500000008\s+0\.000000000\s+3\.500000008\s+1\s+0$/m);
+    expect(table.stdout).toMatch(/^TOTAL\s+4\s+0\s+4000\s+40\s+3\.500000008\s+0\.000000000\s+3\.500000008\s+1\s+0$/m);
     const csv = await pertoken('report', ...range, '--group-by', 'day', '--filter', 'tenant=acme', '--format', 'csv');
     expect(csv.stdout.trim().split('\n')).toEqual([
-      'day,requests,tok_input,tok_output,list_usd,adjustments_usd,cost_usd,unpriced,estimated',
-      '2026-11-20,2,2000,20,3.500000001,0.000000000,3.500000001,0,0',
+      'day,requests,refused,tok_input,tok_output,list_usd,adjustments_usd,cost_usd,unpriced,estimated',
+      '2026-11-20,2,0,2000,20,3.500000001,0.000000000,3.500000001,0,0',
     ]);
   });
 

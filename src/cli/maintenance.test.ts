@@ -168,6 +168,7 @@ describe('pertoken reprice and adjust', () => {
         net_cost_usd: '0.003500001',
         unpriced_requests: 1,
         estimated_requests: 0,
+        refused_requests: 0,
       },
       {
         tenant: 'globex',
@@ -179,6 +180,7 @@ describe('pertoken reprice and adjust', () => {
         net_cost_usd: '0.001750000',
         unpriced_requests: 0,
         estimated_requests: 0,
+        refused_requests: 0,
       },
     ]);
     expect(costs.totals).toMatchObject({
@@ -188,8 +190,10 @@ describe('pertoken reprice and adjust', () => {
       cost_usd: '0.005250001',
     });
     const csv = renderCosts(costs, 'csv').trim().split('\n');
-    expect(csv[0]).toBe('tenant,requests,tok_input,tok_output,list_usd,adjustments_usd,cost_usd,unpriced,estimated');
-    expect(csv[2]).toBe('globex,1,1000,100,0.003500000,-0.001750000,0.001750000,0,0');
+    expect(csv[0]).toBe(
+      'tenant,requests,refused,tok_input,tok_output,list_usd,adjustments_usd,cost_usd,unpriced,estimated',
+    );
+    expect(csv[2]).toBe('globex,1,0,1000,100,0.003500000,-0.001750000,0.001750000,0,0');
   });
 
   it('adjust records a manual credit once per --id, shown as an adjustment of its tenant', async () => {

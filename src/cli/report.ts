@@ -71,6 +71,7 @@ export function renderCosts(costs: CostsJson, format: OutputFormat): string {
   const headers = [
     ...costs.group_by,
     'requests',
+    'refused',
     ...buckets.map((b) => `tok_${b}`),
     'list_usd',
     'adjustments_usd',
@@ -81,6 +82,8 @@ export function renderCosts(costs: CostsJson, format: OutputFormat): string {
   const toCells = (row: CostsJson['totals'] & Record<string, unknown>, keys: string[]): string[] => [
     ...keys.map((k) => String(row[k] ?? '')),
     String(row.requests),
+    // Older servers (--url) do not send it yet.
+    String(row.refused_requests ?? 0),
     ...buckets.map((b) => String(row.tokens[b] ?? 0)),
     row.list_cost_usd,
     row.adjustments_usd,

@@ -4,7 +4,8 @@ import type { Bucket } from '../usage/index.js';
 import { attributionSections, checkAttribution } from './attribution.js';
 import { alertsSections, checkAlerts } from './alerts.js';
 import { billingSections, checkBilling } from './billing.js';
-import { bucketPrices, checkUnique, dimId, isoDate, name, priceValue, usd } from './primitives.js';
+import { bucketPrices, checkUnique, decimal, dimId, isoDate, name, priceValue, usd } from './primitives.js';
+import { isTimeZone } from '../time-zone.js';
 
 const positiveMs = z.number().int().positive();
 
@@ -75,6 +76,10 @@ const server = z
     headers_timeout_ms: positiveMs.default(30_000),
     /** ...and its whole request, body included (a trickled body is cut off with 408); streamed answers are not limited. */
     request_timeout_ms: positiveMs.default(120_000),
+    /** /metrics shows spend per tenant: unset = ask for a token once one is configured; false keeps it open. */
+    metrics_auth: z.boolean().optional(),
+    /** A scrape credential that reads /metrics only, accepted besides the admin token. */
+    metrics_token: z.string().min(16, 'must be at least 16 characters').optional(),
   })
   .strict()
   .refine((s) => s.headers_timeout_ms <= s.request_timeout_ms, {
@@ -116,6 +121,24 @@ const metadata = z
   .refine((m) => Object.keys(m).length <= 32, 'at most 32 entries');
 const instant = z.iso.datetime({ offset: true });
 
+/**
+ * RPM/TPM that count only requests for some models (a glob under modelFamilyMatch: a plain name
+ * also covers its dated snapshots), beside the owner's own rpm/tpm.
+ */
+export const modelLimitSchema = z
+  .object({
+    model: z.string().min(1).max(200),
+    rpm: perMinute.optional(),
+    tpm: perMinute.optional(),
+  })
+  .strict()
+  .refine((l) => l.rpm !== undefined || l.tpm !== undefined, 'give rpm, tpm or both');
+const modelLimits = z
+  .array(modelLimitSchema)
+  .max(16)
+  .default([])
+  .superRefine((limits, ctx) => checkUnique(ctx, limits, [], 'model', 'model limit'));
+
 export const KEY_SCOPES = ['chat', 'completions', 'responses', 'embeddings', 'messages', 'read'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 
@@ -125,6 +148,7 @@ export const projectSchema = z
     name: z.string().min(1).max(200).optional(),
     rpm: perMinute.optional(),
     tpm: perMinute.optional(),
+    model_limits: modelLimits,
     metadata: metadata.default({}),
   })
   .strict();
@@ -135,6 +159,7 @@ export const tenantSchema = z
     name: z.string().min(1).max(200).optional(),
     rpm: perMinute.optional(),
     tpm: perMinute.optional(),
+    model_limits: modelLimits,
     metadata: metadata.default({}),
     projects: z.array(projectSchema).default([]),
   })
@@ -152,6 +177,7 @@ export const keyGrantSchema = z.object({
   expires_at: instant.optional(),
   rpm: perMinute.optional(),
   tpm: perMinute.optional(),
+  model_limits: modelLimits,
   metadata: metadata.default({}),
 });
 
@@ -185,15 +211,6 @@ const configKey = keyGrantSchema
     }
   });
 
-function validTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export const BUDGET_DIMS = ['tenant', 'project', 'key', 'user', 'feature'] as const;
 export type BudgetDim = (typeof BUDGET_DIMS)[number];
 
@@ -209,16 +226,20 @@ export const budgetSchema = z
         key: keyIdSchema.optional(),
         user: dimId.optional(),
         feature: dimId.optional(),
+        /** Only requests served by these models count (modelFamilyMatch: a glob, or a name and its snapshots). */
+        model: z.string().min(1).max(200).optional(),
       })
       .strict()
       .refine(
         (s) => Object.values(s).some((v) => v !== undefined),
-        'name at least one of tenant, project, key, user, feature',
+        'name at least one of tenant, project, key, user, feature, model',
       ),
     period: z.enum(['day', 'week', 'month', 'total']),
     /** IANA zone of the calendar periods (weeks start on Monday). */
-    tz: z.string().default('UTC').refine(validTimeZone, 'an IANA time zone such as Europe/Berlin or UTC'),
-    limit_usd: usd,
+    tz: z.string().default('UTC').refine(isTimeZone, 'an IANA time zone such as Europe/Berlin or UTC'),
+    limit_usd: usd.optional(),
+    /** Allowance in tokens (every token bucket; per-call units such as requests excluded). */
+    limit_tokens: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
     action: z.enum(['block', 'downgrade', 'alert_only']).default('block'),
     downgrade_to: z.string().min(1).max(200).optional(),
     /** Share of the limit from which `downgrade` serves downgrade_to (default 1 = at the limit). */
@@ -229,6 +250,8 @@ export const budgetSchema = z
   })
   .strict()
   .superRefine((b, ctx) => {
+    if (b.limit_usd === undefined && b.limit_tokens === undefined)
+      ctx.addIssue({ code: 'custom', path: ['limit_usd'], message: 'give limit_usd, limit_tokens or both' });
     if (b.action === 'downgrade' && b.downgrade_to === undefined)
       ctx.addIssue({ code: 'custom', path: ['downgrade_to'], message: 'required when action is downgrade' });
     if (b.action !== 'downgrade' && b.downgrade_to !== undefined)
@@ -260,6 +283,13 @@ const governance = z
     rotation_grace_seconds: z.number().int().nonnegative().default(86_400),
     /** RPM/TPM when the shared counters are down. */
     rate_limit_fail_mode: z.enum(['open', 'closed']).default('open'),
+    /**
+     * A model without a price under a budget: `reserve` reserves and charges the budget at the
+     * fallback price (the ledger still records it unpriced); `refuse` refuses it (402 unpriced_model).
+     */
+    unpriced_models: z.enum(['reserve', 'refuse']).default('reserve'),
+    /** The fallback price; default: the dearest per-token prices of the provider's (or wire's) models at the time. */
+    unpriced_fallback: z.object({ input_per_mtok_usd: decimal, output_per_mtok_usd: decimal }).strict().optional(),
   })
   .strict()
   .default({
@@ -268,6 +298,7 @@ const governance = z
     reservation_ttl_ms: 900_000,
     rotation_grace_seconds: 86_400,
     rate_limit_fail_mode: 'open',
+    unpriced_models: 'reserve',
   });
 
 export const configSchema = z
@@ -336,6 +367,28 @@ function checkGovernance(config: z.infer<typeof governanceShape>, ctx: z.Refinem
       });
   });
   checkUnique(ctx, config.budgets, ['budgets'], 'id', 'budget');
+  // As for keys: a budget names a declared tenant/project, so a typo cannot leave spend unbounded.
+  config.budgets.forEach((b, i) => {
+    const { tenant, project } = b.scope;
+    if (tenant !== undefined && !tenants.has(tenant))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['budgets', i, 'scope', 'tenant'],
+        message: `no tenant "${tenant}" is declared under tenants`,
+      });
+    if (project !== undefined && !projects.has(project))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['budgets', i, 'scope', 'project'],
+        message: `no project "${project}" is declared under tenants[].projects`,
+      });
+    else if (project !== undefined && tenant !== undefined && tenants.get(tenant)?.has(project) === false)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['budgets', i, 'scope', 'project'],
+        message: `tenant "${tenant}" declares no project "${project}"`,
+      });
+  });
   for (const alias of Object.keys(config.routing.aliases)) {
     if (config.routing.aliases[config.routing.aliases[alias] ?? ''] !== undefined)
       ctx.addIssue({

@@ -93,6 +93,28 @@ for (const backendCase of cases) {
       ]);
     });
 
+    it('reserves and settles a different amount per counter (USD beside tokens), all or nothing', async () => {
+      const { budgets } = backend.counters;
+      const usd = { key: 'per-usd', limit: 10n * CENT };
+      const tokens = { key: 'per-usd:tokens', limit: 1_000n };
+      const first = await budgets.reserve(reserveOf([usd, tokens], 0n, { amounts: [2n * CENT, 600n] }));
+      expect(first.ok && first.lease.amounts).toEqual([2n * CENT, 600n]);
+      expect(first.ok && first.counters.map((c) => c.reserved)).toEqual([2n * CENT, 600n]);
+      // The token counter refuses, naming its own amount; the USD counter is left untouched.
+      const refused = await budgets.reserve(reserveOf([usd, tokens], 0n, { amounts: [CENT, 500n] }));
+      expect(refused).toEqual({ ok: false, key: tokens.key, spent: 0n, reserved: 600n, limit: 1_000n, amount: 500n });
+      expect((await budgets.status([usd])).map((c) => c.reserved)).toEqual([2n * CENT]);
+      if (!first.ok) throw new Error('reserved above');
+      const settled = await budgets.settle(first.lease, [3n * CENT, 450n]);
+      expect(settled).toMatchObject({ outcome: 'settled' });
+      expect(await budgets.status([usd, tokens])).toEqual([
+        { key: usd.key, spent: 3n * CENT, reserved: 0n, limit: usd.limit },
+        { key: tokens.key, spent: 450n, reserved: 0n, limit: tokens.limit },
+      ]);
+      const bad = await budgets.settle({ id: 'other', counters: [usd, tokens] }, [1n]).catch((e: unknown) => e);
+      expect(bad).toMatchObject({ code: 'invalid_request', param: 'actual' });
+    });
+
     it('admits exactly floor(limit / amount) of 1,000 concurrent reserves', async () => {
       const { budgets } = backend.counters;
       const budget = { key: 'one-dollar', limit: USD };
@@ -277,6 +299,8 @@ for (const backendCase of cases) {
         [{ ttlMs: 0 }, 'ttlMs'],
         [{ leaseId: '' }, 'leaseId'],
         [{ counters: [{ key: 'a', limit: 1n, expireAtMs: 1.5 }] }, 'counters[0].expireAtMs'],
+        [{ amounts: [1n, 2n] }, 'amounts'],
+        [{ amounts: [-1n] }, 'amounts[0]'],
       ];
       for (const [change, param] of bad) {
         const request = { ...reserveOf([{ key: 'a', limit: USD }], 1n), ...change };

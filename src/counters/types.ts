@@ -40,8 +40,14 @@ export interface ReserveRequest {
   leaseId: string;
   /** Every applicable budget. All pass and all are reserved, or none is touched. Keys distinct. */
   counters: readonly BudgetCounterRef[];
-  /** Maximum possible cost of the request, nano-USD, >= 0. */
+  /** Maximum possible cost of the request, nano-USD, >= 0: what every counter reserves by default. */
   amount: bigint;
+  /**
+   * Per-counter amounts, aligned with `counters`, when they differ: a budget scoped to some models
+   * of a fallback chain reserves those models' worst case, a token allowance counts tokens, not
+   * nano-USD. Each obeys the same bounds as `amount`.
+   */
+  amounts?: readonly bigint[];
   /** After this long the reservation is reclaimed (amount returned) unless settled or released. */
   ttlMs: number;
   failMode: FailMode;
@@ -63,6 +69,8 @@ export interface LeaseRef {
 
 export interface Lease extends LeaseRef {
   amount: bigint;
+  /** What each counter reserved, aligned with `counters`. */
+  amounts: readonly bigint[];
 }
 
 export type ReserveResult =
@@ -83,7 +91,7 @@ export type ReserveResult =
       spent: bigint;
       reserved: bigint;
       limit: bigint;
-      /** The amount that was asked for. */
+      /** The amount that was asked for on that counter. */
       amount: bigint;
     };
 
@@ -117,11 +125,12 @@ export interface BudgetLedger {
    */
   reserve(request: ReserveRequest): Promise<ReserveResult>;
   /**
-   * Replaces the lease's reservation with `actual` spend on each of its counters. `actual` may
-   * exceed the reservation (spent may then pass the limit: the one-request overrun bound).
+   * Replaces the lease's reservation with `actual` spend on each of its counters: one amount for
+   * all, or one per counter aligned with `lease.counters`. `actual` may exceed the reservation
+   * (spent may then pass the limit: the one-request overrun bound).
    * Never throws for an unreachable store: the settle is queued and replayed (see outcome).
    */
-  settle(lease: LeaseRef, actual: bigint): Promise<SettleResult>;
+  settle(lease: LeaseRef, actual: bigint | readonly bigint[]): Promise<SettleResult>;
   /** Drops the lease's reservation (request failed before any cost). Queued like settle when down. */
   release(lease: LeaseRef): Promise<ReleaseResult>;
   /**

@@ -69,9 +69,33 @@ export function checkReserve(request: ReserveRequest): void {
   checkName(request.leaseId, 'leaseId');
   checkCounters(request.counters);
   checkNano(request.amount, 'amount');
+  if (request.amounts !== undefined) checkPerCounter(request.amounts, request.counters.length, 'amounts');
   if (!Number.isSafeInteger(request.ttlMs) || request.ttlMs <= 0) {
     throw invalidInput('ttlMs', 'ttlMs must be a positive integer');
   }
+}
+
+/** A per-counter list: one valid amount per counter, in the counters' order. */
+function checkPerCounter(amounts: readonly bigint[], counters: number, param: string): void {
+  if (!Array.isArray(amounts) || amounts.length !== counters) {
+    throw invalidInput(param, `${param} must hold one amount per counter (${counters})`);
+  }
+  amounts.forEach((a, i) => checkNano(a, `${param}[${i}]`));
+}
+
+/** The amount each counter reserves: its own, or the request's. */
+export function reserveAmounts(request: ReserveRequest): bigint[] {
+  return request.amounts ? [...request.amounts] : request.counters.map(() => request.amount);
+}
+
+/** Checks a settle's actual amount(s) and returns one per counter of the lease. */
+export function settleAmounts(lease: LeaseRef, actual: bigint | readonly bigint[]): bigint[] {
+  if (typeof actual === 'bigint') {
+    checkNano(actual, 'actual');
+    return lease.counters.map(() => actual);
+  }
+  checkPerCounter(actual, lease.counters.length, 'actual');
+  return [...actual];
 }
 
 export function checkLease(lease: LeaseRef): void {

@@ -61,19 +61,6 @@ describe('bad input gets an OpenAI-shaped error and records nothing', () => {
       'invalid_request',
       'messages',
     ],
-    [
-      'stream not a boolean',
-      '/v1/messages',
-      JSON.stringify({
-        model: 'claude-sonnet-4-5',
-        max_tokens: 5,
-        messages: [{ role: 'user', content: 'Hi' }],
-        stream: 'yes',
-      }),
-      400,
-      'invalid_request',
-      'stream',
-    ],
     ['body over the limit', '/v1/chat/completions', chat({ pad: 'x'.repeat(5000) }), 413, 'body_too_large', null],
     ['unknown route', '/v1/nope', chat(), 404, 'not_found', null],
   ])('%s', async (_name, path, body, status, code, param) => {
@@ -87,8 +74,29 @@ describe('bad input gets an OpenAI-shaped error and records nothing', () => {
     expect((await gateway.store.listEvents({ filter: {}, limit: 1000 })).events.length).toBe(before);
   });
 
+  it('answers in the Anthropic shape on the Anthropic wire, naming the field in the message', async () => {
+    const before = (await gateway.store.listEvents({ filter: {}, limit: 1000 })).events.length;
+    const res = await post(
+      '/v1/messages',
+      JSON.stringify({
+        model: 'claude-sonnet-4-5',
+        max_tokens: 5,
+        messages: [{ role: 'user', content: 'Hi' }],
+        stream: 'yes',
+      }),
+    );
+    expect(res.status).toBe(400);
+    const body = JSON.parse(res.text) as { type: string; error: { type: string; message: string } };
+    expect(body.type).toBe('error');
+    expect(body.error.type).toBe('invalid_request_error');
+    expect(body.error.message).toMatch(/^stream: /);
+    expect(Object.keys(body.error).sort()).toEqual(['message', 'type']);
+    expect((await gateway.store.listEvents({ filter: {}, limit: 1000 })).events.length).toBe(before);
+  });
+
   it('405 for a known path with another method', async () => {
-    const res = await request(`${gateway.url}/v1/chat/completions`, { method: 'GET' });
+    // GET /v1/chat/completions lists stored completions (a pass-through route); embeddings are POST only.
+    const res = await request(`${gateway.url}/v1/embeddings`, { method: 'GET' });
     expect(res.statusCode).toBe(405);
     expect(errorOf(await res.body.text()).code).toBe('method_not_allowed');
   });

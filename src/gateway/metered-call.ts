@@ -1,3 +1,4 @@
+import type { GatewayCall } from './call-log.js';
 import type { PricingOutcome } from './pricing-step.js';
 import type { Admission } from '../governance/index.js';
 import type { Attribution, EventStatus, UsageEvent } from '../ledger/index.js';
@@ -7,6 +8,8 @@ import { estimateUsage, type Usage } from '../usage/index.js';
 /** Everything known about one proxied request, collected as it runs. */
 export interface CallState {
   id: string;
+  /** The request's log facts (its id is `id`, except for the event of an earlier attempt). */
+  call: GatewayCall;
   started: Date;
   startedAt: number;
   firstByteAt: number | null;

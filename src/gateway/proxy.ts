@@ -1,96 +1,64 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { PertokenError } from '../errors.js';
-import type { Admission, AdmitRequest, Authenticator, Identity, RouteCandidate } from '../governance/index.js';
+import type { Admission, RouteCandidate } from '../governance/index.js';
 import { parseJsonBody, readBody, sendError, writeChunk } from '../http/index.js';
-import type { Attribution, Reservation, UsageEvent } from '../ledger/index.js';
-import { formatUsd, type PriceBook } from '../pricing/index.js';
-import type { ProviderAdapter, RouteId, TapResult } from '../providers/index.js';
+import type { UsageEvent } from '../ledger/index.js';
+import type { ProviderAdapter, TapResult } from '../providers/index.js';
 import { resolveAttribution } from './attribution.js';
+import {
+  CLIENT_CLOSED,
+  errorEventFacts,
+  failureFacts,
+  logCall,
+  upstreamStatusFacts,
+  type GatewayCall,
+} from './call-log.js';
+import { costHeaders, passThrough, readUpstreamBody, reserve } from './call-steps.js';
+import type { GatewayDeps } from './deps.js';
 import { clientAddress, requestHash } from './fingerprint.js';
 import { buildEvent, usageFor, type CallState, type Outcome } from './metered-call.js';
 import { priceUsage } from './pricing-step.js';
 import { withModel } from './model-rewrite.js';
-import type { ModelRouter, PlanStep } from './routing.js';
+import { recordRefusal, type RefusalContext } from './refusals.js';
+import type { PlanStep } from './routing.js';
 import { splitAtTerminal, terminalMarkers } from './stream-end.js';
-import {
-  clientResponseHeaders,
-  neverReachedUpstream,
-  upstreamFailure,
-  upstreamRequestHeaders,
-  type UpstreamPools,
-  type UpstreamTarget,
-} from './upstream.js';
-
-/** What the gateway reports to metrics; implemented by metrics/, kept structural to avoid a cycle. */
-export interface GatewayObserver {
-  requestStarted(route: string): void;
-  requestFinished(route: string): void;
-  eventRecorded(event: UsageEvent): void;
-  ledgerWriteFailed(): void;
-  /** An error of pertoken's own answered to a caller (bad input, auth, scope, budget, rate limit). */
-  callRejected(error: PertokenError): void;
-}
-
-/** What the gateway asks of governance (keys' scopes, budgets, rate limits). */
-export interface GatewayGovernance {
-  authorize(
-    identity: Identity,
-    attribution: Attribution,
-    route: RouteId,
-    requested: string,
-    resolved: string,
-  ): Promise<void>;
-  allowsModel(identity: Identity, model: string): boolean;
-  admit(request: AdmitRequest): Promise<Admission>;
-}
-
-export interface GatewayDeps {
-  router: ModelRouter;
-  pools: UpstreamPools;
-  authenticate: Authenticator;
-  priceBook: PriceBook;
-  /** settle() must keep the event even when the store fails (see SettleRetrier). */
-  ledger: { reserve(reservation: Reservation): Promise<void>; settle(event: UsageEvent): Promise<void> };
-  observer: GatewayObserver;
-  log: Logger;
-  maxBodyBytes: number;
-  newId(): string;
-  /** Absent: open mode without budgets or limits (the gateway of a bare install). */
-  governance?: GatewayGovernance;
-  /** Upstream statuses that move a request to its next fallback model. */
-  fallbackOn?: readonly number[];
-}
-
-/** Largest non-streaming upstream body read into memory to find its usage. */
-const MAX_UPSTREAM_BODY = 64 * 1024 * 1024;
+import { clientResponseHeaders, neverReachedUpstream, upstreamFailure, upstreamRequestHeaders } from './upstream.js';
 
 /**
  * One metered model call: validate, reserve in the ledger, forward, tap usage from the response,
- * price it, and commit the event before the response ends.
+ * price it, and commit the event before the response ends. `call` carries the request id (set
+ * by the route wrapper, routes.ts) and what the log line of a failure names.
  */
 export async function handleModelCall(
   deps: GatewayDeps,
   adapter: ProviderAdapter,
   req: IncomingMessage,
   res: ServerResponse,
+  call: GatewayCall,
 ): Promise<void> {
-  const startedAt = performance.now();
-  const id = deps.newId();
-  res.setHeader('x-pertoken-request-id', id);
+  const startedAt = call.startedAt;
+  const id = call.id;
 
   const raw = await readBody(req, deps.maxBodyBytes);
   const prepared = adapter.prepare(parseJsonBody(raw), raw);
+  call.model = prepared.model;
   const identity = await deps.authenticate(req.headers);
   const attribution = resolveAttribution(req.headers, identity);
+  call.tenant = attribution.tenant;
+  call.keyId = attribution.key_id;
   const planned = deps.router.plan(prepared.model, adapter.wire);
   const primary = planned[0] as PlanStep;
-  await deps.governance?.authorize(identity, attribution, adapter.route, prepared.model, primary.model);
+  call.upstream = primary.upstream.name;
+  const target = { upstream: primary.upstream.name, provider: primary.upstream.provider ?? primary.upstream.kind };
+  const refusal: RefusalContext = { call, adapter, prepared, attribution, target, req };
+  await refused(deps, refusal, () =>
+    deps.governance?.authorize(identity, attribution, adapter.route, prepared.model, primary.model),
+  );
 
   if (!adapter.metered) {
     const body = primary.model === prepared.model ? prepared.body : withModel(prepared.body, primary.model);
-    return passThrough(deps.pools.get(primary.upstream.name), adapter, body, req, res);
+    return passThrough(deps, call, deps.pools.get(primary.upstream.name), adapter, body, req, res);
   }
 
   const started = new Date();
@@ -99,25 +67,28 @@ export async function handleModelCall(
   );
   let admission: Admission | null = null;
   if (deps.governance) {
-    admission = await deps.governance.admit({
-      id,
-      route: adapter.route,
-      identity,
-      attribution,
-      chain,
-      replan: (model) => {
-        try {
-          return deps.router.plan(model, adapter.wire).map(candidate);
-        } catch {
-          return null;
-        }
-      },
-      promptText: prepared.promptText,
-      pretokenizedInputTokens: prepared.pretokenizedInputTokens ?? 0,
-      hasNonTextInput: prepared.hasNonTextInput,
-      maxOutputTokens: prepared.maxOutputTokens,
-      at: started,
-    });
+    const governance = deps.governance;
+    admission = await refused(deps, refusal, () =>
+      governance.admit({
+        id,
+        route: adapter.route,
+        identity,
+        attribution,
+        chain,
+        replan: (model) => {
+          try {
+            return deps.router.plan(model, adapter.wire).map(candidate);
+          } catch {
+            return null;
+          }
+        },
+        promptText: prepared.promptText,
+        pretokenizedInputTokens: prepared.pretokenizedInputTokens ?? 0,
+        hasNonTextInput: prepared.hasNonTextInput,
+        maxOutputTokens: prepared.maxOutputTokens,
+        at: started,
+      }),
+    );
     chain = [...admission.chain];
   }
 
@@ -125,6 +96,7 @@ export async function handleModelCall(
     const first = chain[0] as RouteCandidate;
     const state: CallState = {
       id,
+      call,
       started,
       startedAt,
       firstByteAt: null,
@@ -177,6 +149,16 @@ export async function handleModelCall(
   }
 }
 
+/** Runs a governance step; a refusal it throws is recorded in the ledger before it is answered. */
+async function refused<T>(deps: GatewayDeps, context: RefusalContext, step: () => Promise<T> | T): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof PertokenError) await recordRefusal(deps.ledger, deps.log, context, err);
+    throw err;
+  }
+}
+
 function candidate(step: PlanStep): RouteCandidate {
   return { model: step.model, upstream: step.upstream.name, provider: step.upstream.provider ?? step.upstream.kind };
 }
@@ -208,6 +190,7 @@ async function forward(
     state.routedModel = step.model;
     state.upstreamName = step.upstream;
     state.provider = step.provider;
+    state.call.upstream = step.upstream;
     if (i > 0) state.extraHeaders['x-pertoken-fallback-from'] = (chain[0] as RouteCandidate).model;
     const body = step.model === state.prepared.model ? state.prepared.body : withModel(state.prepared.body, step.model);
 
@@ -234,6 +217,7 @@ async function forward(
             ),
           );
         state.notes.push(`fallback: ${step.model} via ${step.upstream} failed (${failure.code})`);
+        logCall(deps.log, state.call, 'info', 'upstream attempt failed; falling back', failureFacts(failure));
         continue;
       }
       const outcome: Outcome = abort.signal.aborted
@@ -242,13 +226,24 @@ async function forward(
           ? { kind: 'not_sent', httpStatus: failure.status }
           : { kind: 'cut', httpStatus: failure.status, tap: null, reason: failure.code };
       await commit(deps, state, outcome);
-      sendError(res, failure, state.extraHeaders);
+      if (abort.signal.aborted) logCall(deps.log, state.call, 'info', 'client disconnected', CLIENT_CLOSED);
+      else
+        logCall(
+          deps.log,
+          state.call,
+          'warn',
+          'upstream failed',
+          failureFacts(failure, unsent ? 'not sent, not billed' : ''),
+        );
+      sendError(res, failure, state.extraHeaders, state.adapter.errorBody);
       return;
     }
 
     if (!last && fallbackOn.includes(response.statusCode)) {
       await response.body.dump().catch(() => undefined);
       state.notes.push(`fallback: ${step.model} via ${step.upstream} answered ${response.statusCode}`);
+      const facts = upstreamStatusFacts(response.statusCode);
+      logCall(deps.log, state.call, 'info', 'upstream attempt failed; falling back', facts);
       continue;
     }
     const isStream = String(response.headers['content-type'] ?? '').includes('text/event-stream');
@@ -276,7 +271,17 @@ async function relayBody(
       ? { kind: 'cancelled', httpStatus: response.statusCode, tap: null }
       : { kind: 'cut', httpStatus: response.statusCode, tap: null, reason: 'body failed' };
     await commit(deps, state, outcome);
-    sendError(res, upstreamFailure(err, state.upstreamName), state.extraHeaders);
+    const failure = upstreamFailure(err, state.upstreamName);
+    if (signal.aborted) logCall(deps.log, state.call, 'info', 'client disconnected', CLIENT_CLOSED);
+    else
+      logCall(
+        deps.log,
+        state.call,
+        'warn',
+        'upstream body failed',
+        failureFacts(failure, `after answering ${response.statusCode}`),
+      );
+    sendError(res, failure, state.extraHeaders, state.adapter.errorBody);
     return;
   }
   state.firstByteAt = performance.now();
@@ -290,6 +295,13 @@ async function relayBody(
           tap: tap ?? { usage: null, servedModel: null, outputText: '', completed: true, streamError: null },
         };
   const event = await commit(deps, state, outcome);
+  if (outcome.kind === 'upstream_status') {
+    // The upstream's own error is relayed as it is; a 5xx is a failure, a 4xx its answer to the caller.
+    const level = outcome.httpStatus >= 500 ? 'warn' : 'info';
+    logCall(deps.log, state.call, level, 'upstream answered an error', upstreamStatusFacts(outcome.httpStatus));
+  } else if (event.status === 'error') {
+    logCall(deps.log, state.call, 'warn', 'upstream reported an error', errorEventFacts(response.statusCode));
+  }
   const headers: Record<string, string | string[]> = {
     ...clientResponseHeaders(response.headers),
     'content-length': String(body.length),
@@ -340,7 +352,16 @@ async function relayStream(
     };
   } else outcome = { kind: 'completed', httpStatus: response.statusCode, tap: result };
 
-  await commit(deps, state, outcome);
+  const event = await commit(deps, state, outcome);
+  if (outcome.kind === 'cancelled') logCall(deps.log, state.call, 'info', 'client disconnected', CLIENT_CLOSED);
+  else if (outcome.kind === 'cut')
+    logCall(deps.log, state.call, 'warn', 'upstream stream cut', {
+      status: response.statusCode,
+      code: 'stream_cut',
+      reason: `upstream ${outcome.reason}`,
+    });
+  else if (event.status === 'error')
+    logCall(deps.log, state.call, 'warn', 'upstream reported an error', errorEventFacts(response.statusCode));
   if (res.destroyed) return;
   if (outcome.kind === 'cut') {
     // Forward what arrived, then break the connection as the upstream did: a clean end would
@@ -350,19 +371,6 @@ async function relayStream(
     return;
   }
   res.end(Buffer.concat([...held, tail]));
-}
-
-/**
- * A reservation only protects against a crash mid-call; when the ledger cannot take it the call
- * still goes ahead, because its settlement is retried until it lands.
- */
-async function reserve(deps: GatewayDeps, reservation: Reservation): Promise<void> {
-  try {
-    await deps.ledger.reserve(reservation);
-  } catch (err) {
-    deps.observer.ledgerWriteFailed();
-    deps.log.error({ err, event_id: reservation.id }, 'ledger reservation failed; continuing');
-  }
 }
 
 /**
@@ -397,59 +405,10 @@ async function commit(deps: GatewayDeps, state: CallState, outcome: Outcome): Pr
   return event;
 }
 
-function costHeaders(event: UsageEvent): Record<string, string> {
-  const headers: Record<string, string> = {};
-  if (event.cost_nano !== null) headers['x-pertoken-cost-usd'] = formatUsd(event.cost_nano);
-  else headers['x-pertoken-price-status'] = 'unpriced';
-  if (event.usage_source === 'estimated') headers['x-pertoken-usage-source'] = 'estimated';
-  return headers;
-}
-
 function readJsonUsage(adapter: ProviderAdapter, body: Buffer): TapResult | null {
   try {
     return adapter.readBody(JSON.parse(body.toString('utf8')));
   } catch {
     return null;
   }
-}
-
-async function readUpstreamBody(body: Dispatcher.ResponseData['body']): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_UPSTREAM_BODY)
-      throw new PertokenError('upstream_error', `upstream body is larger than ${MAX_UPSTREAM_BODY} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
-}
-
-/** Unmetered calls (count_tokens, model lists): forwarded and relayed as they are. */
-export async function passThrough(
-  upstream: UpstreamTarget,
-  adapter: Pick<ProviderAdapter, 'upstreamPath'>,
-  body: Buffer | null,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  let response: Dispatcher.ResponseData;
-  try {
-    response = await upstream.pool.request({
-      method: body === null ? 'GET' : 'POST',
-      path: upstream.basePath + adapter.upstreamPath,
-      headers: upstreamRequestHeaders(req.headers, upstream.config),
-      body,
-    });
-  } catch (err) {
-    sendError(res, upstreamFailure(err, upstream.config.name));
-    return;
-  }
-  const payload = await readUpstreamBody(response.body);
-  res
-    .writeHead(response.statusCode, {
-      ...clientResponseHeaders(response.headers),
-      'content-length': String(payload.length),
-    })
-    .end(payload);
 }

@@ -16,6 +16,9 @@ const HOP_BY_HOP = new Set([
   'upgrade',
   'host',
   'content-length',
+  // An expectation is met by the hop that receives it: Node's server already answered
+  // 100 Continue to the client, and undici refuses the header (UND_ERR_NOT_SUPPORTED).
+  'expect',
 ]);
 
 /** Caller credentials and identity never travel upstream; pertoken's own headers stay here. */
@@ -99,9 +102,14 @@ export class UpstreamPools {
   }
 }
 
-/** Errors where the request never reached the provider: nothing can have been billed. */
+/**
+ * Errors where the request never reached the provider: nothing can have been billed. Besides
+ * failed connections, undici validates a request before writing a byte of it (a header it does
+ * not support, an invalid argument): such a call never left this process.
+ */
 export function neverReachedUpstream(err: unknown): boolean {
   if (err instanceof undiciErrors.ConnectTimeoutError) return true;
+  if (err instanceof undiciErrors.NotSupportedError || err instanceof undiciErrors.InvalidArgumentError) return true;
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH';
 }

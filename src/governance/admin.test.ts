@@ -70,6 +70,29 @@ describe('admin API', () => {
         { id: 'b1', scope: { tenant: 'valid-co' }, period: 'month', limit_usd: '1', thresholds: [0.5, -1] },
         'thresholds.1',
       ],
+      // A budget names a tenant and project that exist, as a key does.
+      [
+        '/api/v1/admin/budgets',
+        { id: 'b1', scope: { tenant: 'nobody' }, period: 'month', limit_usd: '1' },
+        'scope.tenant',
+      ],
+      [
+        '/api/v1/admin/budgets',
+        { id: 'b1', scope: { project: 'ghost' }, period: 'month', limit_usd: '1' },
+        'scope.project',
+      ],
+      [
+        '/api/v1/admin/budgets',
+        { id: 'b1', scope: { tenant: 'valid-co', project: 'other-proj' }, period: 'month', limit_usd: '1' },
+        'scope.project',
+      ],
+      ['/api/v1/admin/budgets', { id: 'b1', scope: { tenant: 'valid-co' }, period: 'month' }, 'limit_usd'],
+      [
+        '/api/v1/admin/budgets',
+        { id: 'b1', scope: { tenant: 'valid-co' }, period: 'month', limit_tokens: 1.5 },
+        'limit_tokens',
+      ],
+      ['/api/v1/admin/tenants', { id: 'ok', model_limits: [{ model: 'gpt-4o' }] }, 'model_limits.0'],
     ];
     for (const [path, body, param] of cases) {
       const reply = await post(path, body);
@@ -78,6 +101,15 @@ describe('admin API', () => {
       expect(error.param ?? '', `${path} ${JSON.stringify(body)}`).toBe(param);
       expect(error.type).toBe('invalid_request_error');
     }
+    const unknown = await post('/api/v1/admin/budgets', {
+      id: 'b1',
+      scope: { tenant: 'nobody' },
+      period: 'month',
+      limit_usd: '1',
+    });
+    expect((unknown.json.error as { message: string }).message).toBe(
+      'scope.tenant: no tenant "nobody"; create it first',
+    );
     const missing = await call(gw.url, 'POST', '/api/v1/admin/keys/knope/rotate', {});
     expect(missing.status).toBe(404);
     expect(await call(gw.url, 'DELETE', '/api/v1/admin/budgets/none').then((r) => r.status)).toBe(404);

@@ -4,9 +4,9 @@ import type { Directory } from './directory.js';
 import { budgetInput, keyInput, parseInput, projectInput, rotateInput, tenantInput } from './input.js';
 import { hashSecret, newKeyId, newKeySecret } from './keys.js';
 import { keyInfo, presentBudget, presentKey, presentProject, presentTenant } from './present.js';
-import { definitionToBudget } from './rows.js';
+import { definitionToBudget, modelLimitsOf } from './rows.js';
 import type { GovernanceRepo, GovernanceStore } from './store.js';
-import type { Actor, AuditTarget, Budget, KeyInfo, KeyRecord, Origin, Project, Tenant } from './types.js';
+import type { Actor, AuditTarget, BudgetRule, KeyInfo, KeyRecord, Origin, Project, Tenant } from './types.js';
 
 export interface AdminOptions {
   store: GovernanceStore;
@@ -54,6 +54,7 @@ export class GovernanceAdmin {
         name: input.name ?? null,
         rpm: input.rpm ?? null,
         tpm: input.tpm ?? null,
+        model_limits: modelLimitsOf(input.model_limits),
         metadata: input.metadata,
         origin,
         created_at: before?.created_at ?? now,
@@ -90,6 +91,7 @@ export class GovernanceAdmin {
         name: input.name ?? null,
         rpm: input.rpm ?? null,
         tpm: input.tpm ?? null,
+        model_limits: modelLimitsOf(input.model_limits),
         metadata: input.metadata,
         origin,
         created_at: before?.created_at ?? now,
@@ -166,9 +168,10 @@ export class GovernanceAdmin {
     }, actor);
   }
 
-  putBudget(body: unknown, actor: Actor, origin: Origin = 'api'): Promise<Saved<Budget>> {
+  putBudget(body: unknown, actor: Actor, origin: Origin = 'api'): Promise<Saved<BudgetRule>> {
     const input = parseInput(budgetInput, body);
     return this.#change(async (repo, audit) => {
+      await checkBudgetScope(repo, input.scope);
       const before = await repo.getBudget(input.id);
       const now = this.#o.now();
       const budget = definitionToBudget(input, origin, before?.created_at ?? now, now);
@@ -184,7 +187,7 @@ export class GovernanceAdmin {
     }, actor);
   }
 
-  deleteBudget(id: string, actor: Actor): Promise<Budget> {
+  deleteBudget(id: string, actor: Actor): Promise<BudgetRule> {
     return this.#change(async (repo, audit) => {
       const before = await repo.getBudget(id);
       if (!before) throw new PertokenError('not_found', `no budget "${id}"`, { param: 'id' });
@@ -252,6 +255,32 @@ export async function checkOwner(
     });
 }
 
+/**
+ * A budget names an existing tenant and project (as a key does), and a project of its tenant when
+ * it names both: a typo must be refused, not leave the spend it meant to bound unbounded.
+ */
+async function checkBudgetScope(
+  repo: GovernanceRepo,
+  scope: { tenant?: string | undefined; project?: string | undefined },
+): Promise<void> {
+  if (scope.tenant !== undefined && !(await repo.getTenant(scope.tenant)))
+    throw new PertokenError('invalid_request', `scope.tenant: no tenant "${scope.tenant}"; create it first`, {
+      param: 'scope.tenant',
+    });
+  if (scope.project === undefined) return;
+  const project = await repo.getProject(scope.project);
+  if (!project)
+    throw new PertokenError('invalid_request', `scope.project: no project "${scope.project}"; create it first`, {
+      param: 'scope.project',
+    });
+  if (scope.tenant !== undefined && project.tenant !== scope.tenant)
+    throw new PertokenError(
+      'invalid_request',
+      `scope.project: project "${scope.project}" belongs to tenant "${project.tenant}", not "${scope.tenant}"`,
+      { param: 'scope.project' },
+    );
+}
+
 export function keyRecord(
   id: string,
   input: z.infer<typeof keyInput>,
@@ -269,6 +298,7 @@ export function keyRecord(
     models: input.models,
     rpm: input.rpm ?? null,
     tpm: input.tpm ?? null,
+    model_limits: modelLimitsOf(input.model_limits),
     metadata: input.metadata,
     origin,
     created_at: now,

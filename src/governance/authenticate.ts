@@ -38,7 +38,7 @@ export function identityOf(key: KeyRecord): Identity {
     key_id: key.id,
     tenant: key.tenant,
     project: key.project,
-    grant: { scopes: key.scopes, models: key.models, rpm: key.rpm, tpm: key.tpm },
+    grant: { scopes: key.scopes, models: key.models, rpm: key.rpm, tpm: key.tpm, model_limits: key.model_limits },
   };
 }
 

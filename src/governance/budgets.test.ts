@@ -17,6 +17,9 @@ beforeAll(async () => {
   // Every generation runs to its max_tokens: a request's actual cost is its worst case.
   demo = await startDemoUpstream({ ttftMs: 2, itlMs: 0, seed: 7, maxOutputTokens: 100_000 });
   gw = await startHarness({ governance: true, adminToken: ADMIN, upstream: demo.url });
+  // A budget names a tenant that exists (an unknown one is refused, see admin.test.ts).
+  for (const id of ['blocked', 'dg', 'watch', 'ingested', 'thousand'])
+    expect((await call(gw.url, 'POST', '/api/v1/admin/tenants', { id })).status).toBe(201);
 });
 afterAll(async () => {
   await gw.close();

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Signals } from '../counters/index.js';
 import type { GovernanceStore } from './store.js';
-import type { Budget, KeyRecord, Project, Tenant } from './types.js';
+import type { BudgetRule, KeyRecord, Project, Tenant } from './types.js';
 
 /** The topic every replica watches: any admin change bumps it. */
 export const GOVERNANCE_TOPIC = 'governance';
@@ -10,7 +10,7 @@ export interface Snapshot {
   keys: ReadonlyMap<string, KeyRecord>;
   tenants: ReadonlyMap<string, Tenant>;
   projects: ReadonlyMap<string, Project>;
-  budgets: readonly Budget[];
+  budgets: readonly BudgetRule[];
   /** Keys ever issued (revoked included): in `auto` mode, more than zero means keys are required. */
   keyCount: number;
 }

@@ -28,6 +28,7 @@ beforeAll(async () => {
   counters = createCounters({ now: () => clock });
   const config = parseConfig({
     governance: { reservation_ttl_ms: 1000 },
+    tenants: ['lease', 'soft', 'chain'].map((id) => ({ id })),
     budgets: [
       { id: 'lease-total', scope: { tenant: 'lease' }, period: 'total', limit_usd: '1' },
       {

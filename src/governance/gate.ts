@@ -1,25 +1,25 @@
 import type { Logger } from 'pino';
 import type { RoutingConfig } from '../config/index.js';
-import { rateLimitHeaders, type Counters, type Lease, type RateTicket } from '../counters/index.js';
+import { rateLimitHeaders, type Counters, type RateTicket } from '../counters/index.js';
 import { PertokenError } from '../errors.js';
 import type { Attribution, UsageEvent } from '../ledger/index.js';
 import { formatUsd, type PriceBook } from '../pricing/index.js';
 import type { RouteId } from '../providers/index.js';
-import { countTokens, type Bucket } from '../usage/index.js';
+import { countTokens } from '../usage/index.js';
 import {
   applicableBudgets,
-  budgetCounter,
-  clampNano,
-  fractionOf,
-  type BudgetCounter,
+  counterCharges,
+  modelInScope,
+  tokenCount,
   type CounterSeeder,
   type ThresholdWatcher,
 } from './budgets.js';
 import type { Directory } from './directory.js';
+import type { FallbackPrices } from './fallback.js';
 import type { Identity } from './identity.js';
 import { rateLimitPlan, splitStates } from './rate-limits.js';
-import type { Budget } from './types.js';
-import { maxOutputTokens, worstCaseCost } from './worst-case.js';
+import { reserveBudgets, type Reservation, type Sizing } from './reserve.js';
+import { maxOutputTokens } from './worst-case.js';
 
 /** One model a request may be served by: its upstream and that upstream's price-book provider. */
 export interface RouteCandidate {
@@ -43,6 +43,11 @@ export interface AdmitRequest {
   hasNonTextInput: boolean;
   /** The client's max_tokens (or equivalent), null when unset. */
   maxOutputTokens: number | null;
+  /**
+   * The most the call can cost when the request alone prices it (images asked for, characters to
+   * speak): reserved as is for the chain's first model instead of a token worst case.
+   */
+  knownCostNano?: bigint;
   at: Date;
 }
 
@@ -53,7 +58,8 @@ export interface Admission {
   headers: Record<string, string>;
   /**
    * Settles budgets and TPM to the actual cost and tokens of the request's events (a timed-out
-   * attempt before a fallback is an event of its own); idempotent.
+   * attempt before a fallback is an event of its own; an unpriced one is charged to budgets at the
+   * fallback price); idempotent.
    */
   settle(events: readonly UsageEvent[]): Promise<void>;
   /** Returns everything reserved (the request failed before costing anything); idempotent. */
@@ -64,6 +70,8 @@ export interface GatekeeperOptions {
   directory: Directory;
   counters: Counters;
   priceBook: PriceBook;
+  fallback: FallbackPrices;
+  unpricedModels: 'reserve' | 'refuse';
   seeder: CounterSeeder;
   watcher: ThresholdWatcher;
   routing: Pick<RoutingConfig, 'max_output_tokens'>;
@@ -71,9 +79,6 @@ export interface GatekeeperOptions {
   rateLimitFailMode: 'open' | 'closed';
   log: Logger;
 }
-
-/** Units billed per call, not tokens: they do not count against TPM. */
-const NON_TOKEN: ReadonlySet<Bucket> = new Set(['requests', 'web_search', 'tool_calls']);
 
 function admitted(chain: readonly RouteCandidate[]): Admission {
   return {
@@ -87,9 +92,9 @@ function admitted(chain: readonly RouteCandidate[]): Admission {
 
 /**
  * Rate limits, then budgets, before a request leaves: RPM/TPM are taken atomically across the
- * key, project and tenant; the worst-case cost is reserved atomically against every applicable
- * budget. A `downgrade` budget that would pass its threshold switches the request to its
- * `downgrade_to` model (reserved at that model's worst case); a `block` budget refuses with 402.
+ * key, project and tenant (and their model-scoped limits); the worst case is reserved atomically
+ * against every applicable budget (reserve.ts). Settling charges each counter what the request's
+ * events actually cost it — unpriced usage at the fallback price — and tokens.
  */
 export class Gatekeeper {
   readonly #o: GatekeeperOptions;
@@ -102,17 +107,20 @@ export class Gatekeeper {
     const snapshot = await this.#o.directory.snapshot();
     const budgets = applicableBudgets(snapshot.budgets, req.attribution);
     let promptTokens: number | null = null;
-    const prompt = (): number =>
-      (promptTokens ??= countTokens(req.promptText, req.chain[0]?.model ?? '') + req.pretokenizedInputTokens);
-    const outputCeiling = (model: string): number =>
-      req.route === 'openai.embeddings'
-        ? 0
-        : maxOutputTokens(model, req.maxOutputTokens, this.#o.routing.max_output_tokens);
+    const size: Sizing = {
+      prompt: () =>
+        (promptTokens ??= countTokens(req.promptText, req.chain[0]?.model ?? '') + req.pretokenizedInputTokens),
+      outputCeiling: (model) =>
+        req.route === 'openai.embeddings'
+          ? 0
+          : maxOutputTokens(model, req.maxOutputTokens, this.#o.routing.max_output_tokens),
+    };
     const rates = rateLimitPlan(
       snapshot,
       req.identity,
       req.attribution,
-      () => prompt() + outputCeiling(req.chain[0]?.model ?? ''),
+      req.chain.map((c) => c.model),
+      (models) => size.prompt() + Math.max(...models.map((m) => size.outputCeiling(m))),
     );
     if (budgets.length === 0 && rates.specs.length === 0) return admitted(req.chain);
 
@@ -141,20 +149,23 @@ export class Gatekeeper {
       if (ticket && rates.tokenKeys.length > 0)
         await this.#o.counters.rates.adjust(
           ticket,
-          rates.tokenKeys.map((key) => ({ key, cost: 0 })),
+          rates.tokenKeys.map(({ key }) => ({ key, cost: 0 })),
         );
     };
 
     let reservation: Reservation | null = null;
     if (budgets.length > 0) {
       try {
-        reservation = await this.#reserve(req, budgets, prompt, outputCeiling);
+        reservation = await reserveBudgets(this.#o, req, budgets, size);
       } catch (err) {
         await giveBackTokens();
         throw err;
       }
-      if (reservation.remaining !== null) headers['x-pertoken-budget-remaining-usd'] = formatUsd(reservation.remaining);
+      const { remaining } = reservation;
+      if (remaining.usd !== null) headers['x-pertoken-budget-remaining-usd'] = formatUsd(remaining.usd);
+      if (remaining.tokens !== null) headers['x-pertoken-budget-remaining-tokens'] = remaining.tokens.toString();
       if (reservation.downgradedFrom !== null) headers['x-pertoken-downgraded-from'] = reservation.downgradedFrom;
+      if (reservation.fallbackPrice) headers['x-pertoken-budget-price'] = 'fallback';
     }
 
     let done = false;
@@ -167,19 +178,21 @@ export class Gatekeeper {
         if (done) return;
         done = true;
         if (ticket && rates.tokenKeys.length > 0) {
-          const tokens = events.reduce(
-            (sum, e) =>
-              sum + Object.entries(e.buckets).reduce((n, [b, v]) => (NON_TOKEN.has(b as Bucket) ? n : n + (v ?? 0)), 0),
-            0,
-          );
           await this.#o.counters.rates.adjust(
             ticket,
-            rates.tokenKeys.map((key) => ({ key, cost: tokens })),
+            rates.tokenKeys.map(({ key, model }) => ({
+              key,
+              cost: events.reduce(
+                (sum, e) => (model === null || modelInScope(model, e.model) ? sum + tokenCount(e.buckets) : sum),
+                0,
+              ),
+            })),
           );
         }
-        if (reservation) {
-          const cost = events.reduce((sum, e) => sum + (e.cost_nano ?? 0n), 0n);
-          const result = await this.#o.counters.budgets.settle(reservation.lease, clampNano(cost));
+        if (reservation?.lease) {
+          const { lease } = reservation;
+          const charges = await counterCharges(reservation.counters, events, this.#o.fallback, lease.amounts);
+          const result = await this.#o.counters.budgets.settle(lease, charges);
           if (result.counters.length > 0) await this.#o.watcher.check(reservation.counters, result.counters);
         }
       },
@@ -187,114 +200,8 @@ export class Gatekeeper {
         if (done) return;
         done = true;
         await giveBackTokens();
-        if (reservation) await this.#o.counters.budgets.release(reservation.lease);
+        if (reservation?.lease) await this.#o.counters.budgets.release(reservation.lease);
       },
     };
   }
-
-  async #reserve(
-    req: AdmitRequest,
-    budgets: Budget[],
-    prompt: () => number,
-    outputCeiling: (model: string) => number,
-  ): Promise<Reservation> {
-    // Downgrade budgets first: a refusal names the first counter over its limit, and a downgrade
-    // budget over its threshold must switch models rather than be reported as a block.
-    const ordered = [...budgets].sort((a, b) => actionRank(a) - actionRank(b));
-    const failMode = ordered.some((b) => b.fail_mode === 'closed') ? 'closed' : 'open';
-    const limitOf = (b: Budget, downgraded: boolean): bigint | null =>
-      b.action === 'block'
-        ? b.limit_nano
-        : b.action === 'downgrade' && !downgraded
-          ? fractionOf(b.limit_nano, b.downgrade_at)
-          : null;
-    const worstCase = (chain: readonly RouteCandidate[]): bigint =>
-      chain.reduce((max, c) => {
-        const cost =
-          worstCaseCost(this.#o.priceBook, {
-            provider: c.provider,
-            model: c.model,
-            at: req.at,
-            inputTokens: prompt(),
-            outputTokens: outputCeiling(c.model),
-            hasNonTextInput: req.hasNonTextInput,
-          }) ?? 0n;
-        return cost > max ? cost : max;
-      }, 0n);
-
-    const attempt = async (chain: readonly RouteCandidate[], downgraded: boolean, leaseId: string) => {
-      const counters = ordered.map((b) => budgetCounter(b, req.at, limitOf(b, downgraded)));
-      await this.#o.seeder.ensure(counters);
-      const amount = clampNano(worstCase(chain));
-      const result = await this.#o.counters.budgets.reserve({
-        leaseId,
-        counters: counters.map((c) => c.ref),
-        amount,
-        ttlMs: this.#o.reservationTtlMs,
-        failMode,
-      });
-      return { counters, amount, result };
-    };
-
-    let chain = req.chain;
-    let downgradedFrom: string | null = null;
-    let { counters, amount, result } = await attempt(chain, false, req.id);
-    if (!result.ok) {
-      const failedKey = result.key;
-      const failed = counters.find((c) => c.ref.key === failedKey) as BudgetCounter;
-      const target = failed.budget.action === 'downgrade' ? failed.budget.downgrade_to : null;
-      const replanned = target === null ? null : req.replan(target);
-      if (replanned === null || replanned.length === 0)
-        throw budgetExceeded(failed, result.spent, result.reserved, amount, req.at);
-      downgradedFrom = req.chain[0]?.model ?? null;
-      chain = replanned;
-      ({ counters, amount, result } = await attempt(chain, true, `${req.id}:downgraded`));
-      if (!result.ok) {
-        const blockedKey = result.key;
-        const blocked = counters.find((c) => c.ref.key === blockedKey) as BudgetCounter;
-        throw budgetExceeded(blocked, result.spent, result.reserved, amount, req.at);
-      }
-    }
-    let remaining: bigint | null = null;
-    for (const state of result.counters) {
-      const counter = counters.find((c) => c.ref.key === state.key);
-      if (!counter || counter.budget.action === 'alert_only') continue;
-      const left = counter.budget.limit_nano - state.spent - state.reserved;
-      const clamped = left < 0n ? 0n : left;
-      if (remaining === null || clamped < remaining) remaining = clamped;
-    }
-    return { lease: result.lease, counters, chain, downgradedFrom, remaining };
-  }
-}
-
-interface Reservation {
-  lease: Lease;
-  counters: BudgetCounter[];
-  chain: readonly RouteCandidate[];
-  downgradedFrom: string | null;
-  /** Least left of the limiting budgets after this reservation; null when none limits. */
-  remaining: bigint | null;
-}
-
-function actionRank(b: Budget): number {
-  return b.action === 'downgrade' ? 0 : b.action === 'block' ? 1 : 2;
-}
-
-function budgetExceeded(
-  counter: BudgetCounter,
-  spent: bigint,
-  reserved: bigint,
-  amount: bigint,
-  now: Date,
-): PertokenError {
-  const { budget, bounds } = counter;
-  const period = budget.period === 'total' ? 'in total' : `this ${budget.period} (${budget.tz})`;
-  const headers: Record<string, string> = { 'x-pertoken-budget-id': budget.id };
-  if (bounds.end)
-    headers['retry-after'] = String(Math.max(1, Math.ceil((bounds.end.getTime() - now.getTime()) / 1000)));
-  return new PertokenError(
-    'budget_exceeded',
-    `budget "${budget.id}" is exhausted: $${formatUsd(spent)} spent and $${formatUsd(reserved)} reserved of its $${formatUsd(budget.limit_nano)} limit ${period}; this request may cost up to $${formatUsd(amount)}`,
-    { headers },
-  );
 }

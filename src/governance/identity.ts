@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { KeyScope } from '../config/index.js';
+import type { ModelRateLimit } from './types.js';
 
 /** What a virtual key allows; absent in open mode, where everything is allowed. */
 export interface KeyGrant {
@@ -9,6 +10,7 @@ export interface KeyGrant {
   models: readonly string[];
   rpm: number | null;
   tpm: number | null;
+  model_limits: readonly ModelRateLimit[];
 }
 
 /** Who is calling, as far as keys tell. A key's own tenant/project win over attribution headers. */

@@ -21,4 +21,14 @@ export { parseKeyId, looksLikeVirtualKey, KEY_PREFIX } from './keys.js';
 export { periodBounds, type PeriodBounds } from './period.js';
 export { budgetCostFilter, ledgerSpend, type LedgerCosts } from './budgets.js';
 export { worstCaseCost, maxOutputTokens, DEFAULT_MAX_OUTPUT_TOKENS } from './worst-case.js';
-export type { Actor, AuditEntry, Budget, BudgetAlert, KeyInfo, Project, Tenant } from './types.js';
+export type {
+  Actor,
+  AuditEntry,
+  Budget,
+  BudgetAlert,
+  BudgetRule,
+  KeyInfo,
+  ModelRateLimit,
+  Project,
+  Tenant,
+} from './types.js';

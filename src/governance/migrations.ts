@@ -97,8 +97,26 @@ const governanceCore: Migration = {
   },
 };
 
+/** Model-scoped RPM/TPM of tenants, projects and keys, as JSON beside their own rpm/tpm. */
+const modelLimits: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    for (const table of ['gov_tenants', 'gov_projects', 'gov_keys']) {
+      await db.schema
+        .alterTable(table)
+        .addColumn('model_limits', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+    }
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    for (const table of ['gov_tenants', 'gov_projects', 'gov_keys']) {
+      await db.schema.alterTable(table).dropColumn('model_limits').execute();
+    }
+  },
+};
+
 export const GOVERNANCE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_governance_core': governanceCore,
+  '0002_model_limits': modelLimits,
 });
 
 /** Runs the pending migrations (src/migrate.ts); `schema` names the PostgreSQL schema, created when missing. */

@@ -36,6 +36,7 @@ describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => 
       ['open-b', 'open-co', 'open'],
       ['closed-b', 'closed-co', 'closed'],
     ]) {
+      expect((await call(gw.url, 'POST', '/api/v1/admin/tenants', { id: tenant })).status).toBe(201);
       expect(
         (
           await call(gw.url, 'POST', '/api/v1/admin/budgets', {
@@ -61,7 +62,9 @@ describe.skipIf(!redisUp)('Redis outage (needs Redis at 127.0.0.1:6379)', () => 
   async function ledger(tenant: string): Promise<{ count: number; spent: bigint }> {
     await gw.store.flush();
     const page = await gw.store.listEvents({ filter: { tenant }, limit: 1000 });
-    return { count: page.events.length, spent: page.events.reduce((n, e) => n + (e.cost_nano ?? 0n), 0n) };
+    // Served calls only: a refusal is recorded too (status refused), as refused demand.
+    const served = page.events.filter((e) => e.status !== 'refused');
+    return { count: served.length, spent: served.reduce((n, e) => n + (e.cost_nano ?? 0n), 0n) };
   }
 
   async function spent(id: string): Promise<Record<string, unknown>> {

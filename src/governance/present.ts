@@ -1,6 +1,6 @@
 import { formatUsd } from '../pricing/index.js';
 import { budgetToDefinition } from './rows.js';
-import type { AuditEntry, Budget, BudgetAlert, KeyInfo, KeyRecord, Project, Tenant } from './types.js';
+import type { AuditEntry, BudgetAlert, BudgetRule, KeyInfo, KeyRecord, Project, Tenant } from './types.js';
 
 /** JSON views of governance records: ISO times, USD strings, never a key's secret or hash. */
 
@@ -12,6 +12,7 @@ export function presentTenant(t: Tenant): Record<string, unknown> {
     name: t.name,
     rpm: t.rpm,
     tpm: t.tpm,
+    model_limits: t.model_limits,
     metadata: t.metadata,
     origin: t.origin,
     created_at: iso(t.created_at),
@@ -26,6 +27,7 @@ export function presentProject(p: Project): Record<string, unknown> {
     name: p.name,
     rpm: p.rpm,
     tpm: p.tpm,
+    model_limits: p.model_limits,
     metadata: p.metadata,
     origin: p.origin,
     created_at: iso(p.created_at),
@@ -54,6 +56,7 @@ export function presentKey(k: KeyInfo | KeyRecord, now: Date = new Date()): Reco
     models: k.models,
     rpm: k.rpm,
     tpm: k.tpm,
+    model_limits: k.model_limits,
     metadata: k.metadata,
     origin: k.origin,
     status,
@@ -65,9 +68,12 @@ export function presentKey(k: KeyInfo | KeyRecord, now: Date = new Date()): Reco
   };
 }
 
-export function presentBudget(b: Budget): Record<string, unknown> {
+export function presentBudget(b: BudgetRule): Record<string, unknown> {
   return {
     ...budgetToDefinition(b),
+    // Both allowances always present (null when not given): a stable shape for API clients.
+    limit_usd: b.limit_nano === null ? null : formatUsd(b.limit_nano),
+    limit_tokens: b.limit_tokens,
     downgrade_to: b.downgrade_to,
     origin: b.origin,
     created_at: iso(b.created_at),

@@ -83,4 +83,28 @@ describe('rate limits', () => {
     expect(reply.headers['retry-after']).toBeUndefined();
     expect((await chat(gw.url, key, 'gpt-4o-mini', { max_tokens: 100 })).status).toBe(200);
   });
+
+  it('limits requests for the models a model-scoped limit names, and no others', async () => {
+    const created = await post('/api/v1/admin/tenants', {
+      id: 'model-co',
+      model_limits: [{ model: 'gpt-4o', rpm: 1 }],
+    });
+    expect(created.status).toBe(201);
+    expect(created.json.model_limits).toEqual([{ model: 'gpt-4o', rpm: 1, tpm: null }]);
+    // The key's own model limit adds a TPM on the o1 family.
+    const { key } = (
+      await post('/api/v1/admin/keys', { tenant: 'model-co', model_limits: [{ model: 'o1*', tpm: 100 }] })
+    ).json as { key: string };
+    expect((await chat(gw.url, key, 'gpt-4o')).status).toBe(200);
+    const refused = await chat(gw.url, key, 'gpt-4o');
+    expect(refused.status).toBe(429);
+    expect((refused.json.error as { message: string }).message).toBe(
+      'rate limit rpm:tenant:model-co:gpt-4o reached (1 requests per minute)',
+    );
+    const o1 = await chat(gw.url, key, 'o1-mini', { max_tokens: 500 });
+    expect((o1.json.error as { message: string }).message).toMatch(
+      /more than the tpm:key:\w+:o1\* limit of 100 tokens per minute allows/,
+    );
+    for (let i = 0; i < 3; i++) expect((await chat(gw.url, key, 'gpt-4o-mini')).status).toBe(200);
+  });
 });

@@ -65,6 +65,7 @@ describe.skipIf(!redisUp)('three replicas sharing Redis (needs Redis at 127.0.0.
   }
 
   it('holds 1,000 concurrent requests spread over three replicas to $1.00 plus one request', async () => {
+    expect((await call(replicas[0]!.url, 'POST', '/api/v1/admin/tenants', { id: 'shared' })).status).toBe(201);
     expect(
       (
         await call(replicas[0]!.url, 'POST', '/api/v1/admin/budgets', {

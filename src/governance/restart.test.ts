@@ -30,6 +30,7 @@ describe('budgets across a restart', () => {
       governanceDb: join(dir, 'governance.sqlite'),
     };
     const first = await startHarness(options);
+    await call(first.url, 'POST', '/api/v1/admin/tenants', { id: 'r' });
     await call(first.url, 'POST', '/api/v1/admin/budgets', {
       id: 'r-day',
       scope: { tenant: 'r' },

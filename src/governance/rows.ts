@@ -1,7 +1,16 @@
 import { budgetSchema, type BudgetConfig, type KeyScope } from '../config/index.js';
 import { formatUsd, parseUsd } from '../pricing/index.js';
 import type { AlertsTable, AuditTable, BudgetsTable, KeysTable, ProjectsTable, TenantsTable } from './schema.js';
-import type { AuditEntry, Budget, BudgetAlert, KeyRecord, Origin, Project, Tenant } from './types.js';
+import type {
+  AuditEntry,
+  BudgetAlert,
+  BudgetRule,
+  KeyRecord,
+  ModelRateLimit,
+  Origin,
+  Project,
+  Tenant,
+} from './types.js';
 
 /** Row <-> model conversion; the only place that knows how JSON and times are stored. */
 
@@ -12,12 +21,24 @@ const numOrNull = (v: Int | null): number | null => (v === null ? null : Number(
 const dateOrNull = (v: Int | null): Date | null => (v === null ? null : new Date(Number(v)));
 const msOrNull = (d: Date | null): number | null => (d === null ? null : d.getTime());
 
+/** Model limits as declared (absent rpm/tpm) <-> as kept (null). */
+export function modelLimitsOf(
+  declared: ReadonlyArray<{ model: string; rpm?: number | undefined; tpm?: number | undefined }>,
+): ModelRateLimit[] {
+  return declared.map((l) => ({ model: l.model, rpm: l.rpm ?? null, tpm: l.tpm ?? null }));
+}
+
+function parseModelLimits(text: string | null | undefined): ModelRateLimit[] {
+  return text ? (JSON.parse(text) as ModelRateLimit[]) : [];
+}
+
 export function tenantToRow(t: Tenant): TenantsTable {
   return {
     id: t.id,
     name: t.name,
     rpm: t.rpm,
     tpm: t.tpm,
+    model_limits: JSON.stringify(t.model_limits),
     metadata: JSON.stringify(t.metadata),
     origin: t.origin,
     created_ms: t.created_at.getTime(),
@@ -31,6 +52,7 @@ export function rowToTenant(r: TenantsTable): Tenant {
     name: r.name,
     rpm: numOrNull(r.rpm),
     tpm: numOrNull(r.tpm),
+    model_limits: parseModelLimits(r.model_limits),
     metadata: JSON.parse(r.metadata) as Record<string, string>,
     origin: r.origin as Origin,
     created_at: new Date(num(r.created_ms)),
@@ -56,6 +78,7 @@ export function keyToRow(k: KeyRecord): KeysTable {
     models: JSON.stringify(k.models),
     rpm: k.rpm,
     tpm: k.tpm,
+    model_limits: JSON.stringify(k.model_limits),
     metadata: JSON.stringify(k.metadata),
     origin: k.origin,
     salt: k.current.salt,
@@ -81,6 +104,7 @@ export function rowToKey(r: KeysTable): KeyRecord {
     models: JSON.parse(r.models) as string[],
     rpm: numOrNull(r.rpm),
     tpm: numOrNull(r.tpm),
+    model_limits: parseModelLimits(r.model_limits),
     metadata: JSON.parse(r.metadata) as Record<string, string>,
     origin: r.origin as Origin,
     current: { salt: r.salt, hash: r.hash },
@@ -94,13 +118,14 @@ export function rowToKey(r: KeysTable): KeyRecord {
 }
 
 /** A budget as declared (config or API input), with its limit as a USD string. */
-export function budgetToDefinition(b: Budget): BudgetConfig {
+export function budgetToDefinition(b: BudgetRule): BudgetConfig {
   return {
     id: b.id,
     scope: b.scope,
     period: b.period,
     tz: b.tz,
-    limit_usd: formatUsd(b.limit_nano),
+    ...(b.limit_nano !== null ? { limit_usd: formatUsd(b.limit_nano) } : {}),
+    ...(b.limit_tokens !== null ? { limit_tokens: b.limit_tokens } : {}),
     action: b.action,
     ...(b.downgrade_to !== null ? { downgrade_to: b.downgrade_to } : {}),
     downgrade_at: b.downgrade_at,
@@ -109,13 +134,14 @@ export function budgetToDefinition(b: Budget): BudgetConfig {
   };
 }
 
-export function definitionToBudget(def: BudgetConfig, origin: Origin, created: Date, updated: Date): Budget {
+export function definitionToBudget(def: BudgetConfig, origin: Origin, created: Date, updated: Date): BudgetRule {
   return {
     id: def.id,
     scope: Object.fromEntries(Object.entries(def.scope).filter(([, v]) => v !== undefined)),
     period: def.period,
     tz: def.tz,
-    limit_nano: parseUsd(def.limit_usd),
+    limit_nano: def.limit_usd === undefined ? null : parseUsd(def.limit_usd),
+    limit_tokens: def.limit_tokens ?? null,
     action: def.action,
     downgrade_to: def.downgrade_to ?? null,
     downgrade_at: def.downgrade_at,
@@ -127,7 +153,7 @@ export function definitionToBudget(def: BudgetConfig, origin: Origin, created: D
   };
 }
 
-export function budgetToRow(b: Budget): BudgetsTable {
+export function budgetToRow(b: BudgetRule): BudgetsTable {
   return {
     id: b.id,
     definition: JSON.stringify(budgetToDefinition(b)),
@@ -137,7 +163,7 @@ export function budgetToRow(b: Budget): BudgetsTable {
   };
 }
 
-export function rowToBudget(r: BudgetsTable): Budget {
+export function rowToBudget(r: BudgetsTable): BudgetRule {
   const def = budgetSchema.parse(JSON.parse(r.definition));
   return definitionToBudget(def, r.origin as Origin, new Date(num(r.created_ms)), new Date(num(r.updated_ms)));
 }

@@ -11,6 +11,8 @@ export interface TenantsTable {
   name: string | null;
   rpm: Int | null;
   tpm: Int | null;
+  /** JSON array of {model, rpm, tpm} (migration 0002). */
+  model_limits: string;
   metadata: string;
   origin: string;
   created_ms: Int;
@@ -30,6 +32,7 @@ export interface KeysTable {
   models: string;
   rpm: Int | null;
   tpm: Int | null;
+  model_limits: string;
   metadata: string;
   origin: string;
   salt: string;

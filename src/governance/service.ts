@@ -3,20 +3,22 @@ import type { Config, KeyScope } from '../config/index.js';
 import type { Counters } from '../counters/index.js';
 import { PertokenError } from '../errors.js';
 import type { Attribution, UsageEvent } from '../ledger/index.js';
-import type { PriceBook } from '../pricing/index.js';
+import type { ConfiguredPriceBook } from '../pricing/index.js';
 import { adapterFor, type RouteId } from '../providers/index.js';
 import { GovernanceAdmin } from './admin.js';
 import { governedAuthenticator, verifyKey } from './authenticate.js';
 import {
   applicableBudgets,
-  budgetCounter,
-  clampNano,
+  counterCharges,
   CounterSeeder,
+  fullCounters,
+  modelInScope,
   ThresholdWatcher,
   type BudgetCounter,
   type LedgerCosts,
 } from './budgets.js';
 import { Directory } from './directory.js';
+import { FallbackPrices } from './fallback.js';
 import { Gatekeeper, type AdmitRequest, type Admission } from './gate.js';
 import { globMatch } from '../glob.js';
 import type { Authenticator, Identity } from './identity.js';
@@ -24,13 +26,14 @@ import { keyInfo, presentAlert, presentAudit } from './present.js';
 import { budgetStatus, budgetTenant } from './status.js';
 import type { GovernanceStore } from './store.js';
 import { syncConfig } from './sync.js';
-import type { Budget, KeyInfo, Project, Tenant } from './types.js';
+import type { Budget, BudgetRule, KeyInfo, Project, Tenant } from './types.js';
 
 export interface GovernanceOptions {
   config: Config;
   store: GovernanceStore;
   counters: Counters;
-  priceBook: PriceBook;
+  /** Prices worst cases, and lists the models whose dearest rates are the unpriced fallback. */
+  priceBook: ConfiguredPriceBook;
   /** The ledger's cost query: the truth counters are seeded from. */
   ledgerCosts: LedgerCosts;
   log: Logger;
@@ -53,6 +56,7 @@ export class Governance {
   readonly #gate: Gatekeeper;
   readonly #seeder: CounterSeeder;
   readonly #watcher: ThresholdWatcher;
+  readonly #fallback: FallbackPrices;
 
   constructor(options: GovernanceOptions) {
     this.#o = options;
@@ -65,12 +69,15 @@ export class Governance {
       ttlMs: config.governance.cache_ttl_ms,
       nowMs: () => this.#now().getTime(),
     });
-    this.#seeder = new CounterSeeder(counters.budgets, options.ledgerCosts, log);
+    this.#fallback = new FallbackPrices(options.priceBook, config.governance.unpriced_fallback);
+    this.#seeder = new CounterSeeder(counters.budgets, options.ledgerCosts, this.#fallback, log);
     this.#watcher = new ThresholdWatcher(store, log, this.#now);
     this.#gate = new Gatekeeper({
       directory: this.#directory,
       counters,
       priceBook: options.priceBook,
+      fallback: this.#fallback,
+      unpricedModels: config.governance.unpriced_models,
       seeder: this.#seeder,
       watcher: this.#watcher,
       routing: config.routing,
@@ -174,8 +181,20 @@ export class Governance {
     return keyInfo(key);
   }
 
-  budgetDefinitions(): Promise<Budget[]> {
+  /** Every budget definition (the admin API's listing). */
+  budgetDefinitions(): Promise<BudgetRule[]> {
     return this.#o.store.listBudgets();
+  }
+
+  /**
+   * The budgets the ledger-based consumers (spend gauges, burn-rate and threshold alerts,
+   * forecasts) work on: a USD allowance and no model scope, which their equality filters cannot
+   * express. Model-scoped and token-only budgets are enforced and alerted at settle time instead.
+   */
+  async ledgerBudgets(): Promise<Budget[]> {
+    return (await this.#o.store.listBudgets()).filter(
+      (b): b is BudgetRule & Budget => b.limit_nano !== null && b.scope.model === undefined,
+    );
   }
 
   /** GET /api/v1/budgets: every budget the reader may see, optionally one tenant's. */
@@ -187,6 +206,7 @@ export class Governance {
       budgets: this.#o.counters.budgets,
       seeder: this.#seeder,
       ledgerCosts: this.#o.ledgerCosts,
+      fallback: this.#fallback,
       repo: this.#o.store,
     };
     return Promise.all(visible.map((b) => budgetStatus(deps, b, snapshot, now)));
@@ -207,14 +227,17 @@ export class Governance {
   }
 
   /**
-   * Events ingested through the API count against budgets too. Call before the ledger insert
-   * (seeds counters from the ledger without these events), then `afterIngest` with the accepted ones.
+   * Events ingested through the API count against budgets too (an unpriced one at the fallback
+   * price, and their tokens). Call before the ledger insert (seeds counters from the ledger without
+   * these events), then `afterIngest` with the accepted ones.
    */
   async beforeIngest(events: readonly UsageEvent[]): Promise<BudgetCounter[][]> {
     const snapshot = await this.#directory.snapshot();
     if (snapshot.budgets.length === 0) return events.map(() => []);
     const perEvent = events.map((e) =>
-      applicableBudgets(snapshot.budgets, e).map((b) => budgetCounter(b, e.time, null)),
+      applicableBudgets(snapshot.budgets, e)
+        .filter((b) => modelInScope(b.scope.model, e.model))
+        .flatMap((b) => fullCounters(b, e.time).map((c) => ({ ...c, ref: { ...c.ref, limit: null } }))),
     );
     await this.#seeder.ensure(perEvent.flat());
     return perEvent;
@@ -229,7 +252,9 @@ export class Governance {
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as UsageEvent;
       const own = counters[i] ?? [];
-      if (own.length === 0 || !accepted.has(event.id) || !event.cost_nano) continue;
+      if (own.length === 0 || !accepted.has(event.id)) continue;
+      const charges = await counterCharges(own, [event], this.#fallback);
+      if (charges.every((c) => c === 0n)) continue;
       const leaseId = `ingest:${event.id}`;
       const reserved = await budgets.reserve({
         leaseId,
@@ -239,7 +264,7 @@ export class Governance {
         failMode: 'open',
       });
       if (!reserved.ok) continue;
-      const settled = await budgets.settle(reserved.lease, clampNano(event.cost_nano));
+      const settled = await budgets.settle(reserved.lease, charges);
       if (settled.counters.length > 0) await this.#watcher.check(own, settled.counters);
     }
   }

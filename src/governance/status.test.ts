@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createCounters } from '../counters/index.js';
 import type { CostQuery } from '../ledger/index.js';
-import { budgetCounter, CounterSeeder } from './budgets.js';
+import { CounterSeeder, fullCounters } from './budgets.js';
 import type { Snapshot } from './directory.js';
+import { FallbackPrices } from './fallback.js';
+import { createPriceBook } from '../pricing/index.js';
 import { definitionToBudget } from './rows.js';
 import { budgetStatus } from './status.js';
 import type { GovernanceRepo } from './store.js';
@@ -27,6 +29,8 @@ const budget = definitionToBudget(
 );
 const snapshot: Snapshot = { keys: new Map(), tenants: new Map(), projects: new Map(), budgets: [budget], keyCount: 0 };
 const repo = { listAlerts: async () => [] } as unknown as GovernanceRepo;
+const fallback = new FallbackPrices(createPriceBook(), { input_per_mtok_usd: '10', output_per_mtok_usd: '100' });
+const silent = pino({ level: 'silent' });
 
 describe('budget status', () => {
   it('seeds from the ledger (net of adjustments), then reports spent, reserved, remaining and the projection to period end', async () => {
@@ -42,13 +46,15 @@ describe('budget status', () => {
           cost_nano: 1_600_000_000n,
           unpriced_requests: 0,
           estimated_requests: 0,
+          refused_requests: 0,
           adjustments_nano: -100_000_000n,
           net_nano: 1_500_000_000n,
         },
       ];
     };
-    const seeder = new CounterSeeder(counters.budgets, ledgerCosts, pino({ level: 'silent' }));
-    const counter = budgetCounter(budget, now, budget.limit_nano);
+    const seeder = new CounterSeeder(counters.budgets, ledgerCosts, fallback, silent);
+    const [counter] = fullCounters(budget, now);
+    if (!counter) throw new Error('a budget always has a USD counter');
     await seeder.ensure([counter]);
     await counters.budgets.reserve({
       leaseId: 'r1',
@@ -58,7 +64,12 @@ describe('budget status', () => {
       failMode: 'open',
     });
 
-    const s = await budgetStatus({ budgets: counters.budgets, seeder, ledgerCosts, repo }, budget, snapshot, now);
+    const s = await budgetStatus(
+      { budgets: counters.budgets, seeder, ledgerCosts, fallback, repo },
+      budget,
+      snapshot,
+      now,
+    );
     expect(queries).toEqual([
       {
         from: new Date('2026-05-10T00:00:00Z'),
@@ -78,6 +89,66 @@ describe('budget status', () => {
       projected_usd: '6.000000000',
       source: 'counters',
       tenant: 'acme',
+    });
+    await counters.close();
+  });
+
+  it('seeds a token allowance and unpriced usage at the fallback price from the ledger, and shows both', async () => {
+    const counters = createCounters({ now: () => now.getTime() });
+    const tokenBudget = definitionToBudget(
+      {
+        id: 'tok',
+        scope: { tenant: 'acme', model: 'mystery-*' },
+        period: 'day',
+        tz: 'UTC',
+        limit_tokens: 10_000,
+        action: 'block',
+        downgrade_at: 1,
+        thresholds: [0.5],
+        fail_mode: 'open',
+      },
+      'api',
+      now,
+      now,
+    );
+    const row = (keys: Record<string, string>, cost: bigint, unpriced: number) => ({
+      keys,
+      requests: 2,
+      tokens: { input: 1_000, output: 500, requests: 2 },
+      cost_nano: cost,
+      unpriced_requests: unpriced,
+      estimated_requests: 0,
+      refused_requests: 0,
+      adjustments_nano: 0n,
+      net_nano: cost,
+    });
+    const queries: CostQuery[] = [];
+    const ledgerCosts = async (q: CostQuery) => {
+      queries.push(q);
+      // Only the model-scoped rows count: the priced gpt-4o row lies outside the budget's scope.
+      return q.groupBy.includes('day')
+        ? [row({ model: 'mystery-1', provider: 'openai', day: '2026-05-10' }, 0n, 2)]
+        : [row({ model: 'mystery-1' }, 0n, 2), row({ model: 'gpt-4o' }, 9_000_000n, 0)];
+    };
+    const seeder = new CounterSeeder(counters.budgets, ledgerCosts, fallback, silent);
+    const s = await budgetStatus(
+      { budgets: counters.budgets, seeder, ledgerCosts, fallback, repo },
+      tokenBudget,
+      snapshot,
+      now,
+    );
+    expect(queries.map((q) => q.groupBy)).toEqual([['model'], ['provider', 'model', 'day']]);
+    // 1,000 input at $10/1M + 500 output at $100/1M; the requests bucket is not a token.
+    expect(s).toMatchObject({
+      limit_usd: null,
+      remaining_usd: null,
+      spent_usd: '0.060000000',
+      limit_tokens: 10_000,
+      spent_tokens: 1_500,
+      reserved_tokens: 0,
+      remaining_tokens: 8_500,
+      projected_tokens: 6_000,
+      source: 'counters',
     });
     await counters.close();
   });

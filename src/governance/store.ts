@@ -17,7 +17,7 @@ import {
   tenantToRow,
 } from './rows.js';
 import type { GovernanceDatabase } from './schema.js';
-import type { AuditEntry, Budget, BudgetAlert, KeyRecord, Project, Tenant } from './types.js';
+import type { AuditEntry, BudgetAlert, BudgetRule, KeyRecord, Project, Tenant } from './types.js';
 
 type Db = Kysely<GovernanceDatabase> | Transaction<GovernanceDatabase>;
 
@@ -95,16 +95,16 @@ export class GovernanceRepo {
     return Number(row.n);
   }
 
-  async getBudget(id: string): Promise<Budget | null> {
+  async getBudget(id: string): Promise<BudgetRule | null> {
     const row = await this.db.selectFrom('gov_budgets').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? rowToBudget(row) : null;
   }
 
-  async listBudgets(): Promise<Budget[]> {
+  async listBudgets(): Promise<BudgetRule[]> {
     return (await this.db.selectFrom('gov_budgets').selectAll().orderBy('id').execute()).map(rowToBudget);
   }
 
-  async putBudget(budget: Budget): Promise<void> {
+  async putBudget(budget: BudgetRule): Promise<void> {
     const row = budgetToRow(budget);
     const { id: _id, ...rest } = row;
     await this.db

@@ -16,8 +16,25 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const CI_KEY = 'pt-ci_bot-' + 'c'.repeat(43);
 const base = {
-  tenants: [{ id: 'acme', name: 'Acme', rpm: 100, projects: [{ id: 'search', tpm: 50_000 }] }],
-  keys: [{ id: 'ci_bot', tenant: 'acme', project: 'search', scopes: ['chat', 'read'], key: '${CI_KEY}' }],
+  tenants: [
+    {
+      id: 'acme',
+      name: 'Acme',
+      rpm: 100,
+      model_limits: [{ model: 'gpt-4o*', tpm: 20_000 }],
+      projects: [{ id: 'search', tpm: 50_000 }],
+    },
+  ],
+  keys: [
+    {
+      id: 'ci_bot',
+      tenant: 'acme',
+      project: 'search',
+      scopes: ['chat', 'read'],
+      model_limits: [{ model: 'o1*', rpm: 2 }],
+      key: '${CI_KEY}',
+    },
+  ],
   budgets: [
     {
       id: 'acme-month',
@@ -62,6 +79,8 @@ describe('config sync', () => {
     expect(presentedKey({ authorization: `Bearer ${CI_KEY}` })).toBe(CI_KEY);
     expect((await first.store.getBudget('acme-month'))?.limit_nano).toBe(250_000_000_000n);
     expect((await first.store.getProject('search'))?.tpm).toBe(50_000);
+    expect((await first.store.getTenant('acme'))?.model_limits).toEqual([{ model: 'gpt-4o*', rpm: null, tpm: 20_000 }]);
+    expect((await first.store.getKey('ci_bot'))?.model_limits).toEqual([{ model: 'o1*', rpm: 2, tpm: null }]);
     const actions = (await first.store.listAudit({ limit: 100 })).map((a) => `${a.actor} ${a.action} ${a.target_id}`);
     expect(actions).toEqual([
       'config tenant.create acme',
@@ -117,5 +136,12 @@ describe('config sync', () => {
     expect(() =>
       parseConfig({ budgets: [{ id: 'x', scope: { tenant: 'a' }, period: 'day', limit_usd: 1e-10 }] }),
     ).toThrow(expect.objectContaining({ param: 'budgets[0].limit_usd' }));
+    // A budget names a declared tenant and project, as a key does.
+    expect(() =>
+      parseConfig({ ...base, budgets: [{ ...base.budgets[0], scope: { tenant: 'ghost' } }] }, { CI_KEY }),
+    ).toThrow(expect.objectContaining({ param: 'budgets[0].scope.tenant', message: expect.stringMatching(/ghost/) }));
+    expect(() =>
+      parseConfig({ ...base, budgets: [{ ...base.budgets[0], scope: { project: 'ghost' } }] }, { CI_KEY }),
+    ).toThrow(expect.objectContaining({ param: 'budgets[0].scope.project' }));
   });
 });

@@ -2,7 +2,7 @@ import type { Config, KeyConfig } from '../config/index.js';
 import type { GovernanceAdmin } from './admin.js';
 import { keyRecord } from './admin.js';
 import { hashSecret, presetHash, verifySecret } from './keys.js';
-import { budgetToDefinition, definitionToBudget } from './rows.js';
+import { budgetToDefinition, definitionToBudget, modelLimitsOf } from './rows.js';
 import type { GovernanceStore } from './store.js';
 import type { Actor, KeyRecord } from './types.js';
 
@@ -29,6 +29,7 @@ export async function syncConfig(
       before.name !== (t.name ?? null) ||
       before.rpm !== (t.rpm ?? null) ||
       before.tpm !== (t.tpm ?? null) ||
+      !sameJson(before.model_limits, modelLimitsOf(t.model_limits)) ||
       !sameJson(before.metadata, t.metadata)
     ) {
       await admin.putTenant(tenant, CONFIG_ACTOR, 'config');
@@ -42,6 +43,7 @@ export async function syncConfig(
         prev.name !== (p.name ?? null) ||
         prev.rpm !== (p.rpm ?? null) ||
         prev.tpm !== (p.tpm ?? null) ||
+        !sameJson(prev.model_limits, modelLimitsOf(p.model_limits)) ||
         !sameJson(prev.metadata, p.metadata)
       ) {
         await admin.putProject({ ...p, tenant: t.id }, CONFIG_ACTOR, 'config');
@@ -102,6 +104,7 @@ function sameKey(a: KeyRecord, b: KeyRecord): boolean {
     sameJson(a.models, b.models) &&
     a.rpm === b.rpm &&
     a.tpm === b.tpm &&
+    sameJson(a.model_limits, b.model_limits) &&
     sameJson(a.metadata, b.metadata) &&
     (a.expires_at?.getTime() ?? null) === (b.expires_at?.getTime() ?? null) &&
     a.current.hash === b.current.hash &&

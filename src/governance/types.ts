@@ -8,9 +8,17 @@ import type { BudgetConfig, KeyScope } from '../config/index.js';
 /** Where a record came from: the admin API, or `pertoken.yaml` (synced at start-up). */
 export type Origin = 'api' | 'config';
 
+/** RPM/TPM that count only requests some chain model of which matches `model` (modelFamilyMatch). */
+export interface ModelRateLimit {
+  model: string;
+  rpm: number | null;
+  tpm: number | null;
+}
+
 export interface RateLimits {
   rpm: number | null;
   tpm: number | null;
+  model_limits: ModelRateLimit[];
 }
 
 export interface Tenant extends RateLimits {
@@ -66,13 +74,17 @@ export type BudgetPeriod = BudgetConfig['period'];
 export type BudgetAction = BudgetConfig['action'];
 export type BudgetScope = BudgetConfig['scope'];
 
-/** A validated budget definition with its limit in nano-USD. */
-export interface Budget {
+/**
+ * A validated budget definition: an allowance in nano-USD, in tokens, or both (each enforced by a
+ * counter of its own). A budget without `limit_nano` still counts its USD spend.
+ */
+export interface BudgetRule {
   id: string;
   scope: BudgetScope;
   period: BudgetPeriod;
   tz: string;
-  limit_nano: bigint;
+  limit_nano: bigint | null;
+  limit_tokens: number | null;
   action: BudgetAction;
   downgrade_to: string | null;
   downgrade_at: number;
@@ -81,6 +93,15 @@ export interface Budget {
   origin: Origin;
   created_at: Date;
   updated_at: Date;
+}
+
+/**
+ * A budget with a USD allowance and no model scope: what the ledger's spend gauges, burn-rate
+ * alerts and forecasts work on (their cost filters are equalities, so a model glob is not theirs).
+ */
+export interface Budget extends Omit<BudgetRule, 'limit_nano' | 'limit_tokens'> {
+  limit_nano: bigint;
+  limit_tokens?: number | null;
 }
 
 export type AuditTarget = 'tenant' | 'project' | 'key' | 'budget';

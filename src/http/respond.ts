@@ -21,11 +21,20 @@ export function sendText(res: ServerResponse, status: number, body: string, cont
   res.end(body);
 }
 
-/** Renders any error as OpenAI-shaped JSON, unless the response already started. */
-export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): PertokenError {
+/**
+ * Renders any error as JSON, unless the response already started: OpenAI-shaped by default, or
+ * by `body` (a wire's own shape, on the gateway's Anthropic routes). Status and headers such as
+ * `retry-after` come from the error either way.
+ */
+export function sendError(
+  res: ServerResponse,
+  err: unknown,
+  headers: Record<string, string> = {},
+  body: (error: PertokenError) => unknown = (error) => error.toJSON(),
+): PertokenError {
   const error = toPertokenError(err);
   if (!res.headersSent) {
-    sendJson(res, error.status, error.toJSON(), { ...headers, ...error.headers });
+    sendJson(res, error.status, body(error), { ...headers, ...error.headers });
   } else if (!res.writableEnded) {
     // The status line is gone; the only honest signal left is a broken stream.
     res.destroy();

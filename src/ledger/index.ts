@@ -9,8 +9,17 @@ export { newEventId } from './ids.js';
 export type { LedgerStore } from './kysely-store.js';
 export { createSqliteStore, openSqliteDatabase } from './sqlite/store.js';
 export { GroupCommitter } from './group-commit.js';
-export { parseFilters, parseGroupBy, parseInstant, parseLimit, parseRange } from './query-params.js';
+export {
+  checkQueryParams,
+  FILTERS,
+  parseFilters,
+  parseGroupBy,
+  parseInstant,
+  parseLimit,
+  parseRange,
+} from './query-params.js';
 export { presentCosts, presentEvent, type CostsJson } from './present.js';
+export { parseSeriesOptions, presentSeries, seriesCostQuery, type SeriesJson, type SeriesQuery } from './series.js';
 export { canonicalClientAddress } from './client-address.js';
 export type { ClientAddressQuery, NewClientAddress, RequestRepeat, RequestRepeatQuery } from './request-queries.js';
 export { SettleRetrier } from './retry.js';

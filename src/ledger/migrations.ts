@@ -3,8 +3,19 @@ import { runMigrations } from '../migrate.js';
 import { adjustmentsMigration } from './migration-0002-adjustments.js';
 import { billingRowsMigration } from './migration-0003-billing-rows.js';
 import { requestIdentityMigration } from './migration-0004-request-identity.js';
+import { refusedRequestsMigration } from './migration-0005-refused-requests.js';
 import { ROLLUP_KEYS, type RollupTable } from './rollups.js';
-import { BUCKET_COLUMNS, ROLLUP_SUM_COLUMNS } from './schema.js';
+import { BUCKET_COLUMNS } from './schema.js';
+
+/** The rollups' sums as 0001 created them; later sums are added by their own migration (0005). */
+const ROLLUP_SUMS_0001 = [
+  'requests',
+  'cost_nano',
+  'unpriced_requests',
+  'estimated_requests',
+  'adjustment_nano',
+  ...BUCKET_COLUMNS,
+] as const;
 
 /**
  * One migration set for every dialect, kept in code (no migration folder to ship or locate at run
@@ -29,8 +40,7 @@ async function createRollup(db: Kysely<unknown>, dialect: LedgerDialect, table: 
     .createTable(table)
     .addColumn(bucket, 'bigint', (c) => c.notNull());
   for (const dim of dims) builder = builder.addColumn(dim, 'text', (c) => c.notNull().defaultTo(''));
-  for (const column of ROLLUP_SUM_COLUMNS)
-    builder = builder.addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0));
+  for (const column of ROLLUP_SUMS_0001) builder = builder.addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0));
   // Bucket first: every cost query is a range of hours or days, optionally narrowed by dimensions.
   builder = builder.addPrimaryKeyConstraint(`${table}_pk`, [bucket, ...dims]);
   if (dialect === 'sqlite' && table === 'rollup_daily') builder = builder.modifyEnd(sql`without rowid`);
@@ -135,6 +145,7 @@ export function ledgerMigrations(dialect: LedgerDialect): Readonly<Record<string
     '0002_adjustments': adjustmentsMigration,
     '0003_billing_rows': billingRowsMigration,
     '0004_request_identity': requestIdentityMigration,
+    '0005_refused_requests': refusedRequestsMigration,
   });
 }
 

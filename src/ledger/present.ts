@@ -22,6 +22,8 @@ export interface CostRowJson extends CostMoneyJson {
   tokens: Buckets;
   unpriced_requests: number;
   estimated_requests: number;
+  /** Calls pertoken refused (budget, scope, rate limit, fail-closed counters); not in `requests`. */
+  refused_requests: number;
 }
 
 export interface CostsJson {
@@ -31,7 +33,13 @@ export interface CostsJson {
   group_by: string[];
   rows: CostRowJson[];
   totals: Omit<CostRowJson, string> &
-    CostMoneyJson & { requests: number; tokens: Buckets; unpriced_requests: number; estimated_requests: number };
+    CostMoneyJson & {
+      requests: number;
+      tokens: Buckets;
+      unpriced_requests: number;
+      estimated_requests: number;
+      refused_requests: number;
+    };
 }
 
 function money(list: bigint, adjustments: bigint): CostMoneyJson {
@@ -48,6 +56,7 @@ export function presentCosts(query: CostQuery, rows: CostRow[]): CostsJson {
     adjustments_nano: 0n,
     unpriced_requests: 0,
     estimated_requests: 0,
+    refused_requests: 0,
   };
   for (const row of rows) {
     totals.requests += row.requests;
@@ -55,6 +64,7 @@ export function presentCosts(query: CostQuery, rows: CostRow[]): CostsJson {
     totals.adjustments_nano += row.adjustments_nano;
     totals.unpriced_requests += row.unpriced_requests;
     totals.estimated_requests += row.estimated_requests;
+    totals.refused_requests += row.refused_requests;
     for (const bucket of BUCKETS) {
       const n = row.tokens[bucket];
       if (n) totals.tokens[bucket] = (totals.tokens[bucket] ?? 0) + n;
@@ -72,6 +82,7 @@ export function presentCosts(query: CostQuery, rows: CostRow[]): CostsJson {
       ...money(row.cost_nano, row.adjustments_nano),
       unpriced_requests: row.unpriced_requests,
       estimated_requests: row.estimated_requests,
+      refused_requests: row.refused_requests,
     })),
     totals: {
       requests: totals.requests,
@@ -79,6 +90,7 @@ export function presentCosts(query: CostQuery, rows: CostRow[]): CostsJson {
       ...money(totals.cost_nano, totals.adjustments_nano),
       unpriced_requests: totals.unpriced_requests,
       estimated_requests: totals.estimated_requests,
+      refused_requests: totals.refused_requests,
     },
   };
 }

@@ -60,6 +60,7 @@ function reference(
         cost_nano: 0n,
         unpriced_requests: 0,
         estimated_requests: 0,
+        refused_requests: 0,
         adjustments_nano: 0n,
         net_nano: 0n,
       };
@@ -70,7 +71,8 @@ function reference(
   for (const e of events) {
     const row = rowFor(e);
     if (row === null) continue;
-    row.requests++;
+    if (e.status === 'refused') row.refused_requests++;
+    else row.requests++;
     if (e.cost_nano === null) row.unpriced_requests++;
     else row.cost_nano += e.cost_nano;
     if (e.usage_source === 'estimated') row.estimated_requests++;
@@ -234,6 +236,7 @@ for (const dialect of await ledgerDialects()) {
               cost_nano: 1000n,
               unpriced_requests: 0,
               estimated_requests: 1,
+              refused_requests: 0,
               adjustments_nano: 0n,
               net_nano: 1000n,
             },
@@ -244,6 +247,7 @@ for (const dialect of await ledgerDialects()) {
               cost_nano: 200n,
               unpriced_requests: 1,
               estimated_requests: 0,
+              refused_requests: 0,
               adjustments_nano: 0n,
               net_nano: 200n,
             },
@@ -291,6 +295,7 @@ for (const dialect of await ledgerDialects()) {
               cost_nano: 100n,
               unpriced_requests: 0,
               estimated_requests: 0,
+              refused_requests: 0,
               adjustments_nano: 0n,
               net_nano: 100n,
             },
@@ -305,6 +310,35 @@ for (const dialect of await ledgerDialects()) {
           expect(
             await store.queryCosts(q('2026-11-23T00:00:00Z', '2026-11-24T00:00:00Z', [], { day: '2026-11-24' })),
           ).toEqual([]);
+        });
+
+        it('counts refused demand apart: never a request, and a group of refusals alone is a row', async () => {
+          const range = ['2026-11-26T00:00:00Z', '2026-11-27T00:00:00Z'] as const;
+          await store.insertEvents([
+            makeEvent({ id: 'ok-26', time: at('2026-11-26T10:10:00Z'), tenant: 'acme', cost_nano: 7n }),
+            ...['r1', 'r2'].map((id) =>
+              makeEvent({
+                id,
+                time: at('2026-11-26T10:20:00Z'),
+                tenant: 'broke',
+                status: 'refused',
+                http_status: 402,
+                buckets: {},
+                cost_nano: 0n,
+                price_ref: 'not-billed',
+                usage_issues: ['refused: budget_exceeded'],
+              }),
+            ),
+          ]);
+          // Whole hours (rollup) and a range inside the hour (raw events) agree.
+          for (const [from, to] of [range, ['2026-11-26T10:05:00Z', '2026-11-26T10:30:00Z']] as const) {
+            const rows = await store.queryCosts(q(from, to, ['tenant']));
+            expect(rows.map((r) => [r.keys.tenant, r.requests, r.refused_requests, r.cost_nano, r.tokens])).toEqual([
+              ['acme', 1, 0, 7n, { input: 100, output: 20 }],
+              ['broke', 0, 2, 0n, {}],
+            ]);
+            expect(rows.every((r) => r.unpriced_requests === 0)).toBe(true);
+          }
         });
 
         it('an empty or inverted range is empty', async () => {
@@ -361,6 +395,8 @@ for (const dialect of await ledgerDialects()) {
             const buckets: Buckets = {};
             for (const b of BUCKETS) if (rand() < 0.4) buckets[b as Bucket] = Math.floor(rand() * 5000);
             const cost = rand() < 0.1 ? null : rand() < 0.05 ? 2n ** 55n + BigInt(i) : BigInt(Math.floor(rand() * 1e9));
+            // Refused demand: counted apart from requests, no tokens, a known zero cost.
+            const refused = rand() < 0.05;
             return makeEvent({
               id: `r-${i}`,
               time: new Date(randomTime()),
@@ -372,9 +408,19 @@ for (const dialect of await ledgerDialects()) {
               provider: pick(dims.provider),
               requested_model: pick(dims.requested_model),
               model: pick(dims.model),
-              buckets,
-              cost_nano: cost,
-              usage_source: pick(['provider', 'provider', 'estimated', 'reported']),
+              ...(refused
+                ? {
+                    status: 'refused' as const,
+                    http_status: 429,
+                    buckets: {},
+                    cost_nano: 0n,
+                    usage_source: 'provider' as const,
+                  }
+                : {
+                    buckets,
+                    cost_nano: cost,
+                    usage_source: pick(['provider', 'provider', 'estimated', 'reported'] as const),
+                  }),
             });
           });
           // Half through settle (group commit), half through insertEvents, plus re-sent duplicates.
@@ -465,7 +511,8 @@ for (const dialect of await ledgerDialects()) {
           expect(all).toEqual(
             reference(events, { from: new Date(0), to: new Date(2 ** 47), groupBy: [], filter: {} }, adjustments),
           );
-          expect(all[0]?.requests).toBe(2000);
+          expect(all[0]!.requests + all[0]!.refused_requests).toBe(2000);
+          expect(all[0]!.refused_requests).toBeGreaterThan(50);
         });
       });
     },

@@ -3,7 +3,7 @@ import { PertokenError } from '../errors.js';
 import { BUCKETS, type Buckets } from '../usage/index.js';
 import { DIM_COLUMN, NULLABLE_DIMS, formatDay, formatHour, resolveWindow } from './filters.js';
 import { DAY_MS, HOUR_MS } from './rollups.js';
-import { BUCKET_COLUMNS, ROLLUP_SUM_COLUMNS, SUM_OFFSET, toNumber, type LedgerDatabase } from './schema.js';
+import { ROLLUP_SUM_COLUMNS, SUM_OFFSET, toNumber, type LedgerDatabase, type RollupSumColumn } from './schema.js';
 import type { CostQuery, CostRow, GroupKey } from './types.js';
 import { GROUP_KEYS } from './types.js';
 
@@ -59,31 +59,40 @@ function groupExpr(key: GroupKey, source: CostSource): RawBuilder<unknown> {
 }
 
 /**
- * The sums of a group as ONE text column, `requests,cost,unpriced,estimated,adjustment,tok_…` in
- * ROLLUP_SUM_COLUMNS order, instead of 18 integer columns: better-sqlite3 builds a result row
+ * The sums of a group as ONE text column, `requests,cost,unpriced,estimated,adjustment,refused,tok_…`
+ * in ROLLUP_SUM_COLUMNS order, instead of 19 integer columns: better-sqlite3 builds a result row
  * property by property and a BigInt per integer, which cost more than the aggregation itself on
  * a 25k-group report (~250 ms vs ~100 ms); one string per group, parsed by unpackSums, is exact
  * (decimal digits; money read as BigInt) and the same SQL on PostgreSQL. NULL means "no rows" (an
  * ungrouped aggregate over nothing); events.cost_nano is the one nullable column summed.
  */
 function packedSums(source: CostSource): RawBuilder<unknown> {
-  const sum = (column: string): RawBuilder<unknown> => sql`sum(${sql.ref(column)})`;
-  let parts: RawBuilder<unknown>[];
-  if (source === 'adjustments') {
-    parts = [sql`0`, sql`0`, sql`0`, sql`0`, sum('amount_nano')];
-  } else if (source === 'events') {
-    parts = [
-      sql`count(*)`,
-      sql`coalesce(sum(${sql.ref('cost_nano')}), 0)`,
-      sql`sum(case when ${sql.ref('cost_nano')} is null then 1 else 0 end)`,
-      sql`sum(case when ${sql.ref('usage_source')} = ${sql.lit('estimated')} then 1 else 0 end)`,
-      sql`0`,
-      ...BUCKET_COLUMNS.map(sum),
-    ];
-  } else {
-    parts = ROLLUP_SUM_COLUMNS.map(sum);
-  }
+  const parts = ROLLUP_SUM_COLUMNS.map((column) => sumOf(column, source));
   return sql`${sql.join(parts, sql` || ',' || `)} as ${sql.ref('sums')}`;
+}
+
+/** One sum of a group from a source: a rollup's own column, or what the rollups add per row. */
+function sumOf(column: RollupSumColumn, source: CostSource): RawBuilder<unknown> {
+  const sum = (name: string): RawBuilder<unknown> => sql`sum(${sql.ref(name)})`;
+  if (source === 'rollup_hourly' || source === 'rollup_daily') return sum(column);
+  if (source === 'adjustments') return column === 'adjustment_nano' ? sum('amount_nano') : sql`0`;
+  const refused = sql`${sql.ref('status')} = ${sql.lit('refused')}`;
+  switch (column) {
+    case 'requests':
+      return sql`sum(case when ${refused} then 0 else 1 end)`;
+    case 'refused_requests':
+      return sql`sum(case when ${refused} then 1 else 0 end)`;
+    case 'cost_nano':
+      return sql`coalesce(sum(${sql.ref('cost_nano')}), 0)`;
+    case 'unpriced_requests':
+      return sql`sum(case when ${sql.ref('cost_nano')} is null then 1 else 0 end)`;
+    case 'estimated_requests':
+      return sql`sum(case when ${sql.ref('usage_source')} = ${sql.lit('estimated')} then 1 else 0 end)`;
+    case 'adjustment_nano':
+      return sql`0`;
+    default:
+      return sum(column);
+  }
 }
 
 interface PartialRow {
@@ -93,11 +102,16 @@ interface PartialRow {
   unpriced_requests: number;
   estimated_requests: number;
   adjustment_nano: bigint;
+  refused_requests: number;
   tokens: number[];
 }
 
+const REQUESTS_FIELD = SUM_OFFSET.requests;
 const COST_FIELD = SUM_OFFSET.cost_nano;
+const UNPRICED_FIELD = SUM_OFFSET.unpriced_requests;
+const ESTIMATED_FIELD = SUM_OFFSET.estimated_requests;
 const ADJUSTMENT_FIELD = SUM_OFFSET.adjustment_nano;
+const REFUSED_FIELD = SUM_OFFSET.refused_requests;
 const TOKEN_FIELD = SUM_OFFSET.tok_input;
 const COMMA = 44;
 const MINUS = 45;
@@ -105,12 +119,12 @@ const ZERO = 48;
 
 /**
  * Parses packedSums' text (absent trailing token sums are zero) in one pass over its characters:
- * splitting it would allocate 18 strings per group, and on a 25k-group report their garbage
+ * splitting it would allocate 19 strings per group, and on a 25k-group report their garbage
  * collection cost more than the parse. Up to 15 digits accumulate exactly in a double; a longer
  * field (money past 10^15 nano-USD) is read from its text.
  */
 function unpackSums(keys: Array<string | null>, text: string): PartialRow {
-  const numbers = new Array<number>(TOKEN_FIELD + BUCKET_COLUMNS.length).fill(0);
+  const numbers = new Array<number>(ROLLUP_SUM_COLUMNS.length).fill(0);
   const money: Array<bigint | undefined> = [undefined, undefined];
   let field = 0;
   let start = 0;
@@ -140,11 +154,12 @@ function unpackSums(keys: Array<string | null>, text: string): PartialRow {
   }
   return {
     keys,
-    requests: numbers[0]!,
+    requests: numbers[REQUESTS_FIELD]!,
     cost_nano: money[0] ?? BigInt(numbers[COST_FIELD]!),
-    unpriced_requests: numbers[2]!,
-    estimated_requests: numbers[3]!,
+    unpriced_requests: numbers[UNPRICED_FIELD]!,
+    estimated_requests: numbers[ESTIMATED_FIELD]!,
     adjustment_nano: money[1] ?? BigInt(numbers[ADJUSTMENT_FIELD]!),
+    refused_requests: numbers[REFUSED_FIELD]!,
     tokens: numbers.slice(TOKEN_FIELD),
   };
 }
@@ -173,8 +188,8 @@ async function aggregate(
     const keys = new Array<string | null>(groupBy.length);
     for (let i = 0; i < groupBy.length; i++) keys[i] = labels.value(groupBy[i]!, row[aliases[i]!]);
     const part = unpackSums(keys, row.sums);
-    // A credit alone has no requests; a group of zero requests and zero adjustments is noise.
-    if (part.requests === 0 && part.adjustment_nano === 0n) continue;
+    // A credit alone has no requests, nor has refused demand; a group with none of the three is noise.
+    if (part.requests === 0 && part.refused_requests === 0 && part.adjustment_nano === 0n) continue;
     out.push(part);
   }
   return out;
@@ -307,6 +322,7 @@ function merge(answers: readonly PartialRow[][]): PartialRow[] {
       into.unpriced_requests += part.unpriced_requests;
       into.estimated_requests += part.estimated_requests;
       into.adjustment_nano += part.adjustment_nano;
+      into.refused_requests += part.refused_requests;
       for (let i = 0; i < into.tokens.length; i++) into.tokens[i]! += part.tokens[i]!;
     }
   }
@@ -357,6 +373,7 @@ export async function queryCosts(db: Db, query: CostQuery, strategy: CostStrateg
       cost_nano: p.cost_nano,
       unpriced_requests: p.unpriced_requests,
       estimated_requests: p.estimated_requests,
+      refused_requests: p.refused_requests,
       adjustments_nano: p.adjustment_nano,
       net_nano: net,
     };

@@ -74,6 +74,7 @@ const COST = SUM_OFFSET.cost_nano;
 const UNPRICED = SUM_OFFSET.unpriced_requests;
 const ESTIMATED = SUM_OFFSET.estimated_requests;
 const ADJUSTMENT = SUM_OFFSET.adjustment_nano;
+const REFUSED = SUM_OFFSET.refused_requests;
 const TOKENS = SUM_OFFSET.tok_input;
 const SUMS = ROLLUP_SUM_COLUMNS.length;
 const HOURLY_BASE = 1 + HOURLY_DIMS.length;
@@ -198,7 +199,9 @@ export class RollupBatch {
   }
 
   #addEventTo(entry: RollupEntry, base: number, row: EventRow): void {
-    entry[base + REQUESTS] = (entry[base + REQUESTS] as number) + 1;
+    // A refused call never went upstream: refused demand, not a request (its cost is a known 0).
+    const counted = row.status === 'refused' ? base + REFUSED : base + REQUESTS;
+    entry[counted] = (entry[counted] as number) + 1;
     const cost = row.cost_nano;
     if (cost === null || cost === undefined) entry[base + UNPRICED] = (entry[base + UNPRICED] as number) + 1;
     else entry[base + COST] = addSum(entry[base + COST] as Sum, toSum(cost));
@@ -212,7 +215,7 @@ export class RollupBatch {
   }
 }
 
-/** Rows per upsert statement: 26 parameters each stays below SQLite's (32766) and pg's limits. */
+/** Rows per upsert statement: 27 parameters each stays below SQLite's (32766) and pg's limits. */
 const UPSERT_CHUNK = 1000;
 
 /** `col = table.col + excluded.col` for every sum column: the same SQL on both dialects. */

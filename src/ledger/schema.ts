@@ -86,6 +86,8 @@ export interface RollupSums extends BucketColumns {
   estimated_requests: Int8;
   /** Signed sum of the adjustments (nano-USD) dated in this bucket. */
   adjustment_nano: Int8Default;
+  /** Events of status `refused` (migration 0005); they are not in `requests`. */
+  refused_requests: Int8Default;
 }
 
 /**
@@ -194,13 +196,18 @@ export type DailyDim = (typeof DAILY_DIMS)[number];
 /** @deprecated the hourly dimensions under their first name (benchmarks/ledger-write.mjs). */
 export const ROLLUP_DIMS = HOURLY_DIMS;
 
-/** Sum columns of both rollups, in the order the write paths bind them. */
+/**
+ * Sum columns of both rollups, in the order the write paths bind them and packed query results
+ * list them; the token buckets stay last. Migrations add columns (0005: refused_requests): the
+ * tables' own column order does not matter, every statement names its columns.
+ */
 export const ROLLUP_SUM_COLUMNS = [
   'requests',
   'cost_nano',
   'unpriced_requests',
   'estimated_requests',
   'adjustment_nano',
+  'refused_requests',
   ...BUCKET_COLUMNS,
 ] as const satisfies ReadonlyArray<keyof RollupSums>;
 export type RollupSumColumn = (typeof ROLLUP_SUM_COLUMNS)[number];

@@ -3,7 +3,15 @@ import type { AdjustmentQuery, StoredAdjustment } from './adjustments.js';
 import type { BillingImportBatch, BillingImportResult, BillingRowQuery, StoredBillingRow } from './billing-rows.js';
 import type { ClientAddressQuery, NewClientAddress, RequestRepeat, RequestRepeatQuery } from './request-queries.js';
 
-export type EventStatus = 'ok' | 'error' | 'interrupted' | 'cancelled';
+/**
+ * `refused`: a call pertoken itself refused (budget 402, scope 403, rate limit 429, fail-closed
+ * counters 503) for a caller it could attribute. Nothing went upstream: no tokens, cost a known
+ * 0, the refusal's code in usage_issues. Reports count these apart (`refused_requests`), never
+ * as requests, spend or errors.
+ */
+/** `refused`: pertoken said no (402, 403, 429, 503) before the call left; no cost, counted as refused demand. */
+export const EVENT_STATUSES = ['ok', 'error', 'interrupted', 'cancelled', 'refused'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
 export type EventOrigin = 'gateway' | 'api' | 'otlp' | 'import' | 'recovery';
 
 /** Who spent it. Empty dimensions are null, never "". */
@@ -96,6 +104,8 @@ export interface CostRow {
   cost_nano: bigint;
   unpriced_requests: number;
   estimated_requests: number;
+  /** Calls pertoken refused (status `refused`); not part of `requests`. */
+  refused_requests: number;
   /** Signed sum of the adjustments dated in this group (repricing, credits). */
   adjustments_nano: bigint;
   /** cost_nano + adjustments_nano. */

@@ -25,6 +25,8 @@ async function refused(): Promise<Record<string, number>> {
 describe('pertoken_requests_refused_total', () => {
   it('counts a 402 budget refusal and a 429 rate limit, and no other error', async () => {
     const post = (path: string, body: unknown) => call(gw.url, 'POST', path, body);
+    // A budget names a tenant that exists.
+    expect((await post('/api/v1/admin/tenants', { id: 'broke' })).status).toBe(201);
     expect(
       (
         await post('/api/v1/admin/budgets', {

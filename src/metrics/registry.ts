@@ -1,20 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ALERT_KINDS, type AlertKind, type Severity } from '../alerts/types.js';
 import { metricsSchema, type MetricsConfig } from '../config/index.js';
-import type { ErrorCode, PertokenError } from '../errors.js';
+import { REFUSAL_CODES, type PertokenError } from '../errors.js';
 import type { UsageEvent } from '../ledger/index.js';
 import { NANO_PER_USD } from '../money.js';
 import { BUCKETS } from '../usage/index.js';
 import { OTHER, TopValues, type RankedValue } from './labels.js';
-
-/** Errors that are pertoken saying no (auth, scope, budget, rate limit, fail-closed counters). */
-const REFUSAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'unauthorized',
-  'forbidden',
-  'budget_exceeded',
-  'rate_limited',
-  'counters_unavailable',
-]);
 
 const SEVERITIES: readonly Severity[] = ['page', 'ticket'];
 

@@ -275,6 +275,20 @@ describe('unpriced is never $0', () => {
     expect(r.lines.map((l) => l.bucket)).toEqual(['input']);
   });
 
+  it('a cost beyond what one call can cost is unpriced, not a 64-bit overflow the ledger refuses', () => {
+    // Found by the wire fuzz suite: an upstream reporting completion_tokens 4e15 for o1-pro priced
+    // at 2.4e21 nano-USD, past the ledger's BIGINT, and the event could never be committed.
+    // o1-pro output 600 USD/MTok: 4e15 × 600 × 1000 = 2.4e21 nano.
+    const r = price('openai', 'o1-pro', '2026-01-15T10:00:00Z', { input: 10, output: 4e15 });
+    expect(r.cost_nano).toBeNull();
+    expect(r.lines).toEqual([]);
+    expect(r.unpriced_reason).toBe(
+      '2400000000000.001500000 USD is more than one call can cost (1000000.000000000): implausible usage',
+    );
+    // 1e9 output tokens of gpt-4o (10 USD/MTok) = 10000 USD: large, still priced.
+    expect(price('openai', 'gpt-4o', '2026-01-15T10:00:00Z', { output: 1e9 }).cost_nano).toBe(10_000_000_000_000n);
+  });
+
   it('an event with no tokens at all costs exactly zero', () => {
     const r = price('openai', 'gpt-4o', '2026-01-15T10:00:00Z', {});
     expect(r.cost_nano).toBe(0n);

@@ -1,5 +1,5 @@
 import { PertokenError } from '../errors.js';
-import { divRoundHalfEven, formatDecimalScaled } from '../money.js';
+import { divRoundHalfEven, formatDecimalScaled, formatUsd } from '../money.js';
 import { BUCKETS, INPUT_BUCKETS, type Bucket, type Buckets } from '../usage/index.js';
 import {
   catalogEntryById,
@@ -21,7 +21,15 @@ import {
   type PriceOverride,
 } from './overrides.js';
 import { selectRate, sheetFromGenai, type RateSheet } from './sheet.js';
-import type { CostLine, EffectiveRates, PriceBook, PriceQuery, PriceResult, UnitPrice } from './types.js';
+import {
+  MAX_CALL_COST_NANO,
+  type CostLine,
+  type EffectiveRates,
+  type PriceBook,
+  type PriceQuery,
+  type PriceResult,
+  type UnitPrice,
+} from './types.js';
 
 export interface PriceBookOptions {
   /** Operator overrides from config (`prices:`), validated here. */
@@ -153,6 +161,14 @@ export function createPriceBook(options: PriceBookOptions = {}): ConfiguredPrice
       };
     }
     const cost = lines.reduce((sum, line) => sum + line.cost_nano, 0n);
+    if (cost > MAX_CALL_COST_NANO) {
+      return {
+        cost_nano: null,
+        lines: [],
+        price_ref: ref,
+        unpriced_reason: `${formatUsd(cost)} USD is more than one call can cost (${formatUsd(MAX_CALL_COST_NANO)}): implausible usage`,
+      };
+    }
     return { cost_nano: cost, lines, price_ref: ref, unpriced_reason: null };
   }
 

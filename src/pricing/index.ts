@@ -17,3 +17,4 @@ export {
   type ParseDecimalOptions,
 } from '../money.js';
 export { OVERRIDE_PRICE_FIELDS, type DecimalInput, type PriceOverride } from './overrides.js';
+export { priceMediaTokens, priceMediaUnits, type MediaPriceQuery, type MediaUnits } from './media.js';

@@ -7,6 +7,14 @@ import type { Bucket, Buckets } from '../usage/index.js';
  */
 export const PRICE_SCALE = 1_000_000_000_000n;
 
+/**
+ * The most one priced call may cost: 1,000,000 USD. No LLM call costs that; a cost beyond it comes
+ * from an implausible usage (an upstream reporting 4e15 tokens), and storing it would overflow the
+ * ledger's 64-bit amounts once rollups add a few of them (one past 2^63 could never be committed
+ * at all). Such a call is recorded unpriced, with the reason. Same bound as an ingested event's.
+ */
+export const MAX_CALL_COST_NANO = 1_000_000_000_000_000n;
+
 export interface UnitPrice {
   bucket: Bucket;
   /** USD per 1M tokens (per_mtok) or per single unit (per_unit), × 1e12. */

@@ -8,6 +8,7 @@ import {
   requireModel,
   requireObjectBody,
 } from './request.js';
+import { anthropicErrorBody } from './errors.js';
 import { DeferredText, streamTapResult } from './deferred-text.js';
 import { hasEscapedNameChar, mentionPattern } from './raw-json.js';
 import { createPassthroughTap, createSseTap, emptyTapResult, parseJsonData, type EventVerdict } from './sse.js';
@@ -266,6 +267,7 @@ export const anthropicMessagesAdapter: ProviderAdapter = {
   prepare: prepareMessages,
   readBody: readMessagesBody,
   createStreamTap: createMessagesTap,
+  errorBody: anthropicErrorBody,
 };
 
 /** /v1/messages/count_tokens answers `{input_tokens}` for free: validated like messages, not metered. */
@@ -280,4 +282,5 @@ export const anthropicCountTokensAdapter: ProviderAdapter = {
   prepare: (input, raw) => ({ ...prepareMessages(input, raw), stream: false }),
   readBody: (body) => ({ ...emptyTapResult(), completed: isRecord(body) }),
   createStreamTap: () => createPassthroughTap(),
+  errorBody: anthropicErrorBody,
 };

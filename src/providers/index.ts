@@ -13,10 +13,29 @@ export {
   anthropicUsage,
   INCOMPLETE_STREAM_ISSUE,
 } from './anthropic-messages.js';
+export { anthropicErrorBody, anthropicErrorType, ERROR_BODIES, openaiErrorBody } from './errors.js';
 export { openaiChatAdapter, openaiChatUsage } from './openai-chat.js';
 export { openaiCompletionsAdapter } from './openai-completions.js';
 export { openaiEmbeddingsAdapter, openaiEmbeddingsUsage } from './openai-embeddings.js';
 export { openaiResponsesAdapter, openaiResponsesUsage } from './openai-responses.js';
+export {
+  OPENAI_MEDIA,
+  openaiImagesUsage,
+  openaiSpeechUsage,
+  openaiTranscriptionUsage,
+  type MediaMeter,
+  type MediaReading,
+  type MediaRequest,
+  type MediaUnit,
+} from './openai-media.js';
+export {
+  PASSTHROUGH_ROUTES,
+  passthroughPath,
+  passthroughWire,
+  type ControlRoute,
+  type MeteredRoute,
+  type PassthroughRoute,
+} from './passthrough.js';
 export {
   createPassthroughTap,
   createSseTap,

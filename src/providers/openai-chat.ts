@@ -9,6 +9,7 @@ import {
   requireModel,
   requireObjectBody,
 } from './request.js';
+import { openaiErrorBody } from './errors.js';
 import { DeferredText, streamTapResult } from './deferred-text.js';
 import { hasEscapedNameChar, keyIsAbsentOrString, nonNullKeyPattern } from './raw-json.js';
 import { createSseTap, emptyTapResult, parseJsonData, type EventVerdict } from './sse.js';
@@ -245,4 +246,5 @@ export const openaiChatAdapter: ProviderAdapter = {
   prepare: prepareChat,
   readBody: readChatBody,
   createStreamTap: (request, options) => createOpenAIChunkTap(request, chatDeltaText, options),
+  errorBody: openaiErrorBody,
 };

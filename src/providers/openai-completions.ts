@@ -7,6 +7,7 @@ import {
   requireModel,
   requireObjectBody,
 } from './request.js';
+import { openaiErrorBody } from './errors.js';
 import { createOpenAIChunkTap, openaiChatUsage, withIncludeUsage } from './openai-chat.js';
 import { emptyTapResult } from './sse.js';
 import { arrayOrEmpty, isRecord, recordOrEmpty, stringOrNull, TextCollector, type JsonObject } from './shape.js';
@@ -91,4 +92,5 @@ export const openaiCompletionsAdapter: ProviderAdapter = {
   prepare: prepareCompletions,
   readBody: readCompletionsBody,
   createStreamTap: (request, options) => createOpenAIChunkTap(request, completionDeltaText, options),
+  errorBody: openaiErrorBody,
 };

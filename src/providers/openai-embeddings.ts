@@ -1,5 +1,6 @@
 import { invalidInput } from '../errors.js';
 import { buildUsage, type Usage } from '../usage/index.js';
+import { openaiErrorBody } from './errors.js';
 import { promptText } from './openai-completions.js';
 import { bodyBytes, prepared, requireModel, requireObjectBody } from './request.js';
 import { createPassthroughTap, emptyTapResult } from './sse.js';
@@ -57,4 +58,5 @@ export const openaiEmbeddingsAdapter: ProviderAdapter = {
   prepare: prepareEmbeddings,
   readBody: readEmbeddingsBody,
   createStreamTap: () => createPassthroughTap(),
+  errorBody: openaiErrorBody,
 };

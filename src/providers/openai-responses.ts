@@ -8,6 +8,7 @@ import {
   requireModel,
   requireObjectBody,
 } from './request.js';
+import { openaiErrorBody } from './errors.js';
 import { DeferredText, streamTapResult } from './deferred-text.js';
 import { hasEscapedNameChar, mentionPattern } from './raw-json.js';
 import { createSseTap, emptyTapResult, parseJsonData, type EventVerdict } from './sse.js';
@@ -245,4 +246,5 @@ export const openaiResponsesAdapter: ProviderAdapter = {
   prepare: prepareResponses,
   readBody: readResponsesBody,
   createStreamTap: createResponsesTap,
+  errorBody: openaiErrorBody,
 };

@@ -4,9 +4,33 @@ import type { PreparedRequest } from './types.js';
 
 /** Request validation shared by the adapters: only what metering relies on, the rest is upstream's. */
 
+/**
+ * Deepest nesting of arrays and objects a request body may have (the body itself is level 1). Real
+ * requests stay far below it (a tool's JSON schema nests a few dozen levels); a body nested
+ * thousands deep overflowed the stack of every recursive reader after it (JSON.stringify of
+ * `tools`, the walk of nested tool_result blocks) and answered 500.
+ */
+export const MAX_BODY_DEPTH = 256;
+
 export function requireObjectBody(body: unknown): JsonObject {
   if (!isRecord(body)) throw invalidInput('body', 'request body must be a JSON object');
+  for (const [field, value] of Object.entries(body)) requireShallow(field, value);
   return body;
+}
+
+/** Refuses a field nested past MAX_BODY_DEPTH, naming it; iterative, so the check cannot overflow. */
+function requireShallow(field: string, value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  const stack: Array<[node: object, depth: number]> = [[value, 2]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [node, depth] = next;
+    if (depth > MAX_BODY_DEPTH) {
+      throw invalidInput(field, `\`${field}\` is nested deeper than ${MAX_BODY_DEPTH} levels`);
+    }
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child as object, depth + 1]);
+    }
+  }
 }
 
 export function requireModel(body: JsonObject): string {

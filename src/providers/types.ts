@@ -1,3 +1,4 @@
+import type { PertokenError } from '../errors.js';
 import type { Usage } from '../usage/index.js';
 
 /** The two wire formats an upstream can speak. */
@@ -100,7 +101,15 @@ export interface ProviderAdapter {
   /** Reads usage from a complete JSON response body. */
   readBody(body: unknown): TapResult;
   createStreamTap(request: PreparedRequest, options?: StreamTapOptions): StreamTap;
+  /**
+   * The body of an error pertoken answers on this route (its status and headers come from the
+   * error), in the wire's own shape so that the wire's SDK raises the right class (errors.ts).
+   */
+  readonly errorBody: ErrorBodyRenderer;
 }
+
+/** Renders one of pertoken's own errors as a JSON body of a wire. */
+export type ErrorBodyRenderer = (error: PertokenError) => unknown;
 
 export interface StreamTapOptions {
   /**

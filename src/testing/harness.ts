@@ -38,6 +38,8 @@ export interface HarnessOptions {
   commandTimeoutMs?: number;
   /** Governance SQLite file shared by replicas (stands in for the shared PostgreSQL). */
   governanceDb?: string;
+  /** The app's logger (a test reading log lines passes one writing to memory); default silent. */
+  log?: pino.Logger;
 }
 
 export interface Harness {
@@ -73,7 +75,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness | G
     ],
     ...options.config,
   });
-  const log = pino({ level: process.env.PERTOKEN_TEST_LOG ?? 'silent' });
+  const log = options.log ?? pino({ level: process.env.PERTOKEN_TEST_LOG ?? 'silent' });
   const store = createSqliteStore({ path: join(dir, 'ledger.sqlite') });
   await store.migrate();
   const { priceBook, attribution } = await openAttribution(config, dir, store);

@@ -41,4 +41,12 @@ describe('sanitizeBuckets', () => {
       output_audio: 7,
     });
   });
+
+  it('takes a count beyond 2^53 - 1 as 0: it is not exact, and pricing refuses it', () => {
+    // An upstream answering prompt_tokens 1e20 made the price book throw: the caller got a 400
+    // naming `buckets.input` for a call the upstream served, and the event was never recorded.
+    expect(sanitizeBuckets({ input: 1e20, cache_read: 2 ** 53, output: Number.MAX_SAFE_INTEGER })).toEqual({
+      output: Number.MAX_SAFE_INTEGER,
+    });
+  });
 });

@@ -36,16 +36,23 @@ export function normalizeBuckets(buckets: Buckets): Buckets {
 }
 
 /**
- * Makes counts safe to price: NaN/Infinity and negatives become 0, fractions are rounded. The
- * evidence of what was wrong is kept by the caller in `Usage.issues` and `Usage.raw`; pricing
- * multiplies counts as bigints and must never see a fraction.
+ * Makes counts safe to price: NaN/Infinity, negatives and counts beyond 2^53 − 1 become 0,
+ * fractions are rounded. The evidence of what was wrong is kept by the caller in `Usage.issues`
+ * and `Usage.raw`; pricing multiplies counts as bigints and must never see a fraction, and a
+ * number past MAX_SAFE_INTEGER is not an exact count of anything (a provider sending 1e20 must
+ * not stop its call from being recorded).
  */
 export function sanitizeBuckets(buckets: Buckets): Buckets {
   const out: Buckets = {};
   for (const name of BUCKETS) {
     const value = buckets[name];
-    if (value === undefined || !Number.isFinite(value) || value <= 0) continue;
-    out[name] = Math.round(value);
+    if (value !== undefined) out[name] = priceableCount(value);
   }
   return normalizeBuckets(out);
+}
+
+/** The count sanitizeBuckets makes of one value (a provider mapping splits totals by the same rule). */
+export function priceableCount(value: number): number {
+  if (!Number.isFinite(value) || value <= 0 || value > Number.MAX_SAFE_INTEGER) return 0;
+  return Math.round(value);
 }

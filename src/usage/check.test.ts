@@ -26,6 +26,13 @@ describe('checkUsage on buckets', () => {
       'unknown bucket weird',
     ]);
   });
+
+  it('says a count beyond 2^53 - 1 is taken as 0, and buildUsage drops it', () => {
+    expect(checkUsage({ input: 1e20 })).toEqual([
+      'input is beyond 2^53 - 1 (100000000000000000000): not an exact count, taken as 0',
+    ]);
+    expect(buildUsage({ input: 1e20, output: 5 }, { source: 'provider', raw: null }).buckets).toEqual({ output: 5 });
+  });
 });
 
 describe('checkUsage on raw OpenAI chat usage', () => {
@@ -87,6 +94,11 @@ describe('checkUsage on raw Responses and Anthropic usage', () => {
       'cache_creation 5m + 1h (50) != cache_creation_input_tokens (100)',
       'output_tokens_details.thinking_tokens (9) > output_tokens (5)',
     ]);
+  });
+
+  it('Anthropic: an object with only its cache fields is still checked', () => {
+    // Found by usage.fuzz.test.ts: {"cache_read_input_tokens": {}} passed without a finding.
+    expect(checkUsage({}, { cache_read_input_tokens: {} })).toEqual(['cache_read_input_tokens is not a number ({})']);
   });
 });
 

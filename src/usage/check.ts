@@ -41,14 +41,20 @@ function checkCount(name: string, value: unknown): string[] {
   const issues: string[] = [];
   if (value < 0) issues.push(`${name} is negative (${value})`);
   if (!Number.isInteger(value)) issues.push(`${name} is not an integer (${value})`);
-  if (value > MAX_PLAUSIBLE_BUCKET) issues.push(`${name} is implausibly large (${value} > ${MAX_PLAUSIBLE_BUCKET})`);
+  if (value > Number.MAX_SAFE_INTEGER)
+    issues.push(`${name} is beyond 2^53 - 1 (${value}): not an exact count, taken as 0`);
+  else if (value > MAX_PLAUSIBLE_BUCKET)
+    issues.push(`${name} is implausibly large (${value} > ${MAX_PLAUSIBLE_BUCKET})`);
   return issues;
 }
+
+/** Any of these marks an Anthropic usage object (one may carry only its cache fields). */
+const ANTHROPIC_FIELDS = ['input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens'];
 
 function checkRaw(raw: Record<string, unknown>): string[] {
   if ('prompt_tokens' in raw || 'completion_tokens' in raw) return checkOpenAIChat(raw);
   if ('input_tokens_details' in raw || 'total_tokens' in raw) return checkOpenAIResponses(raw);
-  if ('input_tokens' in raw || 'output_tokens' in raw) return checkAnthropic(raw);
+  if (ANTHROPIC_FIELDS.some((field) => field in raw)) return checkAnthropic(raw);
   return [];
 }
 

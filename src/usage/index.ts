@@ -1,5 +1,5 @@
 export * from './types.js';
-export { addBuckets, bucketsTotal, normalizeBuckets, sanitizeBuckets } from './buckets.js';
+export { addBuckets, bucketsTotal, normalizeBuckets, priceableCount, sanitizeBuckets } from './buckets.js';
 export { buildUsage, checkUsage, MAX_PLAUSIBLE_BUCKET } from './check.js';
 export {
   CHAT_REPLY_PRIMING_TOKENS,

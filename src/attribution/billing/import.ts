@@ -8,6 +8,7 @@
  * one response split across files store exactly what one file with all pages stores.
  */
 import { invalidInput } from '../../errors.js';
+import { formatUsd } from '../../money.js';
 import { newEventId, type BillingRow, type Store } from '../../ledger/index.js';
 import type { BillingAccountConfig } from '../../config/index.js';
 import { AccountMap } from './accounts.js';
@@ -16,7 +17,7 @@ import { parseAnthropicUsage } from './anthropic-usage.js';
 import { parseFocus } from './focus-import.js';
 import { parseOpenaiCosts } from './openai-costs.js';
 import { parseOpenaiUsage } from './openai-usage.js';
-import { BILLING_FORMATS, type BillingFormat, type ParsedFile, type Rejection } from './rows.js';
+import { BILLING_FORMATS, type BillingFormat, type BillingLine, type ParsedFile, type Rejection } from './rows.js';
 import type { BillingSource } from './sources.js';
 
 /** The reply of `pertoken import` and POST /api/v1/admin/billing/imports (DESIGN §3). */
@@ -59,10 +60,62 @@ export function parseBillingFormat(value: string | null | undefined, param: stri
 }
 
 export async function parseSource(format: BillingFormat, source: BillingSource): Promise<ParsedFile> {
-  if (format === 'focus') return parseFocus(source.chunks(), source.name);
+  if (format === 'focus') return storable(format, await parseFocus(source.chunks(), source.name), source.name);
   let text = '';
   for await (const chunk of source.chunks()) text += chunk;
-  return JSON_PARSERS[format](text, source.name);
+  return storable(format, JSON_PARSERS[format](text, source.name), source.name);
+}
+
+/**
+ * The largest amount (±1e9 USD, in nano-USD) and quantity one bill line may carry. Real lines stay
+ * far below; a bigger figure is a corrupt export, and the ledger's 64-bit columns could not store
+ * it: `"value": 1e300` used to parse, then crash the import with a RangeError from the driver.
+ */
+export const MAX_LINE_NANO = 10n ** 18n;
+export const MAX_LINE_QUANTITY = 10n ** 18n;
+
+/** Where each format names a line's account, for the rejection of an empty one. */
+const ACCOUNT_FIELD: Record<BillingFormat, string> = {
+  'openai-costs': 'project_id',
+  'openai-usage': 'project_id',
+  'anthropic-cost': 'workspace_id',
+  'anthropic-usage': 'workspace_id',
+  focus: 'SubAccountId',
+};
+
+/**
+ * Lines the ledger would refuse become rejections of their row, so one bad row refuses its file
+ * (naming the row) instead of failing the whole run's insert: an amount or quantity out of range,
+ * or an empty account id (`"workspace_id": ""` used to fail the import as `rows[0].account_id`).
+ */
+function storable(format: BillingFormat, parsed: ParsedFile, file: string): ParsedFile {
+  const lines: BillingLine[] = [];
+  const rejected = [...parsed.rejected];
+  for (const line of parsed.lines) {
+    const problem = unstorable(format, line);
+    if (problem === null) lines.push(line);
+    else rejected.push({ file, ...problem });
+  }
+  return { lines, rejected };
+}
+
+function unstorable(format: BillingFormat, line: BillingLine): Omit<Rejection, 'file'> | null {
+  if (line.account_id === '') {
+    const field = ACCOUNT_FIELD[format];
+    return { at: format === 'focus' ? line.position : `${line.position}.${field}`, reason: `${field} is empty` };
+  }
+  const amount = line.amount_nano;
+  if (amount !== null && (amount > MAX_LINE_NANO || amount < -MAX_LINE_NANO)) {
+    const reason = `amount ${formatUsd(amount)} USD is out of range (at most ±${formatUsd(MAX_LINE_NANO)} a line)`;
+    return { at: line.position, reason };
+  }
+  if (line.quantity !== null && line.quantity > MAX_LINE_QUANTITY) {
+    return {
+      at: line.position,
+      reason: `quantity ${line.quantity} is out of range (at most ${MAX_LINE_QUANTITY} a line)`,
+    };
+  }
+  return null;
 }
 
 export async function importBilling(options: BillingImportOptions): Promise<BillingImportSummary> {

@@ -199,6 +199,46 @@ describe('malformed rows', () => {
     expect(e.rejected).toEqual([{ file: 'g.csv', at: 'line 2', reason: 'unknown x_TokenType "prompt"' }]);
   });
 
+  it('rejects a line the ledger could not hold, naming its row, instead of crashing the import', async () => {
+    // Found by import.fuzz.test.ts: `"value": 1e300` parsed, then the insert threw a RangeError.
+    const costs = fixtureText('openai-costs.json').replace('"value": 3.0,', '"value": 1e300,');
+    const a = await parse('openai-costs', 'c.json', costs);
+    expect(a.rejected).toEqual([
+      {
+        file: 'c.json',
+        at: '$.data[0].results[0]',
+        reason: `amount 1${'0'.repeat(300)}.000000000 USD is out of range (at most ±1000000000.000000000 a line)`,
+      },
+    ]);
+    const usage = fixtureText('anthropic-usage-report.json').replace(
+      '"uncached_input_tokens": 500000,',
+      '"uncached_input_tokens": 1e19,',
+    );
+    const b = await parse('anthropic-usage', 'u.json', usage);
+    expect(b.rejected).toEqual([
+      {
+        file: 'u.json',
+        at: '$.data[0].results[0]',
+        reason: 'quantity 10000000000000000000 is out of range (at most 1000000000000000000 a line)',
+      },
+    ]);
+    // Found by import.fuzz.test.ts: an empty workspace_id failed the whole import as `rows[0].account_id`.
+    const empty = fixtureText('anthropic-cost-report.json').replace('"workspace_id": null', '"workspace_id": ""');
+    const c = await parse('anthropic-cost', 'e.json', empty);
+    expect(c.rejected[0]).toEqual({
+      file: 'e.json',
+      at: '$.data[0].results[8].workspace_id',
+      reason: 'workspace_id is empty',
+    });
+    // A billion dollars on one line is still a line.
+    const big = await parse(
+      'openai-costs',
+      'b.json',
+      fixtureText('openai-costs.json').replace('"value": 3.0,', '"value": 1e9,'),
+    );
+    expect(big.rejected).toEqual([]);
+  });
+
   it('refuses a file that is not a page', async () => {
     const a = await parse('openai-costs', 'x.json', '{"data": []}');
     expect(a.rejected).toEqual([

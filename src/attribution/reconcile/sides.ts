@@ -127,6 +127,8 @@ export function joinSides(
   );
   const notImported = new Map<string, Set<string>>();
   for (const row of metered) {
+    // A group of refused calls alone (ledger status `refused`) used nothing a provider bills.
+    if (row.requests === 0 && row.adjustments_nano === 0n) continue;
     const day = row.keys.day ?? '';
     const provider = row.keys.provider ?? '';
     const tenant = row.keys.tenant ?? '';

@@ -13,7 +13,7 @@ import type {
   ReserveResult,
   SettleResult,
 } from '../types.js';
-import { checkCounters, checkLease, checkNano, checkReserve } from '../validate.js';
+import { checkCounters, checkLease, checkNano, checkReserve, reserveAmounts, settleAmounts } from '../validate.js';
 import { LEASE_RECORD_GRACE_MS } from '../constants.js';
 import type { Tally } from './tally.js';
 
@@ -50,42 +50,45 @@ export class MemoryBudgetLedger implements BudgetLedger {
     checkReserve(request);
     const now = this.#now();
     this.#forgetOldLeases(now);
-    const lease = { id: request.leaseId, counters: request.counters, amount: request.amount };
+    const amounts = reserveAmounts(request);
+    const lease = { id: request.leaseId, counters: request.counters, amount: request.amount, amounts };
     if (this.#leaseStates.has(request.leaseId)) {
       return { ok: true, lease, counters: this.#states(request.counters, now), replayed: true, failedOpen: false };
     }
-    for (const ref of request.counters) {
+    for (const [i, ref] of request.counters.entries()) {
       if (ref.limit === null) continue;
       const counter = this.#live(ref.key, now);
       const spent = counter?.spent ?? 0n;
       const reserved = counter?.reserved ?? 0n;
-      if (spent + reserved + request.amount > ref.limit) {
-        return { ok: false, key: ref.key, spent, reserved, limit: ref.limit, amount: request.amount };
+      const amount = amounts[i] as bigint;
+      if (spent + reserved + amount > ref.limit) {
+        return { ok: false, key: ref.key, spent, reserved, limit: ref.limit, amount };
       }
     }
     const expiresAtMs = now + request.ttlMs;
-    for (const ref of request.counters) {
+    for (const [i, ref] of request.counters.entries()) {
       const counter = this.#touch(ref, now);
-      counter.reserved += request.amount;
-      counter.leases.set(request.leaseId, { amount: request.amount, expiresAtMs });
+      const amount = amounts[i] as bigint;
+      counter.reserved += amount;
+      counter.leases.set(request.leaseId, { amount, expiresAtMs });
       counter.nextExpiryMs = Math.min(counter.nextExpiryMs, expiresAtMs);
     }
     this.#leaseStates.set(request.leaseId, { state: 'reserved', untilMs: expiresAtMs + LEASE_RECORD_GRACE_MS });
     return { ok: true, lease, counters: this.#states(request.counters, now), replayed: false, failedOpen: false };
   }
 
-  async settle(lease: LeaseRef, actual: bigint): Promise<SettleResult> {
+  async settle(lease: LeaseRef, actual: bigint | readonly bigint[]): Promise<SettleResult> {
     this.#tally.calls++;
     checkLease(lease);
-    checkNano(actual, 'actual');
+    const actuals = settleAmounts(lease, actual);
     const now = this.#now();
     this.#forgetOldLeases(now);
     if (this.#isFinished(lease.id)) return { outcome: 'duplicate', counters: [] };
     let hadLive = false;
-    for (const ref of lease.counters) {
+    for (const [i, ref] of lease.counters.entries()) {
       const counter = this.#touch(ref, now);
       hadLive = this.#dropLease(counter, lease.id) || hadLive;
-      counter.spent += actual;
+      counter.spent += actuals[i] as bigint;
     }
     this.#leaseStates.delete(lease.id); // re-insert at the end: the sweep expects rough time order
     this.#leaseStates.set(lease.id, { state: 'settled', untilMs: now + LEASE_RECORD_GRACE_MS });

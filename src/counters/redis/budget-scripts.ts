@@ -60,35 +60,34 @@ end
 
 /**
  * KEYS: lease record, then (hash, zset) per counter.
- * ARGV: leaseId, amount, ttlMs, graceMs, then (limit or '', expireAtMs or '') per counter.
+ * ARGV: leaseId, ttlMs, graceMs, then (limit or '', expireAtMs or '', amount) per counter.
  * Returns {'reserved'|'replayed', states} or {'refused', index (1-based), spent, reserved}.
  */
 export const RESERVE_LUA = `${PRELUDE}
-local id, amount = ARGV[1], ARGV[2]
-local ttl, grace = tonumber(ARGV[3]), tonumber(ARGV[4])
+local id = ARGV[1]
+local ttl, grace = tonumber(ARGV[2]), tonumber(ARGV[3])
 local n = (#KEYS - 1) / 2
 local now = now_ms()
 for i = 1, n do reclaim(KEYS[2 * i], KEYS[2 * i + 1], now) end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return {'replayed', states(2, n)}
 end
-local amount_n = tonumber(amount)
 for i = 1, n do
-  local limit = ARGV[3 + 2 * i]
+  local limit = ARGV[1 + 3 * i]
   if limit ~= '' then
     local v = redis.call('HMGET', KEYS[2 * i], 'spent', 'reserved')
     local spent, reserved = v[1] or '0', v[2] or '0'
-    if tonumber(spent) + tonumber(reserved) + amount_n > tonumber(limit) then
+    if tonumber(spent) + tonumber(reserved) + tonumber(ARGV[3 + 3 * i]) > tonumber(limit) then
       return {'refused', i, spent, reserved}
     end
   end
 end
 for i = 1, n do
-  local h, z = KEYS[2 * i], KEYS[2 * i + 1]
+  local h, z, amount = KEYS[2 * i], KEYS[2 * i + 1], ARGV[3 + 3 * i]
   redis.call('HINCRBY', h, 'reserved', amount)
   redis.call('HSET', h, 'l:' .. id, amount)
   redis.call('ZADD', z, int(now + ttl), id)
-  expire_at(h, z, ARGV[4 + 2 * i])
+  expire_at(h, z, ARGV[2 + 3 * i])
 end
 redis.call('SET', KEYS[1], 'r', 'PX', int(ttl + grace))
 return {'reserved', states(2, n)}
@@ -96,11 +95,11 @@ return {'reserved', states(2, n)}
 
 /**
  * KEYS: lease record, then (hash, zset) per counter.
- * ARGV: leaseId, actual, graceMs, then expireAtMs or '' per counter.
+ * ARGV: leaseId, graceMs, then (expireAtMs or '', actual) per counter.
  * Returns {'settled'|'expired'|'duplicate', states}.
  */
 export const SETTLE_LUA = `${PRELUDE}
-local id, actual, grace = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local id, grace = ARGV[1], tonumber(ARGV[2])
 local n = (#KEYS - 1) / 2
 local status = redis.call('GET', KEYS[1])
 if status == 's' or status == 'x' then return {'duplicate', {}} end
@@ -113,8 +112,8 @@ for i = 1, n do
     redis.call('ZREM', z, id)
     had_live = true
   end
-  redis.call('HINCRBY', h, 'spent', actual)
-  expire_at(h, z, ARGV[3 + i])
+  redis.call('HINCRBY', h, 'spent', ARGV[2 + 2 * i])
+  expire_at(h, z, ARGV[1 + 2 * i])
 end
 redis.call('SET', KEYS[1], 's', 'PX', int(grace))
 if had_live then return {'settled', states(2, n)} end

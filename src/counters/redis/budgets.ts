@@ -11,7 +11,15 @@ import type {
   ReserveResult,
   SettleResult,
 } from '../types.js';
-import { checkCounters, checkLease, checkNano, checkReserve, isCountersUnavailable } from '../validate.js';
+import {
+  checkCounters,
+  checkLease,
+  checkNano,
+  checkReserve,
+  isCountersUnavailable,
+  reserveAmounts,
+  settleAmounts,
+} from '../validate.js';
 import type { RedisConnection } from './connection.js';
 import { asArray, asNano, asNumber, asString, malformed } from './replies.js';
 import type { WriteQueue } from './write-queue.js';
@@ -29,10 +37,13 @@ export class RedisBudgetLedger implements BudgetLedger {
 
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
     checkReserve(request);
-    const lease: Lease = { id: request.leaseId, counters: request.counters, amount: request.amount };
+    const amounts = reserveAmounts(request);
+    const lease: Lease = { id: request.leaseId, counters: request.counters, amount: request.amount, amounts };
     const keys = [this.#leaseKey(request.leaseId), ...this.#counterKeys(request.counters)];
-    const args = [request.leaseId, request.amount.toString(), String(request.ttlMs), String(LEASE_RECORD_GRACE_MS)];
-    for (const ref of request.counters) args.push(ref.limit?.toString() ?? '', expireArg(ref));
+    const args = [request.leaseId, String(request.ttlMs), String(LEASE_RECORD_GRACE_MS)];
+    request.counters.forEach((ref, i) =>
+      args.push(ref.limit?.toString() ?? '', expireArg(ref), (amounts[i] as bigint).toString()),
+    );
     let reply: unknown[];
     try {
       reply = asArray(await this.#connection.run((c) => c.ptReserve(keys.length, ...keys, ...args)), 'reserve');
@@ -42,28 +53,29 @@ export class RedisBudgetLedger implements BudgetLedger {
     }
     const outcome = asString(reply[0], 'reserve outcome');
     if (outcome === 'refused') {
-      const ref = request.counters[asNumber(reply[1], 'reserve index') - 1]!;
+      const index = asNumber(reply[1], 'reserve index') - 1;
+      const ref = request.counters[index]!;
       return {
         ok: false,
         key: ref.key,
         spent: asNano(reply[2], 'spent'),
         reserved: asNano(reply[3], 'reserved'),
         limit: ref.limit ?? 0n,
-        amount: request.amount,
+        amount: amounts[index] as bigint,
       };
     }
     const counters = parseStates(request.counters, reply[1]);
     return { ok: true, lease, counters, replayed: outcome === 'replayed', failedOpen: false };
   }
 
-  async settle(lease: LeaseRef, actual: bigint): Promise<SettleResult> {
+  async settle(lease: LeaseRef, actual: bigint | readonly bigint[]): Promise<SettleResult> {
     checkLease(lease);
-    checkNano(actual, 'actual');
+    const actuals = settleAmounts(lease, actual);
     try {
-      return await this.#settleNow(lease, actual);
+      return await this.#settleNow(lease, actuals);
     } catch (err) {
       if (!isCountersUnavailable(err)) throw err;
-      const queued = this.#queue.push(() => this.#settleNow(lease, actual));
+      const queued = this.#queue.push(() => this.#settleNow(lease, actuals));
       return { outcome: queued ? 'queued' : 'dropped', counters: [] };
     }
   }
@@ -96,9 +108,10 @@ export class RedisBudgetLedger implements BudgetLedger {
     return reply.map((index) => refs[asNumber(index, 'seed index') - 1]!.key);
   }
 
-  async #settleNow(lease: LeaseRef, actual: bigint): Promise<SettleResult> {
+  async #settleNow(lease: LeaseRef, actuals: readonly bigint[]): Promise<SettleResult> {
     const keys = [this.#leaseKey(lease.id), ...this.#counterKeys(lease.counters)];
-    const args = [lease.id, actual.toString(), String(LEASE_RECORD_GRACE_MS), ...lease.counters.map(expireArg)];
+    const args = [lease.id, String(LEASE_RECORD_GRACE_MS)];
+    lease.counters.forEach((ref, i) => args.push(expireArg(ref), (actuals[i] as bigint).toString()));
     const reply = asArray(await this.#connection.run((c) => c.ptSettle(keys.length, ...keys, ...args)), 'settle');
     const outcome = asString(reply[0], 'settle outcome');
     if (outcome === 'duplicate') return { outcome, counters: [] };

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../testing/harness.js';
+import { ADMIN, call } from '../testing/http.js';
+
+let gateway: Harness;
+
+const event = (id: string, time: string, tenant: string, model: string, input: number) => ({
+  id,
+  time,
+  source: 'batch-job',
+  tenant,
+  provider: 'openai',
+  model,
+  tokens: { input, output: 10 },
+});
+
+beforeAll(async () => {
+  gateway = await startHarness({ upstream: 'http://127.0.0.1:9', adminToken: ADMIN, governance: true });
+  await call(gateway.url, 'POST', '/api/v1/admin/tenants', { id: 'acme' });
+  const reply = await call(gateway.url, 'POST', '/v1/usage/events', [
+    event('s1', '2026-11-01T09:10:00Z', 'acme', 'gpt-4o', 1000),
+    event('s2', '2026-11-01T09:50:00Z', 'acme', 'gpt-4o-mini', 2000),
+    event('s3', '2026-11-02T13:00:00Z', 'globex', 'gpt-4o', 3000),
+  ]);
+  expect(reply.json).toMatchObject({ accepted: ['s1', 's2', 's3'] });
+});
+afterAll(async () => {
+  await gateway.close();
+});
+
+describe('GET /api/v1/timeseries', () => {
+  it('answers the same totals as /api/v1/costs, one point per bucket', async () => {
+    const range = 'from=2026-11-01&to=2026-11-03';
+    const series = await call(gateway.url, 'GET', `/api/v1/timeseries?${range}&group_by=model`);
+    const costs = await call(gateway.url, 'GET', `/api/v1/costs?${range}`);
+    expect(series.status).toBe(200);
+    const json = series.json as {
+      step: string;
+      timestamps: string[];
+      series: Array<{ model: string; requests: number[]; cost_usd: string[] }>;
+      totals: { cost_usd: string; requests: number };
+    };
+    expect(json.step).toBe('hour');
+    expect(json.timestamps).toHaveLength(48);
+    expect(json.series.map((s) => s.model).sort()).toEqual(['gpt-4o', 'gpt-4o-mini']);
+    for (const line of json.series) expect(line.requests).toHaveLength(48);
+    const totals = (costs.json as { totals: { cost_usd: string; requests: number } }).totals;
+    expect(json.totals.cost_usd).toBe(totals.cost_usd);
+    expect(json.totals.requests).toBe(totals.requests);
+    const gpt4o = json.series.find((s) => s.model === 'gpt-4o');
+    expect(gpt4o?.requests[9]).toBe(1);
+    expect(gpt4o?.requests[24 + 13]).toBe(1);
+  });
+
+  it('filters like /api/v1/costs and keeps a read key to its tenant', async () => {
+    const key = String(
+      (await call(gateway.url, 'POST', '/api/v1/admin/keys', { tenant: 'acme', scopes: ['read'] })).json.key ?? '',
+    );
+    const range = 'from=2026-11-01&to=2026-11-03&step=day';
+    const mine = await call(gateway.url, 'GET', `/api/v1/timeseries?${range}`, undefined, key);
+    expect(mine.status).toBe(200);
+    expect((mine.json as { totals: { requests: number } }).totals.requests).toBe(2);
+    const theirs = await call(gateway.url, 'GET', `/api/v1/timeseries?${range}&filter[tenant]=globex`, undefined, key);
+    expect(theirs.status).toBe(403);
+    const filtered = await call(gateway.url, 'GET', `/api/v1/timeseries?${range}&filter[tenant]=globex`);
+    expect((filtered.json as { totals: { requests: number } }).totals.requests).toBe(1);
+  });
+
+  it('names a bad option', async () => {
+    const bad = await call(gateway.url, 'GET', '/api/v1/timeseries?step=minute');
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ error: { param: 'step' } });
+  });
+});

@@ -1,0 +1,1 @@
+export { DASHBOARD_CSP, defaultDashboardDir, registerDashboardRoutes, type DashboardOptions } from './serve.js';
