@@ -62,10 +62,31 @@ describe('POST /v1/usage/events', () => {
       cost_usd: '0.000180000',
       usage_source: 'reported',
       buckets: { input: 1000, output: 50 },
+      // The lines behind the cost, each rounded once; they add up to it.
+      cost_lines: [
+        {
+          bucket: 'input',
+          quantity: 1000,
+          unit_price_usd: '0.15',
+          per: 'mtok',
+          discount_pct: null,
+          cost_usd: '0.000150000',
+        },
+        {
+          bucket: 'output',
+          quantity: 50,
+          unit_price_usd: '0.6',
+          per: 'mtok',
+          discount_pct: null,
+          cost_usd: '0.000030000',
+        },
+      ],
     });
+    // A cost the sender reported has no lines pertoken could vouch for.
     expect((await api('GET', '/api/v1/events/evt-3')).json).toMatchObject({
       cost_usd: '0.000000007',
       price_ref: 'reported:batch-job',
+      cost_lines: null,
     });
   });
 

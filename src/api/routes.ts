@@ -23,6 +23,7 @@ import { registerReconciliationRoutes } from './reconciliation.js';
 import type { ApiDeps } from './deps.js';
 import { adminGuard, ingestGuard, metricsGuard, readerOf, readGuard, scopeTenant } from './auth.js';
 import { parseEventBatch, type IngestReply } from './ingest.js';
+import { costLinesOf } from './cost-lines.js';
 import { withQuery } from './query.js';
 
 /** The query parameters of each GET route here (api/query.ts). */
@@ -119,7 +120,7 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
       const event = await deps.store.getEvent(params.id ?? '');
       if (!event) throw new PertokenError('not_found', `no event with id "${params.id}"`, { param: 'id' });
       scopeTenant(reader, event.tenant, 'id');
-      sendJson(res, 200, presentEvent(event));
+      sendJson(res, 200, { ...presentEvent(event), cost_lines: costLinesOf(deps.priceBook, event) });
     }),
   );
 

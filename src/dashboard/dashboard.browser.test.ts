@@ -30,6 +30,7 @@ interface EventJson {
   cost_usd: string | null;
   price_ref: string | null;
   buckets: Record<string, number>;
+  cost_lines?: Array<{ bucket: string; cost_usd: string }> | null;
 }
 
 /** In-page code is given as text: this file is type-checked without the DOM library. */
@@ -253,6 +254,12 @@ describe('dashboard: signed in with the admin token', () => {
     for (const [bucket, tokens] of buckets) {
       const line = page.locator('[data-testid=cost-line]', { hasText: bucket }).first();
       expect(await line.locator('td').nth(1).innerText()).toBe(tokens.toLocaleString('en-US'));
+    }
+    // Priced by the book, the request shows the API's cost lines, each to the nano-dollar.
+    if (event.cost_lines) expect(event.cost_lines.length).toBe(buckets.length);
+    for (const l of event.cost_lines ?? []) {
+      const line = page.locator('[data-testid=cost-line]', { hasText: l.bucket }).first();
+      expect(await line.locator('td').last().innerText()).toBe(fineDollars(l.cost_usd));
     }
     const cost = await text(page, '[data-testid=request-cost]');
     expect(cost).toBe(event.cost_usd === null ? 'unpriced' : fineDollars(event.cost_usd));

@@ -21,11 +21,14 @@ export interface Costs {
   totals: CostRow;
 }
 
+/** One line of an event's cost (GET /api/v1/events/:id `cost_lines`). */
 export interface CostLine {
   bucket: string;
-  tokens: number;
+  quantity: number;
+  unit_price_usd: string;
+  per: 'mtok' | 'unit';
+  discount_pct: string | null;
   cost_usd: string;
-  [key: string]: unknown;
 }
 
 export interface EventJson {
@@ -56,7 +59,8 @@ export interface EventJson {
   usage_issues: string[];
   cost_usd: string | null;
   /** Per-bucket lines, when the server exposes them. */
-  cost_lines?: CostLine[];
+  /** Null when the lines cannot be vouched for (a reported cost, a price changed since). */
+  cost_lines?: CostLine[] | null;
 }
 
 export interface EventPage {

@@ -68,17 +68,15 @@ function Details({ event: e, tz }: { event: EventJson; tz: string }) {
   const lines: CostLine[] = e.cost_lines ?? [];
   const lineColumns: Array<Column<CostLine>> = [
     { key: 'bucket', label: 'Bucket', value: (l) => l.bucket },
-    { key: 'tokens', label: 'Tokens', value: (l) => l.tokens, numeric: true },
-    ...(lines.some((l) => l.unit_usd_per_mtok !== undefined || l.usd_per_mtok !== undefined)
-      ? [
-          {
-            key: 'price',
-            label: 'USD per 1M',
-            value: (l: CostLine) => String(l.unit_usd_per_mtok ?? l.usd_per_mtok ?? ''),
-            numeric: true,
-          },
-        ]
-      : []),
+    { key: 'quantity', label: 'Tokens', value: (l) => l.quantity, numeric: true },
+    {
+      key: 'price',
+      label: 'Unit price (USD)',
+      value: (l) => l.unit_price_usd,
+      render: (l) =>
+        `${l.unit_price_usd} per ${l.per === 'mtok' ? '1M' : 'unit'}${l.discount_pct ? ` −${l.discount_pct}%` : ''}`,
+      numeric: true,
+    },
     { key: 'cost', label: 'Cost (USD)', value: (l) => l.cost_usd, render: (l) => moneyFine(l.cost_usd), numeric: true },
   ];
   const bucketColumns: Array<Column<[string, number]>> = [
@@ -126,6 +124,16 @@ function Details({ event: e, tz }: { event: EventJson; tz: string }) {
               filename={`pertoken-request-${e.id}-cost-lines`}
               rowKey={(l, i) => `${l.bucket}-${i}`}
               rowTestId="cost-line"
+              footer={
+                <tr>
+                  <th scope="row">Total</th>
+                  <td class="num">{int(tokenTotal(e.buckets))}</td>
+                  <td />
+                  <td class="num" data-testid="cost-total">
+                    {e.cost_usd === null ? 'unpriced' : moneyFine(e.cost_usd)}
+                  </td>
+                </tr>
+              }
             />
           ) : (
             <DataTable
@@ -156,7 +164,9 @@ function Details({ event: e, tz }: { event: EventJson; tz: string }) {
             />
           )}
           {lines.length === 0 ? (
-            <p class="muted small">This server's event API gives the request's exact total, not a cost per bucket.</p>
+            <p class="muted small">
+              No per-bucket lines: the cost was reported by the sender, or the price book changed since it was priced.
+            </p>
           ) : null}
           {e.usage_issues.length > 0 ? (
             <ul class="issues" aria-label="Usage issues">
