@@ -22,9 +22,11 @@ const FLAGS: Record<string, string> = {
   'scope.key': '--key',
   'scope.user': '--user',
   'scope.feature': '--feature',
+  'scope.model': '--model',
   period: '--period',
   tz: '--tz',
   limit_usd: '--limit',
+  limit_tokens: '--limit-tokens',
   action: '--action',
   downgrade_to: '--downgrade-to',
   downgrade_at: '--downgrade-at',
@@ -39,14 +41,25 @@ interface SetFlags extends AdminFlags {
   key?: string;
   user?: string;
   feature?: string;
+  model?: string;
   period: string;
   tz?: string;
-  limit: string;
+  limit?: string;
+  limitTokens?: string;
   action?: string;
   downgradeTo?: string;
   downgradeAt?: string;
   thresholds?: string;
   failMode?: string;
+}
+
+function count(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new PertokenError('invalid_request', `must be a positive whole number of tokens, got "${value}"`, {
+      param: flag,
+    });
+  return n;
 }
 
 function fraction(value: string, flag: string): number {
@@ -72,13 +85,15 @@ export function budgetsCommand(io: CliIo = processIo(), env: Env = process.env):
       .option('--key <id>', 'scope: this virtual key')
       .option('--user <id>', 'scope: this user (x-pertoken-user)')
       .option('--feature <id>', 'scope: this feature (x-pertoken-feature)')
+      .option('--model <glob>', 'only calls served by these models, e.g. gpt-4o (with its dated snapshots) or claude-*')
       .addOption(
         new Option('--period <period>', 'calendar period or total')
           .choices(['day', 'week', 'month', 'total'])
           .makeOptionMandatory(),
       )
       .option('--tz <zone>', 'IANA time zone of the period (default UTC)')
-      .requiredOption('--limit <usd>', 'limit in USD, e.g. 100 or 0.25')
+      .option('--limit <usd>', 'limit in USD, e.g. 100 or 0.25')
+      .option('--limit-tokens <n>', 'allowance in tokens, instead of or as well as --limit')
       .addOption(new Option('--action <action>', 'at the limit').choices(['block', 'downgrade', 'alert_only']))
       .option('--downgrade-to <model>', 'model served once a downgrade budget is used up')
       .option('--downgrade-at <fraction>', 'share of the limit from which to downgrade (default 1)')
@@ -92,11 +107,16 @@ export function budgetsCommand(io: CliIo = processIo(), env: Env = process.env):
             'name the scope with at least one of --tenant, --project, --key, --user, --feature',
             { param: '--tenant' },
           );
+        if (f.limit === undefined && f.limitTokens === undefined)
+          throw new PertokenError('invalid_request', 'give --limit (USD), --limit-tokens, or both', {
+            param: '--limit',
+          });
         const body = {
           id,
-          scope,
+          scope: f.model === undefined ? scope : { ...scope, model: f.model },
           period: f.period,
-          limit_usd: f.limit,
+          ...(f.limit !== undefined ? { limit_usd: f.limit } : {}),
+          ...(f.limitTokens !== undefined ? { limit_tokens: count(f.limitTokens, '--limit-tokens') } : {}),
           ...(f.tz ? { tz: f.tz } : {}),
           ...(f.action ? { action: f.action } : {}),
           ...(f.downgradeTo ? { downgrade_to: f.downgradeTo } : {}),
@@ -109,7 +129,7 @@ export function budgetsCommand(io: CliIo = processIo(), env: Env = process.env):
         const saved = await api.call(f, 'POST', '/api/v1/admin/budgets', body, { flags: FLAGS });
         api.print(f.format, saved, () =>
           renderTable(
-            ['id', 'scope', 'period', 'tz', 'limit_usd', 'action', 'fail_mode'],
+            ['id', 'scope', 'period', 'tz', 'limit_usd', 'limit_tokens', 'action', 'fail_mode'],
             [
               [
                 saved.id,
@@ -117,6 +137,7 @@ export function budgetsCommand(io: CliIo = processIo(), env: Env = process.env):
                 saved.period,
                 saved.tz,
                 saved.limit_usd,
+                saved.limit_tokens,
                 saved.action,
                 saved.fail_mode,
               ].map(cell),

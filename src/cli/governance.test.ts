@@ -223,4 +223,29 @@ describe('governance CLI', () => {
       'error: --format: must be table or json, got "xml"',
     );
   });
+
+  it('sets a token allowance scoped to a model family, and asks for a limit when none is given', async () => {
+    const saved = JSON.parse(
+      await run(
+        budgetsCommand,
+        'set',
+        'acme-gpt4o-tokens',
+        '--tenant',
+        'acme',
+        '--model',
+        'gpt-4o',
+        '--period',
+        'day',
+        '--limit-tokens',
+        '200000',
+        '--format',
+        'json',
+      ),
+    ) as Record<string, unknown>;
+    expect(saved).toMatchObject({ scope: { tenant: 'acme', model: 'gpt-4o' }, limit_tokens: 200000, limit_usd: null });
+    expect((await failure(budgetsCommand, 'set', 'b', '--tenant', 'acme', '--period', 'day')).param).toBe('--limit');
+    expect(
+      (await failure(budgetsCommand, 'set', 'b', '--tenant', 'acme', '--period', 'day', '--limit-tokens', '1.5')).param,
+    ).toBe('--limit-tokens');
+  });
 });
