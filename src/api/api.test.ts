@@ -166,6 +166,9 @@ describe('GET /api/v1/costs', () => {
         unpriced_requests: 0,
         estimated_requests: 0,
         refused_requests: 0,
+        cost_per_1m_tokens_usd: '0.171428571',
+        cost_per_request_usd: '0.000180000',
+        cost_per_output_token_usd: '0.000003600',
       },
     ]);
     expect(body.rows.find((r) => r.model === 'no-such-model-x')).toMatchObject({

@@ -86,6 +86,9 @@ describe('pertoken report', () => {
         unpriced_requests: 0,
         estimated_requests: 0,
         refused_requests: 0,
+        cost_per_1m_tokens_usd: '1732.673267822',
+        cost_per_request_usd: '1.750000000',
+        cost_per_output_token_usd: '0.175000000',
       },
       {
         tenant: 'globex',
@@ -98,6 +101,9 @@ describe('pertoken report', () => {
         unpriced_requests: 1,
         estimated_requests: 0,
         refused_requests: 0,
+        cost_per_1m_tokens_usd: '0.000003465',
+        cost_per_request_usd: '0.000000004',
+        cost_per_output_token_usd: '0.000000000',
       },
     ]);
     expect(body.totals.cost_usd).toBe('3.500000008');

@@ -169,6 +169,9 @@ describe('pertoken reprice and adjust', () => {
         unpriced_requests: 1,
         estimated_requests: 0,
         refused_requests: 0,
+        cost_per_1m_tokens_usd: '1.060606364',
+        cost_per_request_usd: '0.001166667',
+        cost_per_output_token_usd: '0.000011667',
       },
       {
         tenant: 'globex',
@@ -181,6 +184,9 @@ describe('pertoken reprice and adjust', () => {
         unpriced_requests: 0,
         estimated_requests: 0,
         refused_requests: 0,
+        cost_per_1m_tokens_usd: '1.590909091',
+        cost_per_request_usd: '0.001750000',
+        cost_per_output_token_usd: '0.000017500',
       },
     ]);
     expect(costs.totals).toMatchObject({

@@ -1,6 +1,7 @@
 import type { CostQuery, CostRow, UsageEvent } from './types.js';
+import { divRoundHalfEven } from '../money.js';
 import { formatUsd } from '../pricing/index.js';
-import { BUCKETS, type Buckets } from '../usage/index.js';
+import { BUCKETS, OUTPUT_BUCKETS, TOKEN_BUCKETS, bucketsTotal, type Buckets } from '../usage/index.js';
 
 /**
  * Money of a row. `cost_usd` is the NET cost (list + adjustments): what was spent after repricing
@@ -16,7 +17,18 @@ export interface CostMoneyJson {
   net_cost_usd: string;
 }
 
-export interface CostRowJson extends CostMoneyJson {
+/**
+ * What a unit of the row cost, from its net cost (cost_usd), rounded half-even to the nano-USD:
+ * per million billed tokens (every token bucket, input and output), per request, per output token
+ * (output and reasoning). Null when the row has none of that unit.
+ */
+export interface UnitCostsJson {
+  cost_per_1m_tokens_usd: string | null;
+  cost_per_request_usd: string | null;
+  cost_per_output_token_usd: string | null;
+}
+
+export interface CostRowJson extends CostMoneyJson, UnitCostsJson {
   [key: string]: unknown;
   requests: number;
   tokens: Buckets;
@@ -33,7 +45,8 @@ export interface CostsJson {
   group_by: string[];
   rows: CostRowJson[];
   totals: Omit<CostRowJson, string> &
-    CostMoneyJson & {
+    CostMoneyJson &
+    UnitCostsJson & {
       requests: number;
       tokens: Buckets;
       unpriced_requests: number;
@@ -45,6 +58,16 @@ export interface CostsJson {
 function money(list: bigint, adjustments: bigint): CostMoneyJson {
   const net = formatUsd(list + adjustments);
   return { cost_usd: net, list_cost_usd: formatUsd(list), adjustments_usd: formatUsd(adjustments), net_cost_usd: net };
+}
+
+function unitCosts(net: bigint, requests: number, tokens: Buckets): UnitCostsJson {
+  const per = (scale: bigint, units: number): string | null =>
+    units > 0 ? formatUsd(divRoundHalfEven(net * scale, BigInt(units))) : null;
+  return {
+    cost_per_1m_tokens_usd: per(1_000_000n, bucketsTotal(tokens, TOKEN_BUCKETS)),
+    cost_per_request_usd: per(1n, requests),
+    cost_per_output_token_usd: per(1n, bucketsTotal(tokens, OUTPUT_BUCKETS)),
+  };
 }
 
 /** The JSON of DESIGN §3 for /api/v1/costs; `pertoken report` prints the same document. */
@@ -80,6 +103,7 @@ export function presentCosts(query: CostQuery, rows: CostRow[]): CostsJson {
       requests: row.requests,
       tokens: row.tokens,
       ...money(row.cost_nano, row.adjustments_nano),
+      ...unitCosts(row.net_nano, row.requests, row.tokens),
       unpriced_requests: row.unpriced_requests,
       estimated_requests: row.estimated_requests,
       refused_requests: row.refused_requests,
@@ -88,6 +112,7 @@ export function presentCosts(query: CostQuery, rows: CostRow[]): CostsJson {
       requests: totals.requests,
       tokens: totals.tokens,
       ...money(totals.cost_nano, totals.adjustments_nano),
+      ...unitCosts(totals.cost_nano + totals.adjustments_nano, totals.requests, totals.tokens),
       unpriced_requests: totals.unpriced_requests,
       estimated_requests: totals.estimated_requests,
       refused_requests: totals.refused_requests,
