@@ -10,6 +10,10 @@ export interface CostRow {
   unpriced_requests: number;
   estimated_requests: number;
   refused_requests?: number;
+  /** Net cost per 1M tokens, per request, per output token (null without that unit). */
+  cost_per_1m_tokens_usd?: string | null;
+  cost_per_request_usd?: string | null;
+  cost_per_output_token_usd?: string | null;
   saved_usd?: string;
 }
 

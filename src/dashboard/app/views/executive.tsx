@@ -6,7 +6,7 @@ import { ErrorBox, Loading, NotConfigured } from '../components/states.js';
 import { TimeChart, type TimeSeries } from '../components/time-chart.js';
 import { TopChart, topShares } from '../components/top-chart.js';
 import { apiUrl, isNotConfigured } from '../lib/api.js';
-import { compact, int, money, nanoOf, pct, perMillion, perMillionNano, tokenTotal, usdNumber } from '../lib/format.js';
+import { compact, int, money, nanoOf, pct, perMillionNano, tokenTotal, usdNumber } from '../lib/format.js';
 import { windowQuery } from '../lib/query.js';
 import { filtersOf, navigate, withParams } from '../lib/route.js';
 import { fold, grainOf } from '../lib/series.js';
@@ -69,7 +69,9 @@ export function Executive({ route, now, theme }: ViewProps) {
 
   const totals = costs.data?.totals;
   const tokens = totals ? tokenTotal(totals.tokens) : 0;
-  const unitCost = totals ? perMillion(totals.cost_usd, tokens) : null;
+  // The API's unit cost: exact, from the net cost (null without tokens).
+  const perMillionUsd = totals?.cost_per_1m_tokens_usd ?? null;
+  const unitCost = perMillionUsd === null ? null : usdNumber(perMillionUsd);
 
   return (
     <div data-testid="view-executive" data-from={costs.data?.from} data-to={costs.data?.to}>
