@@ -72,3 +72,18 @@ describe('GET /api/v1/timeseries', () => {
     expect(bad.json).toMatchObject({ error: { param: 'step' } });
   });
 });
+
+describe('GET /api/v1/costs by route, status and trace', () => {
+  it('groups and filters by the dimensions only raw events keep', async () => {
+    const range = 'from=2026-11-01&to=2026-11-03';
+    const grouped = await call(gateway.url, 'GET', `/api/v1/costs?${range}&group_by=route,status,trace`);
+    expect(grouped.status).toBe(200);
+    expect((grouped.json as { rows: Array<Record<string, unknown>> }).rows).toEqual([
+      expect.objectContaining({ route: 'event', status: 'ok', trace: null, requests: 3 }),
+    ]);
+    const none = await call(gateway.url, 'GET', `/api/v1/costs?${range}&filter[status]=error`);
+    expect((none.json as { totals: { requests: number } }).totals.requests).toBe(0);
+    const events = await call(gateway.url, 'GET', `/api/v1/events?filter[route]=event&filter[status]=ok`);
+    expect((events.json as { events: unknown[] }).events).toHaveLength(3);
+  });
+});

@@ -111,6 +111,29 @@ for (const dialect of await ledgerDialects()) {
         expect((await store.getEvent('a'))?.cost_nano).toBe(200n);
       });
 
+      it("an event's adjustment follows it into its route, status and trace groups, which only events keep", async () => {
+        await store.insertEvents([
+          gpt({ id: 'r1', time: at('2026-11-23T10:15:00Z'), route: 'openai.chat', trace_id: 't1', cost_nano: 200n }),
+          gpt({
+            id: 'r2',
+            time: at('2026-11-23T11:15:00Z'),
+            route: 'openai.responses',
+            trace_id: null,
+            cost_nano: 200n,
+          }),
+        ]);
+        await reprice(store, pricer(3n));
+        const byRoute = await store.queryCosts(total(['route', 'trace', 'status']));
+        expect(byRoute.map((r) => [r.keys.route, r.keys.trace, r.keys.status, r.adjustments_nano, r.net_nano])).toEqual(
+          [
+            ['openai.chat', 't1', 'ok', 400n, 600n],
+            ['openai.responses', null, 'ok', 400n, 600n],
+          ],
+        );
+        const filtered = await store.queryCosts({ ...total([]), filter: { route: 'openai.responses' } });
+        expect(filtered.map((r) => r.net_nano)).toEqual([600n]);
+      });
+
       it('follows a price through A -> B -> A -> B with one adjustment per change, net always the current price', async () => {
         await store.insertEvents([
           gpt({ id: 'x', time: at('2026-11-23T10:15:00Z'), cost_nano: 200n, price_ref: 'test:1' }),

@@ -5,7 +5,17 @@ import type { GroupKey } from './types.js';
 /** Group keys that are stored dimensions (everything but the time buckets). */
 export type DimKey = Exclude<GroupKey, 'day' | 'hour'>;
 export type DimColumn =
-  'tenant' | 'project' | 'model' | 'requested_model' | 'provider' | 'feature' | 'user_id' | 'key_id';
+  | 'tenant'
+  | 'project'
+  | 'model'
+  | 'requested_model'
+  | 'provider'
+  | 'feature'
+  | 'user_id'
+  | 'key_id'
+  | 'route'
+  | 'status'
+  | 'trace_id';
 
 /** Column of each dimension, the same name in `events` and in the rollups that keep it. */
 export const DIM_COLUMN: Readonly<Record<DimKey, DimColumn>> = {
@@ -17,10 +27,13 @@ export const DIM_COLUMN: Readonly<Record<DimKey, DimColumn>> = {
   feature: 'feature',
   user: 'user_id',
   key: 'key_id',
+  route: 'route',
+  status: 'status',
+  trace: 'trace_id',
 };
 
 /** Dimensions that may be null (stored as '' in the rollups' primary keys). */
-export const NULLABLE_DIMS: ReadonlySet<GroupKey> = new Set<GroupKey>(['project', 'feature', 'user', 'key']);
+export const NULLABLE_DIMS: ReadonlySet<GroupKey> = new Set<GroupKey>(['project', 'feature', 'user', 'key', 'trace']);
 
 const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const HOUR_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):00:00(?:\.000)?Z$/;

@@ -26,8 +26,8 @@ function reference(
   adjustments: readonly RefAdjustment[] = [],
 ): CostRow[] {
   const groups = [...new Set(query.groupBy)];
-  type Item = { time: Date; user: string | null; key_id: string | null } & Record<
-    'tenant' | 'project' | 'model' | 'requested_model' | 'provider' | 'feature',
+  type Item = { time: Date; user: string | null; key_id: string | null; trace_id: string | null } & Record<
+    'tenant' | 'project' | 'model' | 'requested_model' | 'provider' | 'feature' | 'route' | 'status',
     string | null
   >;
   const keyOf = (e: Item, k: GroupKey): string | null => {
@@ -40,6 +40,8 @@ function reference(
         return e.user;
       case 'key':
         return e.key_id;
+      case 'trace':
+        return e.trace_id;
       default:
         return e[k];
     }
@@ -92,6 +94,10 @@ function reference(
       provider: a.provider,
       model: a.model,
       requested_model: a.model,
+      // A manual adjustment corrects no event: it has no route, status or trace.
+      route: null,
+      status: null,
+      trace_id: null,
     });
     if (row !== null) row.adjustments_nano += a.amount_nano;
   }
@@ -408,6 +414,8 @@ for (const dialect of await ledgerDialects()) {
               provider: pick(dims.provider),
               requested_model: pick(dims.requested_model),
               model: pick(dims.model),
+              route: pick(['openai.chat', 'anthropic.messages']),
+              trace_id: pick([null, 't1', 't2']),
               ...(refused
                 ? {
                     status: 'refused' as const,
@@ -417,6 +425,7 @@ for (const dialect of await ledgerDialects()) {
                     usage_source: 'provider' as const,
                   }
                 : {
+                    status: pick(['ok', 'ok', 'ok', 'error'] as const),
                     buckets,
                     cost_nano: cost,
                     usage_source: pick(['provider', 'provider', 'estimated', 'reported'] as const),
@@ -467,7 +476,13 @@ for (const dialect of await ledgerDialects()) {
             }
             if (a > b) [a, b] = [b, a];
             const groupBy = GROUP_KEYS.filter(
-              (k) => rand() < (k === 'user' || k === 'key' || k === 'hour' ? 0.12 : 0.3),
+              (k) =>
+                rand() <
+                (k === 'user' || k === 'key' || k === 'hour'
+                  ? 0.12
+                  : k === 'route' || k === 'status' || k === 'trace'
+                    ? 0.06
+                    : 0.3),
             );
             const filter: CostQuery['filter'] = {};
             if (rand() < 0.3) filter.tenant = pick(['acme', 'globex']);
@@ -478,6 +493,9 @@ for (const dialect of await ledgerDialects()) {
             if (rand() < 0.1) filter.requested_model = pick(dims.requested_model);
             if (rand() < 0.08) filter.key = pick(['k1', 'k2']);
             if (rand() < 0.08) filter.user = pick(['u1', 'u2']);
+            if (rand() < 0.04) filter.route = pick(['openai.chat', 'anthropic.messages']);
+            if (rand() < 0.04) filter.status = pick(['ok', 'refused']);
+            if (rand() < 0.04) filter.trace = pick(['t1', 't2']);
             if (rand() < 0.08) filter.day = pick(['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23']);
             const query: CostQuery = { from: new Date(a), to: new Date(b), groupBy, filter };
             const window = resolveWindow(query.from, query.to, filter);

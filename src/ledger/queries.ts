@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { PertokenError } from '../errors.js';
 import { BUCKETS, type Buckets } from '../usage/index.js';
-import { DIM_COLUMN, NULLABLE_DIMS, formatDay, formatHour, resolveWindow } from './filters.js';
+import { DIM_COLUMN, NULLABLE_DIMS, formatDay, formatHour, resolveWindow, type DimColumn } from './filters.js';
 import { DAY_MS, HOUR_MS } from './rollups.js';
 import { ROLLUP_SUM_COLUMNS, SUM_OFFSET, toNumber, type LedgerDatabase, type RollupSumColumn } from './schema.js';
 import type { CostQuery, CostRow, GroupKey } from './types.js';
@@ -30,8 +30,11 @@ export interface PlanPart {
 /** The coarsest source a query may read, by the keys it groups and filters by. */
 export type Granularity = 'raw' | 'hourly' | 'daily';
 
-/** Keys no rollup keeps (raw events only) and keys only the hourly rollup keeps. */
-const RAW_ONLY: ReadonlySet<GroupKey> = new Set<GroupKey>(['user']);
+/**
+ * Keys no rollup keeps (raw events only: a range grouped or filtered by them reads its events)
+ * and keys only the hourly rollup keeps.
+ */
+const RAW_ONLY: ReadonlySet<GroupKey> = new Set<GroupKey>(['user', 'route', 'status', 'trace']);
 const HOURLY_ONLY: ReadonlySet<GroupKey> = new Set<GroupKey>(['key', 'hour']);
 
 export function granularityFor(keys: Iterable<GroupKey>): Granularity {
@@ -55,7 +58,16 @@ function groupExpr(key: GroupKey, source: CostSource): RawBuilder<unknown> {
     return source === 'rollup_hourly' ? sql`${time}` : sql`${time} - (${time} % ${sql.lit(HOUR_MS)})`;
   }
   if (key === 'day') return source === 'rollup_daily' ? sql`${time}` : sql`${time} - (${time} % ${sql.lit(DAY_MS)})`;
-  return sql`${sql.ref(DIM_COLUMN[key])}`;
+  return dimExpr(DIM_COLUMN[key], source);
+}
+
+/** Columns only events keep: an adjustment takes them from the event it corrects (none for a manual one). */
+const EVENT_ONLY: ReadonlySet<string> = new Set<DimColumn>(['route', 'status', 'trace_id']);
+
+function dimExpr(column: string, source: CostSource): RawBuilder<unknown> {
+  if (source === 'adjustments' && EVENT_ONLY.has(column))
+    return sql`(select ${sql.ref(`e.${column}`)} from ${sql.table('events')} as e where e.id = ${sql.ref('adjustments.event_id')})`;
+  return sql`${sql.ref(column)}`;
 }
 
 /**
@@ -173,7 +185,7 @@ async function aggregate(
 ): Promise<PartialRow[]> {
   const time = sql.ref(timeColumn(source));
   const where = [sql`${time} >= ${fromMs}`, sql`${time} < ${toMs}`];
-  for (const [column, value] of dims) where.push(sql`${sql.ref(column)} = ${value}`);
+  for (const [column, value] of dims) where.push(sql`${dimExpr(column, source)} = ${value}`);
   const groups = groupBy.map((key, i) => sql`${groupExpr(key, source)} as ${sql.ref(`g${i}`)}`);
   const groupClause =
     groupBy.length === 0 ? sql`` : sql` group by ${sql.join(inKeyOrder(groupBy).map((key) => groupExpr(key, source)))}`;
@@ -207,6 +219,9 @@ const KEY_ORDER: Readonly<Record<GroupKey, number>> = {
   key: 7,
   feature: 8,
   user: 9,
+  route: 10,
+  status: 11,
+  trace: 12,
 };
 
 /**

@@ -74,7 +74,19 @@ export interface Reservation extends Attribution {
 }
 
 export type GroupKey =
-  'tenant' | 'project' | 'model' | 'requested_model' | 'provider' | 'feature' | 'user' | 'key' | 'day' | 'hour';
+  | 'tenant'
+  | 'project'
+  | 'model'
+  | 'requested_model'
+  | 'provider'
+  | 'feature'
+  | 'user'
+  | 'key'
+  | 'route'
+  | 'status'
+  | 'trace'
+  | 'day'
+  | 'hour';
 
 export const GROUP_KEYS: readonly GroupKey[] = [
   'tenant',
@@ -85,6 +97,9 @@ export const GROUP_KEYS: readonly GroupKey[] = [
   'feature',
   'user',
   'key',
+  'route',
+  'status',
+  'trace',
   'day',
   'hour',
 ];

@@ -99,6 +99,9 @@ const FILTER_LABEL: Record<FilterKey, string> = {
   feature: 'Feature',
   user: 'User',
   key: 'Key',
+  route: 'Route',
+  status: 'Status',
+  trace: 'Trace',
 };
 
 export function filterLabel(key: FilterKey): string {

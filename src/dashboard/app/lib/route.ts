@@ -37,6 +37,9 @@ export const FILTER_KEYS = [
   'feature',
   'user',
   'key',
+  'route',
+  'status',
+  'trace',
 ] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 
