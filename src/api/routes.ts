@@ -8,8 +8,10 @@ import {
   parseLimit,
   parseRange,
   parseSeriesOptions,
+  parseTopOptions,
   presentCosts,
   presentSeries,
+  rankCostRows,
   seriesCostQuery,
   presentEvent,
   type GroupKey,
@@ -27,7 +29,7 @@ import { costLinesOf } from './cost-lines.js';
 import { withQuery } from './query.js';
 
 /** The query parameters of each GET route here (api/query.ts). */
-const COSTS_QUERY = ['from', 'to', 'group_by', FILTERS];
+const COSTS_QUERY = ['from', 'to', 'group_by', 'sort', 'top', FILTERS];
 const EVENTS_QUERY = ['from', 'to', 'cursor', 'limit', FILTERS];
 const SERIES_QUERY = ['from', 'to', 'step', 'tz', 'group_by', 'top', FILTERS];
 
@@ -72,7 +74,8 @@ export function registerApiRoutes(router: Router, deps: ApiDeps): void {
         groupBy: parseGroupBy(url.searchParams.get('group_by')),
         filter: tenantFilter(reader, parseFilters(url.searchParams)),
       };
-      sendJson(res, 200, presentCosts(query, await deps.store.queryCosts(query)));
+      const ranking = parseTopOptions(url.searchParams);
+      sendJson(res, 200, presentCosts(query, rankCostRows(await deps.store.queryCosts(query), ranking)));
     }),
   );
 

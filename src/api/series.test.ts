@@ -87,3 +87,25 @@ describe('GET /api/v1/costs by route, status and trace', () => {
     expect((events.json as { events: unknown[] }).events).toHaveLength(3);
   });
 });
+
+describe('GET /api/v1/costs with sort and top', () => {
+  it('keeps the first rows of the asked order and sums the rest into one other row, totals unchanged', async () => {
+    const range = 'from=2026-11-01&to=2026-11-03&group_by=tenant,model';
+    const all = (await call(gateway.url, 'GET', `/api/v1/costs?${range}`)).json as {
+      rows: Array<Record<string, unknown>>;
+      totals: Record<string, unknown>;
+    };
+    expect(all.rows).toHaveLength(3);
+    const top = (await call(gateway.url, 'GET', `/api/v1/costs?${range}&sort=-tokens&top=1`)).json as typeof all;
+    // s3 (globex, gpt-4o, 3010 tokens) has the most tokens; the two others fold into one row.
+    expect(top.rows.map((r) => [r.tenant, r.model, r.requests, r.other ?? false, r.groups ?? 1])).toEqual([
+      ['globex', 'gpt-4o', 1, false, 1],
+      [null, null, 2, true, 2],
+    ]);
+    expect(top.totals).toEqual(all.totals);
+    const fewest = (await call(gateway.url, 'GET', `/api/v1/costs?${range}&sort=tokens`)).json as typeof all;
+    expect(fewest.rows.map((r) => r.model)).toEqual(['gpt-4o', 'gpt-4o-mini', 'gpt-4o']);
+    const bad = await call(gateway.url, 'GET', `/api/v1/costs?${range}&sort=price`);
+    expect(bad.json).toMatchObject({ error: { param: 'sort' } });
+  });
+});

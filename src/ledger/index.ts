@@ -19,6 +19,7 @@ export {
   parseRange,
 } from './query-params.js';
 export { presentCosts, presentEvent, type CostsJson } from './present.js';
+export { parseTopOptions, rankCostRows, type TopOptions } from './top.js';
 export { parseSeriesOptions, presentSeries, seriesCostQuery, type SeriesJson, type SeriesQuery } from './series.js';
 export { canonicalClientAddress } from './client-address.js';
 export type { ClientAddressQuery, NewClientAddress, RequestRepeat, RequestRepeatQuery } from './request-queries.js';

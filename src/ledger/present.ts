@@ -100,6 +100,7 @@ export function presentCosts(query: CostQuery, rows: CostRow[]): CostsJson {
     group_by: query.groupBy,
     rows: rows.map((row) => ({
       ...row.keys,
+      ...(row.other ? { other: true, groups: row.other.groups } : {}),
       requests: row.requests,
       tokens: row.tokens,
       ...money(row.cost_nano, row.adjustments_nano),

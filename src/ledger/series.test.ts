@@ -63,7 +63,7 @@ describe('time series', () => {
     expect(s.series.map((l) => [l.model, l.other, l.groups])).toEqual([
       ['gpt-4o', false, 1],
       ['claude', false, 1],
-      ['other', true, 2],
+      [null, true, 2],
     ]);
     expect(s.series[0]?.cost_usd).toEqual(['5.000000003', '0.000000000']);
     expect(s.series[2]?.requests).toEqual([0, 2]);

@@ -202,7 +202,8 @@ export function presentSeries(q: SeriesQuery, rows: readonly CostRow[]): SeriesJ
     currency: 'USD',
     timestamps: starts.map((ms) => new Date(ms).toISOString()),
     series: out.map(({ line, other }) => ({
-      ...(q.groupBy ? { [q.groupBy]: other ? 'other' : line.key } : {}),
+      // The folded series has no value of its own (null, like /api/v1/costs' other row): `other` marks it.
+      ...(q.groupBy ? { [q.groupBy]: other ? null : line.key } : {}),
       other,
       groups: line.groups,
       requests: line.requests,

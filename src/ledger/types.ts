@@ -125,6 +125,8 @@ export interface CostRow {
   adjustments_nano: bigint;
   /** cost_nano + adjustments_nano. */
   net_nano: bigint;
+  /** Set on the one row that sums the groups beyond `top` (top.ts); its keys are null. */
+  other?: { groups: number };
 }
 
 export interface EventQuery {
