@@ -129,7 +129,9 @@ describe('dashboard: signed in with the admin token', () => {
   it('renders every view from its API, with no serious axe findings and no CSP violation', async () => {
     const alerts = await fixture.api<{ alerts: unknown[] }>('/api/v1/alerts?state=all');
     const firing = await fixture.api<{ alerts: unknown[] }>('/api/v1/alerts?state=firing');
-    const budgets = await fixture.api<{ budgets: Array<{ id: string; spent_usd: string }> }>('/api/v1/budgets');
+    const budgets = await fixture.api<{
+      budgets: Array<{ id: string; spent_usd: string; limit_usd: string | null; limit_tokens?: number }>;
+    }>('/api/v1/budgets');
     const month = new Date().toISOString().slice(0, 7);
     const statement = await fixture.api<{ tenants: unknown[]; totals: { cost_usd: string } }>(
       `/api/v1/chargeback?period=${month}`,
@@ -151,7 +153,10 @@ describe('dashboard: signed in with the admin token', () => {
         const api = await fixture.api<CostsJson>(`/api/v1/costs?${window}`);
         expect(await text(page, '[data-testid=oncall-spend]')).toBe(dollars(api.totals.cost_usd));
         expect(await text(page, '[data-testid=firing-count]')).toBe(String(firing.alerts.length));
-        expect(await page.locator('[data-testid=burn-row]').count()).toBe(budgets.budgets.length);
+        // Burn rate is of a USD limit: a token allowance alone has no row here.
+        const usd = budgets.budgets.filter((b) => b.limit_usd !== null);
+        expect(usd.length).toBe(budgets.budgets.length - 1);
+        expect(await page.locator('[data-testid=burn-row]').count()).toBe(usd.length);
         // One bar per hour of the last 24 hours (25 buckets when the window starts mid-hour).
         const hours = Number(await page.locator('[data-testid=spend-rate-chart]').getAttribute('data-points'));
         expect(hours === 24 || hours === 25).toBe(true);
@@ -168,6 +173,11 @@ describe('dashboard: signed in with the admin token', () => {
         const first = budgets.budgets[0];
         const row = page.locator('[data-testid=budget-row]', { hasText: first?.id ?? '' });
         expect(await row.innerText()).toContain(dollars(first?.spent_usd ?? '0'));
+        // A token allowance shows its tokens, spent of allowed.
+        const tokens = budgets.budgets.find((b) => b.id === 'acme-sonnet-tokens');
+        expect(tokens?.limit_tokens).toBe(50_000_000);
+        const tokenRow = page.locator('[data-testid=budget-row]', { hasText: 'acme-sonnet-tokens' });
+        expect(await tokenRow.innerText()).toContain('/ 50M');
         expect(await page.locator('[data-testid=key-row]').count()).toBe(3);
       },
       chargeback: async () => {
@@ -351,7 +361,9 @@ describe('dashboard: signed in with the admin token', () => {
     let csv = '';
     for await (const chunk of stream) csv += String(chunk);
     const lines = csv.trim().split('\r\n');
-    const budgets = await fixture.api<{ budgets: Array<{ id: string; spent_usd: string }> }>('/api/v1/budgets');
+    const budgets = await fixture.api<{
+      budgets: Array<{ id: string; spent_usd: string; limit_usd: string | null; limit_tokens?: number }>;
+    }>('/api/v1/budgets');
     expect(lines[0]).toContain('Budget,Scope');
     expect(lines.length).toBe(budgets.budgets.length + 1);
     // The CSV keeps the API's exact amounts, not the rounded display.

@@ -135,6 +135,14 @@ export async function startDashboardFixture(options: { empty?: boolean } = {}): 
       limit_usd: '5.00',
       action: 'alert_only',
     });
+    // A token allowance alone, on one model family: no USD limit to burn against.
+    await must('POST', '/api/v1/admin/budgets', {
+      id: 'acme-sonnet-tokens',
+      scope: { tenant: 'acme', model: 'claude-sonnet-4-5' },
+      period: 'month',
+      limit_tokens: 50_000_000,
+      action: 'alert_only',
+    });
     await importBill(send, now);
     await must('POST', '/api/v1/admin/alerts/evaluate', { at: new Date(now).toISOString() });
   }

@@ -80,11 +80,18 @@ export interface Budget {
   action?: string;
   period_start: string | null;
   period_end: string | null;
-  limit_usd: string;
+  /** Null for a budget that only gives a token allowance. */
+  limit_usd: string | null;
   spent_usd: string;
   reserved_usd: string;
-  remaining_usd: string;
+  remaining_usd: string | null;
   projected_usd: string | null;
+  /** Present when the budget gives an allowance in tokens. */
+  limit_tokens?: number;
+  spent_tokens?: number;
+  reserved_tokens?: number;
+  remaining_tokens?: number;
+  projected_tokens?: number | null;
 }
 
 export interface Forecast {

@@ -3,7 +3,7 @@ import { Meter, Panel } from '../components/panel.js';
 import { ErrorBox, Loading, NotConfigured } from '../components/states.js';
 import { DataTable, type Column } from '../components/table.js';
 import { apiUrl, isNotConfigured } from '../lib/api.js';
-import { money, usdNumber } from '../lib/format.js';
+import { compact, money, usdNumber } from '../lib/format.js';
 import { filtersOf, href } from '../lib/route.js';
 import { dayString, formatTime } from '../lib/time.js';
 import type { Budget, KeyInfo } from '../lib/types.js';
@@ -64,18 +64,26 @@ export function Budgets({ route, now, role }: ViewProps) {
       render: (b) => money(b.projected_usd),
       numeric: true,
     },
+    ...(budgets.data?.budgets.some((b) => b.limit_tokens !== undefined)
+      ? [
+          {
+            key: 'tokens',
+            label: 'Tokens (spent / allowance)',
+            value: (b: Budget) => (b.limit_tokens === undefined ? '' : `${b.spent_tokens ?? 0}/${b.limit_tokens}`),
+            render: (b: Budget) =>
+              b.limit_tokens === undefined ? '—' : `${compact(b.spent_tokens ?? 0)} / ${compact(b.limit_tokens)}`,
+            numeric: true,
+          },
+        ]
+      : []),
     {
       key: 'used',
       label: 'Used',
-      value: (b) => ((usdNumber(b.spent_usd) / Math.max(1e-9, usdNumber(b.limit_usd))) * 100).toFixed(1),
+      value: (b) => (usedShare(b) * 100).toFixed(1),
       render: (b) => (
         <div class="meter-cell">
-          <Meter
-            value={usdNumber(b.spent_usd) + usdNumber(b.reserved_usd)}
-            max={usdNumber(b.limit_usd)}
-            label={`${b.id} used`}
-          />
-          <span>{((usdNumber(b.spent_usd) / Math.max(1e-9, usdNumber(b.limit_usd))) * 100).toFixed(0)}%</span>
+          <Meter value={usedShare(b, true)} max={1} label={`${b.id} used`} />
+          <span>{(usedShare(b) * 100).toFixed(0)}%</span>
         </div>
       ),
     },
@@ -175,4 +183,15 @@ export function Budgets({ route, now, role }: ViewProps) {
 function short(iso: string, tz: string): string {
   const text = formatTime(iso, tz);
   return text.endsWith(' 00:00') ? text.slice(0, 10) : text;
+}
+
+/**
+ * The share of the allowance used (spent, plus reserved when `held`): of the USD limit, or of the
+ * token allowance for a budget that has only that.
+ */
+function usedShare(b: Budget, held = false): number {
+  if (b.limit_usd === null)
+    return ((b.spent_tokens ?? 0) + (held ? (b.reserved_tokens ?? 0) : 0)) / Math.max(1, b.limit_tokens ?? 0);
+  const used = usdNumber(b.spent_usd) + (held ? usdNumber(b.reserved_usd) : 0);
+  return used / Math.max(1e-9, usdNumber(b.limit_usd));
 }

@@ -144,27 +144,31 @@ export function Executive({ route, now, theme }: ViewProps) {
               ) : null}
               {budgets.data ? (
                 <ul class="budget-list">
-                  {budgets.data.budgets.slice(0, 6).map((b) => (
-                    <li key={b.id} data-testid="budget-item">
-                      <div class="budget-line">
-                        <strong>{b.id}</strong>
-                        <span class="muted">
-                          {b.period} ·{' '}
-                          {Object.entries(b.scope)
-                            .map(([k, v]) => `${k} ${v}`)
-                            .join(', ')}
-                        </span>
-                        <span class="num">
-                          {money(b.spent_usd)} of {money(b.limit_usd)}
-                        </span>
-                      </div>
-                      <Meter
-                        value={usdNumber(b.spent_usd)}
-                        max={usdNumber(b.limit_usd)}
-                        label={`${b.id}: spent ${money(b.spent_usd)} of ${money(b.limit_usd)}`}
-                      />
-                    </li>
-                  ))}
+                  {/* Spend against USD limits; token allowances are on Budgets & keys. */}
+                  {budgets.data.budgets
+                    .filter((b) => b.limit_usd !== null)
+                    .slice(0, 6)
+                    .map((b) => (
+                      <li key={b.id} data-testid="budget-item">
+                        <div class="budget-line">
+                          <strong>{b.id}</strong>
+                          <span class="muted">
+                            {b.period} ·{' '}
+                            {Object.entries(b.scope)
+                              .map(([k, v]) => `${k} ${v}`)
+                              .join(', ')}
+                          </span>
+                          <span class="num">
+                            {money(b.spent_usd)} of {money(b.limit_usd)}
+                          </span>
+                        </div>
+                        <Meter
+                          value={usdNumber(b.spent_usd)}
+                          max={usdNumber(b.limit_usd)}
+                          label={`${b.id}: spent ${money(b.spent_usd)} of ${money(b.limit_usd)}`}
+                        />
+                      </li>
+                    ))}
                 </ul>
               ) : null}
               {budgets.data && budgets.data.budgets.length > 0 ? (

@@ -74,14 +74,17 @@ export function OnCall({ route, now, theme }: ViewProps) {
   );
 
   const resolved = (alerts.data?.alerts ?? []).filter((a) => a.state !== 'firing');
-  const burns: Burn[] = (budgets.data?.budgets ?? []).map((b) => {
-    const start = b.period_start ? Date.parse(b.period_start) : NaN;
-    const end = b.period_end ? Date.parse(b.period_end) : NaN;
-    const used = usdNumber(b.spent_usd) / Math.max(1e-9, usdNumber(b.limit_usd));
-    const elapsed =
-      Number.isFinite(start) && Number.isFinite(end) ? Math.min(1, Math.max(0, (now - start) / (end - start))) : NaN;
-    return { budget: b, used, elapsed, rate: Number.isFinite(elapsed) && elapsed > 0 ? used / elapsed : null };
-  });
+  // Burn rate is of a USD limit; a budget with only a token allowance has none.
+  const burns: Burn[] = (budgets.data?.budgets ?? [])
+    .filter((b) => b.limit_usd !== null)
+    .map((b) => {
+      const start = b.period_start ? Date.parse(b.period_start) : NaN;
+      const end = b.period_end ? Date.parse(b.period_end) : NaN;
+      const used = usdNumber(b.spent_usd) / Math.max(1e-9, usdNumber(b.limit_usd));
+      const elapsed =
+        Number.isFinite(start) && Number.isFinite(end) ? Math.min(1, Math.max(0, (now - start) / (end - start))) : NaN;
+      return { budget: b, used, elapsed, rate: Number.isFinite(elapsed) && elapsed > 0 ? used / elapsed : null };
+    });
 
   const events = sample.data?.events ?? [];
   const stats = useMemo(() => sampleStats(events), [sample.data]);
