@@ -288,7 +288,7 @@ async function runRound(browser, url, filterTenant) {
       documentMs: round1(nav.responseEnd),
       domContentLoadedMs: round1(nav.domContentLoaded),
       assets: nav.assets.map((a) => ({ ...a, start: round1(a.start), end: round1(a.end) })),
-      ...measured({ ...load, api: await page.evaluate('window.__apiEntries(0)') }, 0, TIMEOUT_MS),
+      ...measured(view, { ...load, api: await page.evaluate('window.__apiEntries(0)') }, 0, TIMEOUT_MS),
       ...(errors.length > 0 ? { pageErrors: errors } : {}),
     };
     const steps =
@@ -304,12 +304,19 @@ async function runRound(browser, url, filterTenant) {
               ['open request', 'request', null],
             ]
           : [];
+    // Each step starts from the state the one before left: after a failure the rest is not measured.
+    let failed = loads[view].error !== undefined;
     for (const [name, action, arg] of steps) {
-      if (loads[view].error || interactions[name]?.error) break;
+      if (failed) break;
       // A person reads before clicking; the charts' entry animations (~1 s) are over by then.
       await sleep(PAUSE_MS);
-      const result = await page.evaluate(([a, x]) => window.__interact(a, x), [action, arg]);
-      interactions[name] = measured(result, result.t0, TIMEOUT_MS);
+      try {
+        const result = await page.evaluate(([a, x]) => window.__interact(a, x), [action, arg]);
+        interactions[name] = measured(name, result, result.t0, TIMEOUT_MS);
+      } catch (err) {
+        interactions[name] = { error: err instanceof Error ? err.message : String(err), api: [] };
+      }
+      failed = interactions[name].error !== undefined;
     }
     await context.close();
     // The closed page's renderer winds down before the next view is opened.
@@ -347,6 +354,7 @@ async function main() {
     throw new Error('dist/ has no dashboard build: run `npm run build` at the repository root first');
   }
   mkdirSync(DIR, { recursive: true });
+  const atStart = machine();
   const seeded = await ledger();
   console.error(
     `dashboard: ledger ${seeded.reused ? 'reused' : 'seeded'}: ${fmt(seeded.events)} events ending ${seeded.end}, seeded in ${seeded.seconds} s`,
@@ -393,12 +401,12 @@ async function main() {
       );
     }
     const interactions = {};
-    for (const name of Object.keys(rounds[0].interactions)) {
+    for (const name of new Set(rounds.flatMap((r) => Object.keys(r.interactions)))) {
       interactions[name] = summarise(rounds, (r) => r.interactions[name], ['keyMs', 'keyDomMs', 'completeMs'], alone);
     }
     const report = {
       date: new Date().toISOString(),
-      machine: { ...machine(), loadavgAtEnd: loadavg().map((x) => Number(x.toFixed(2))) },
+      machine: { ...atStart, loadavgAtEnd: loadavg().map((x) => Number(x.toFixed(2))) },
       pinned: PIN ? { server: 'cpu 0', browserAndRunner: 'cpu 1' } : null,
       quiet: {
         beforeRounds: quiet,
@@ -426,6 +434,7 @@ async function main() {
       interactions,
       warmup,
       raw: rounds,
+      aloneMs: Object.fromEntries(alone),
     };
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
     writeFileSync(RESULTS, `${JSON.stringify(report, null, 2)}\n`);
